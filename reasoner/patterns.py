@@ -1,0 +1,140 @@
+"""Wildcard patterns with policy variables, compiled once to regular expressions.
+
+A pattern is a sequence of (char, wild) pairs: `wild` marks a `*` or `?` that is a wildcard, so
+that `${*}` / `${?}` escapes and the values substituted for variables stay literal.
+
+AWS: IAM User Guide, "IAM policy elements: Variables and tags" (`${key}`, `${key, 'default'}`,
+`${*}`, `${?}`, `${$}`; only under Version 2012-10-17), and "Amazon Resource Names": ARNs are
+matched component by component, `*` and `?` inside each of the six colon-delimited components.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+_VAR = re.compile(r"\$\{([^}]*)\}")
+_DEFAULT = re.compile(r"^\s*([^,]+?)\s*,\s*'([^']*)'\s*$")
+_ESCAPES = {"*": "*", "?": "?", "$": "$"}
+
+
+@dataclass(frozen=True)
+class Template:
+    """A policy string with its variables: parts are ('text', s) or ('var', key_lower, default)."""
+
+    source: str
+    parts: tuple
+    keys: tuple[str, ...]  # lower-cased keys needed without a default
+
+    @property
+    def has_vars(self) -> bool:
+        return any(p[0] == "var" for p in self.parts)
+
+
+@lru_cache(maxsize=200_000)
+def parse_template(text: str, variables: bool) -> Template:
+    """Split a Resource or Condition value into literal text and variables."""
+    if not variables or "${" not in text:
+        return Template(text, (("text", text),), ())
+    parts: list = []
+    keys: list[str] = []
+    pos = 0
+    for m in _VAR.finditer(text):
+        if m.start() > pos:
+            parts.append(("text", text[pos:m.start()]))
+        body = m.group(1)
+        if body in _ESCAPES:
+            parts.append(("lit", _ESCAPES[body]))
+        else:
+            d = _DEFAULT.match(body)
+            if d:
+                parts.append(("var", d.group(1).strip().lower(), d.group(2)))
+            else:
+                key = body.strip().lower()
+                parts.append(("var", key, None))
+                keys.append(key)
+        pos = m.end()
+    if pos < len(text):
+        parts.append(("text", text[pos:]))
+    return Template(text, tuple(parts), tuple(dict.fromkeys(keys)))
+
+
+def fill(template: Template, single_values: dict[str, str]) -> tuple[tuple[str, bool], ...] | None:
+    """The pattern as (char, wild) pairs, or None when a needed variable has no single value."""
+    out: list[tuple[str, bool]] = []
+    for part in template.parts:
+        kind = part[0]
+        if kind == "text":
+            out.extend((c, c in "*?") for c in part[1])
+        elif kind == "lit":
+            out.append((part[1], False))
+        else:
+            value = single_values.get(part[1])
+            if value is None:
+                value = part[2]
+            if value is None:
+                return None
+            out.extend((c, False) for c in value)
+    return tuple(out)
+
+
+def literal_text(pattern: tuple[tuple[str, bool], ...]) -> str:
+    return "".join(c for c, _ in pattern)
+
+
+@lru_cache(maxsize=200_000)
+def glob_regex(pattern: tuple[tuple[str, bool], ...], ignore_case: bool) -> re.Pattern:
+    """`*` any run of characters (also '/', ':'), `?` exactly one character."""
+    out = []
+    for c, wild in pattern:
+        if wild and c == "*":
+            out.append(".*")
+        elif wild and c == "?":
+            out.append(".")
+        else:
+            out.append(re.escape(c))
+    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
+
+
+def plain(text: str) -> tuple[tuple[str, bool], ...]:
+    """A pattern with no variables (Action elements, 2008-10-17 documents)."""
+    return tuple((c, c in "*?") for c in text)
+
+
+def glob_match(pattern: tuple[tuple[str, bool], ...], value: str, ignore_case: bool = False) -> bool:
+    return glob_regex(pattern, ignore_case).fullmatch(value) is not None
+
+
+def _split_arn(pattern: tuple[tuple[str, bool], ...]) -> list[tuple[tuple[str, bool], ...]]:
+    parts: list[list[tuple[str, bool]]] = [[]]
+    for c, wild in pattern:
+        if c == ":" and len(parts) < 6:
+            parts.append([])
+        else:
+            parts[-1].append((c, wild))
+    return [tuple(p) for p in parts]
+
+
+@lru_cache(maxsize=200_000)
+def _arn_parts(pattern: tuple[tuple[str, bool], ...]) -> tuple[re.Pattern, ...] | None:
+    parts = _split_arn(pattern)
+    if len(parts) != 6:
+        return None
+    return tuple(glob_regex(p, False) for p in parts)
+
+
+def arn_match(pattern: tuple[tuple[str, bool], ...], value: str) -> bool:
+    """ArnLike / ArnEquals and the Resource element: component-wise glob on the six components.
+
+    A pattern that is a lone `*` matches everything. A pattern that is not a six-component ARN is
+    matched as a plain glob against the whole value (Resource "*", S3 "arn:aws:s3:::b*" style
+    patterns always have six components). A value that is not an ARN only matches such globs.
+    """
+    compiled = _arn_parts(pattern)
+    if compiled is None:
+        return glob_match(pattern, value)
+    pieces = value.split(":", 5)
+    if len(pieces) != 6:
+        return False
+    return all(rx.fullmatch(piece) is not None for rx, piece in zip(compiled, pieces))

@@ -1,0 +1,113 @@
+"""Who made a request: every name a resource policy could use for it, and derived context.
+
+AWS: IAM User Guide, "AWS JSON policy elements: Principal" (account, IAM user, role,
+role session, federated user, service principals, "*"), "NotPrincipal", and "AWS global
+condition context keys" (aws:PrincipalArn, aws:PrincipalAccount, aws:PrincipalType,
+aws:username, aws:CalledVia, aws:CalledViaFirst, aws:CalledViaLast, aws:ViaAWSService).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from reasoner.errors import InputError
+
+_ACCOUNT = re.compile(r"^\d{12}$")
+_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):(iam|sts)::(\d{12}|aws):(.+)$")
+_SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$|^[a-z0-9][a-z0-9.-]*\.amazon\.com$")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A requester. `names` are (kind, id, how) triples: how a resource-policy grant to that name
+    counts (direct, role, account; see encodings/layers.lp)."""
+
+    text: str
+    type: str  # user, role_session, root, federated_user, service, anonymous
+    account: str | None
+    arn: str | None  # aws:PrincipalArn
+    names: tuple[tuple[str, str, str], ...]
+    username: str | None = None
+    service_linked: bool = False
+    extra_context: dict = field(default_factory=dict)
+
+
+def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -> Principal:
+    t = text.strip()
+    if t in ("*", "anonymous"):
+        return Principal(t, "anonymous", None, None, (("anonymous", "anonymous", "direct"),))
+    if _ACCOUNT.match(t):
+        t = f"arn:aws:iam::{t}:root"
+    if _SERVICE.match(t):
+        return Principal(t, "service", None, None, (("service", t, "direct"),))
+    m = _ARN.match(t)
+    if not m:
+        raise InputError(f"unrecognised principal {text!r}: expected an IAM user, role, assumed-role "
+                         "session, federated-user or root ARN, a 12-digit account, a service "
+                         "principal such as athena.amazonaws.com, or 'anonymous'", source=source, path=path)
+    partition, svc, account, rest = m.groups()
+    account_name = ("account", account, "account")
+    if svc == "iam" and rest == "root":
+        return Principal(t, "root", account, t, (account_name,))
+    if svc == "iam" and rest.startswith("user/"):
+        name = rest.rsplit("/", 1)[-1]
+        return Principal(t, "user", account, t, (("arn", t, "direct"), account_name), username=name)
+    if svc == "iam" and rest.startswith("role/"):
+        # A role ARN stands for a session of that role whose session name is not given.
+        linked = rest.startswith("role/aws-service-role/")
+        return Principal(t, "role_session", account, t, (("arn", t, "role"), account_name), service_linked=linked)
+    if svc == "sts" and rest.startswith("assumed-role/"):
+        bits = rest.split("/")
+        if len(bits) != 3 or not bits[1] or not bits[2]:
+            raise InputError(f"assumed-role ARN {text!r} must be arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION",
+                             source=source, path=path)
+        role_arn = f"arn:{partition}:iam::{account}:role/{bits[1]}"
+        return Principal(t, "role_session", account, role_arn,
+                         (("arn", t, "direct"), ("arn", role_arn, "role"), account_name))
+    if svc == "sts" and rest.startswith("federated-user/"):
+        return Principal(t, "federated_user", account, t, (("arn", t, "direct"), account_name))
+    raise InputError(f"unrecognised principal ARN {text!r} (user/, role/, assumed-role/, federated-user/ or root)",
+                     source=source, path=path)
+
+
+def account_of_arn(arn: str) -> str | None:
+    parts = arn.split(":", 5)
+    if len(parts) == 6 and _ACCOUNT.match(parts[4]):
+        return parts[4]
+    return None
+
+
+def derived_context(principal: Principal, context: dict[str, list[str]], *, source: str | None = None,
+                    path: tuple = ()) -> dict[str, list[str]]:
+    """The context AWS adds by itself, unless the request already gives the key.
+
+    Keys are lower-cased (condition keys are case-insensitive). An empty list means absent.
+    """
+    out = dict(context)
+
+    def put(key: str, value: str | None) -> None:
+        if value is not None and key not in out:
+            out[key] = [value]
+
+    put("aws:principalarn", principal.arn)
+    put("aws:principalaccount", principal.account)
+    put("aws:principaltype", {"user": "User", "role_session": "AssumedRole", "root": "Account",
+                              "federated_user": "FederatedUser", "anonymous": "Anonymous"}.get(principal.type))
+    if principal.type == "user":
+        put("aws:username", principal.username)
+    if principal.type == "service":
+        put("aws:principalservicename", principal.text)
+    called_via = out.get("aws:calledvia") or []
+    if called_via:
+        put("aws:calledviafirst", called_via[0])
+        put("aws:calledvialast", called_via[-1])
+    # aws:ViaAWSService is true for every request a service makes with the caller's
+    # credentials; CalledVia lists such services, so a non-empty CalledVia forces true.
+    via = out.get("aws:viaawsservice")
+    if via is None:
+        out["aws:viaawsservice"] = ["true" if called_via else "false"]
+    elif called_via and [v.lower() for v in via] != ["true"]:
+        raise InputError("aws:ViaAWSService must be true when aws:CalledVia is not empty",
+                         source=source, path=path + ("context", "aws:ViaAWSService"))
+    return {k: v for k, v in out.items() if v}
