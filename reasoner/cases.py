@@ -1,0 +1,135 @@
+"""Case bundles: cases/NAME/case.yaml names policies, principals, resources and questions with
+their expected answers. Every case doubles as a test (tests/test_cases.py). The format is
+documented in the README ("Case bundles").
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from reasoner.errors import InputError
+from reasoner.model.policy import Policy, load_document, parse_policy, validation_to_input_error
+from reasoner.model.request import DecideInput, NamedPolicy, Request
+
+Scalar = str | int | float | bool
+
+
+class CasePrincipal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    arn: str
+    identity_policies: list[str] = []
+    permission_boundary: str | None = None
+    session_policy: str | None = None
+
+
+class CaseResource(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    arn: str
+    account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    resource_policy: str | None = None
+
+
+class DecideQuestion(BaseModel):
+    """One concrete request and the decision the case expects."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    description: str = ""
+    principal: str  # a principal name of the case, or an ARN
+    action: str
+    resource: str  # a resource name of the case, or an ARN
+    context: dict[str, Scalar | list[Scalar]] = {}
+    scps: list[list[str]] | None = None  # policy names per OU level, root first
+    rcps: list[list[str]] | None = None
+    vpc_endpoint_policy: str | None = None
+    management_account: str | None = None
+    expect: Literal["allow", "explicit_deny", "implicit_deny"]
+
+
+class CaseFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    description: str = ""
+    source: str = ""
+    account: str | None = None
+    policies: dict[str, str] = {}  # name -> file relative to the case folder
+    principals: dict[str, CasePrincipal] = {}
+    resources: dict[str, CaseResource] = {}
+    decide: list[DecideQuestion] = []
+    can: list[dict[str, Any]] = []  # search questions (reasoner can); see README
+
+
+class Case:
+    """A loaded case: its file, its policies parsed, and its questions as decide inputs."""
+
+    def __init__(self, folder: Path, spec: CaseFile, policies: dict[str, Policy]):
+        self.folder = folder
+        self.spec = spec
+        self.policies = policies
+        self.source = str(folder / "case.yaml")
+
+    def named(self, name: str, path: tuple) -> NamedPolicy:
+        if name not in self.policies:
+            raise InputError(f"unknown policy name {name!r} (the case defines {', '.join(sorted(self.policies))})",
+                             source=self.source, path=path)
+        return NamedPolicy(name=self.spec.policies[name], policy=self.policies[name])
+
+    def decide_input(self, index: int) -> DecideInput:
+        q = self.spec.decide[index]
+        path = ("decide", index)
+        principal = self.spec.principals.get(q.principal)
+        resource = self.spec.resources.get(q.resource)
+        request = Request(principal=principal.arn if principal else q.principal, action=q.action,
+                          resource=resource.arn if resource else q.resource,
+                          resource_account=resource.account if resource else None, context=q.context)
+        ident: list[NamedPolicy] = []
+        boundary = session = None
+        if principal:
+            pp = ("principals", q.principal)
+            ident = [self.named(n, pp + ("identity_policies", i)) for i, n in enumerate(principal.identity_policies)]
+            if principal.permission_boundary:
+                boundary = self.named(principal.permission_boundary, pp + ("permission_boundary",))
+            if principal.session_policy:
+                session = self.named(principal.session_policy, pp + ("session_policy",))
+        rpol = None
+        if resource and resource.resource_policy:
+            rpol = self.named(resource.resource_policy, ("resources", q.resource, "resource_policy"))
+
+        def levels(field: str, value):
+            if value is None:
+                return None
+            return [[self.named(n, path + (field, lv, i)) for i, n in enumerate(level)] for lv, level in enumerate(value)]
+
+        return DecideInput(
+            id=q.id, request=request, identity_policies=ident, resource_policy=rpol, permission_boundary=boundary,
+            session_policy=session, scps=levels("scps", q.scps), rcps=levels("rcps", q.rcps),
+            vpc_endpoint_policy=self.named(q.vpc_endpoint_policy, path + ("vpc_endpoint_policy",))
+            if q.vpc_endpoint_policy else None,
+            management_account=q.management_account,
+        )
+
+
+def load_case(path: str | Path) -> Case:
+    """Load cases/NAME (the folder) or its case.yaml."""
+    p = Path(path)
+    folder = p if p.is_dir() else p.parent
+    file = folder / "case.yaml"
+    if not file.exists():
+        raise InputError("no case.yaml in this folder", source=str(folder))
+    raw = load_document(file)
+    try:
+        spec = CaseFile.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, str(file)) from None
+    policies = {}
+    for name, rel in spec.policies.items():
+        pfile = folder / rel
+        policies[name] = parse_policy(load_document(pfile), source=str(pfile))
+    return Case(folder, spec, policies)
