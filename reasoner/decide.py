@@ -118,12 +118,13 @@ def _layer_of(rf: RequestFacts, pid: int) -> str:
 
 
 def _cond_text(info, cid: int) -> str:
-    from reasoner.model.operators import parse_operator  # noqa: F401  (names only)
-
     for c in info.conds:
         if c.cid == cid:
-            return f"{c.family} {c.key_text}"
-    return f"Null condition #{cid}"
+            return c.label
+    for c, label in info.null_conds:
+        if c == cid:
+            return label
+    return f"condition #{cid}"
 
 
 def _layer_rank(layer: str) -> tuple:

@@ -43,6 +43,7 @@ class CondEntry:
     family: str
     key: int
     key_text: str
+    label: str  # the operator and key as written, for explanations
     templates: tuple[Template, ...]
     needs: tuple[str, ...]  # variable keys without default
     cache: dict = field(default_factory=dict)  # request value -> bool, when var-free
@@ -58,7 +59,7 @@ class StmtInfo:
     actions: list[int]  # action pattern ids (Action or NotAction)
     resources: list[int]  # resource template ids (Resource or NotResource)
     conds: list[CondEntry]
-    null_keys: list[int]
+    null_conds: list[tuple[int, str]]
     has_principal: bool
 
 
@@ -152,7 +153,7 @@ class FactProgram:
                 if op.family == "null":
                     for v in dict.fromkeys(v.lower() for v in values):
                         out.append(f"cond_null({s},{c},{kid},{v}).")
-                    nulls.append(kid)
+                    nulls.append((c, f"{op.name} {key}"))
                     continue
                 templates = tuple(parse_template(v, variables) for v in values)
                 needs = tuple(dict.fromkeys(k for t in templates for k in t.keys))
@@ -169,7 +170,7 @@ class FactProgram:
                     for part in t.parts:
                         if part[0] == "var":
                             key_ids.add(self.intern("k:" + part[1]))
-                conds.append(CondEntry(c, op.family, kid, key_l, templates, needs))
+                conds.append(CondEntry(c, op.family, kid, key_l, f"{op.name} {key}", templates, needs))
             for x in resources:
                 t = self._resource_by_id[x]
                 for part in t.parts:

@@ -1,0 +1,1 @@
+"""The `reasoner` command line: thin typer commands over pure functions."""

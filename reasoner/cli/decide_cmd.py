@@ -1,0 +1,171 @@
+"""`reasoner decide`: one request from flags, the questions of a case, or a JSONL batch."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+from rich.console import Console
+
+from reasoner.answers import Decision
+from reasoner.cases import load_case
+from reasoner.cli.render import case_table, print_decision
+from reasoner.decide import decide_many
+from reasoner.errors import ExitCode, InputError
+from reasoner.model.policy import load_policy
+from reasoner.model.request import DecideInput, NamedPolicy, PolicyCache, Request, decide_input_from_obj
+
+BATCH_CHUNK = 5000  # requests grounded together; bounds memory on very long batches
+MAX_LINE_BYTES = 2_000_000
+
+
+def parse_context(items: list[str]) -> dict[str, list[str] | str]:
+    """KEY=VALUE flags; a repeated key or a JSON list value makes a multivalued key."""
+    out: dict[str, list[str]] = {}
+    for item in items:
+        if "=" not in item:
+            raise InputError(f"--context {item!r} must be KEY=VALUE", source="<command line>")
+        key, value = item.split("=", 1)
+        if value.startswith("["):
+            try:
+                values = json.loads(value)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"--context {key}: malformed JSON list: {exc.msg}", source="<command line>") from None
+            if not isinstance(values, list):
+                raise InputError(f"--context {key}: expected a JSON list", source="<command line>")
+            out.setdefault(key, []).extend(str(v) for v in values)
+        else:
+            out.setdefault(key, []).append(value)
+    return {k: (v[0] if len(v) == 1 else v) for k, v in out.items()}
+
+
+def _named(path: Path) -> NamedPolicy:
+    return NamedPolicy(name=path.name, policy=load_policy(path))
+
+
+def _levels(values: list[str]) -> list[list[NamedPolicy]]:
+    return [[_named(Path(f)) for f in level.split(",") if f] for level in values]
+
+
+def read_batch(stream, source: str) -> Iterator[DecideInput | InputError]:
+    cache = PolicyCache()
+    for lineno, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        where = f"{source}:{lineno}"
+        if len(line) > MAX_LINE_BYTES:
+            yield InputError(f"line is {len(line)} bytes, over the {MAX_LINE_BYTES}-byte limit", source=where)
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield InputError(f"malformed JSON at column {exc.colno}: {exc.msg}", source=where)
+            continue
+        try:
+            yield decide_input_from_obj(obj, source=where, cache=cache)
+        except InputError as exc:
+            exc.batch_id = obj.get("id") if isinstance(obj, dict) else None
+            yield exc
+
+
+def run_batch(stream, out, source: str) -> int:
+    """Decide a JSONL batch; one output line per input line, in order. Returns the count."""
+    n = 0
+    chunk: list = []
+
+    def flush() -> None:
+        nonlocal chunk
+        for item, d in zip(chunk, decide_many(chunk)):
+            if isinstance(item, InputError):
+                d = Decision(id=getattr(item, "batch_id", None), decision=None, error=item.one_line())
+            out.write(json.dumps(d.to_json_obj(with_mismatches=False), separators=(",", ":")) + "\n")
+        chunk = []
+
+    for item in read_batch(stream, source):
+        chunk.append(item)
+        n += 1
+        if len(chunk) >= BATCH_CHUNK:
+            flush()
+    if chunk:
+        flush()
+    return n
+
+
+def decide_command(
+    principal: Optional[str] = typer.Option(None, help="Principal ARN (user, role, assumed-role session, root), account ID, service principal or 'anonymous'."),
+    action: Optional[str] = typer.Option(None, help="Action, e.g. s3:GetObject (must exist in the AWS catalogue)."),
+    resource: Optional[str] = typer.Option(None, help="Resource ARN, or '*'."),
+    resource_account: Optional[str] = typer.Option(None, help="Account owning the resource when the ARN has none (S3). Default: the principal's."),
+    context: list[str] = typer.Option([], "--context", "-c", help="KEY=VALUE; repeat a key, or give a JSON list, for a multivalued key."),
+    identity_policy: list[Path] = typer.Option([], "--identity-policy", "-i", help="Identity policy file (JSON/YAML); repeatable."),
+    resource_policy: Optional[Path] = typer.Option(None, help="Resource-based policy file."),
+    boundary: Optional[Path] = typer.Option(None, help="Permissions boundary policy file."),
+    session_policy: Optional[Path] = typer.Option(None, help="Session policy file."),
+    scp: list[str] = typer.Option([], "--scp", help="SCP files of one OU level, comma-separated; repeat per level, root first."),
+    rcp: list[str] = typer.Option([], "--rcp", help="RCP files of one OU level, comma-separated; repeat per level, root first."),
+    vpce_policy: Optional[Path] = typer.Option(None, "--vpce-policy", help="VPC endpoint policy (applies when aws:SourceVpce is given)."),
+    management_account: Optional[str] = typer.Option(None, help="The organization's management account (SCPs/RCPs do not apply to it)."),
+    case: Optional[Path] = typer.Option(None, help="A case folder: decide its questions and compare with the expected answers."),
+    question: Optional[str] = typer.Option(None, help="With --case: only this question id."),
+    batch: Optional[str] = typer.Option(None, help="JSONL batch file ('-' for stdin): one request object per line, one JSON answer per line."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    fail_on_deny: bool = typer.Option(False, help="Exit 1 when the decision is a deny (single request)."),
+) -> None:
+    """Decide requests exactly as AWS does: allow, explicit deny or implicit deny, with reasons."""
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    if batch is not None:
+        if batch == "-":
+            run_batch(sys.stdin, sys.stdout, "<stdin>")
+        else:
+            p = Path(batch)
+            if not p.exists():
+                raise InputError("no such batch file", source=batch)
+            with p.open(encoding="utf-8") as fh:
+                run_batch(fh, sys.stdout, batch)
+        return
+    if case is not None:
+        c = load_case(case)
+        indices = [i for i, q in enumerate(c.spec.decide) if question in (None, q.id)]
+        if question and not indices:
+            raise InputError(f"no decide question {question!r} (the case has: "
+                             f"{', '.join(q.id for q in c.spec.decide)})", source=c.source)
+        inputs = [c.decide_input(i) for i in indices]
+        results = decide_many(inputs, explain=bool(question))
+        rows = [(c.spec.decide[i].id, c.spec.decide[i].description, c.spec.decide[i].expect, d)
+                for i, d in zip(indices, results)]
+        if as_json:
+            print(json.dumps([{"question": qid, "expect": exp, **d.to_json_obj()} for qid, _, exp, d in rows], indent=2))
+        elif question:
+            print_decision(console, results[0])
+        else:
+            console.print(case_table(rows, f"case {c.spec.name}: {len(rows)} questions"))
+        if any(d.decision != exp for _, _, exp, d in rows):
+            raise typer.Exit(ExitCode.DENIED)
+        return
+    missing = [n for n, v in (("--principal", principal), ("--action", action), ("--resource", resource)) if not v]
+    if missing:
+        raise InputError(f"missing {', '.join(missing)} (or give --case or --batch)", source="<command line>")
+    req = Request(principal=principal, action=action, resource=resource, resource_account=resource_account,
+                  context=parse_context(context))
+    inp = DecideInput(
+        id=None, request=req, identity_policies=[_named(p) for p in identity_policy],
+        resource_policy=_named(resource_policy) if resource_policy else None,
+        permission_boundary=_named(boundary) if boundary else None,
+        session_policy=_named(session_policy) if session_policy else None,
+        scps=_levels(scp) if scp else None, rcps=_levels(rcp) if rcp else None,
+        vpc_endpoint_policy=_named(vpce_policy) if vpce_policy else None,
+        management_account=management_account,
+    )
+    d = decide_many([inp], explain=True, source="<command line>")[0]
+    if d.error:
+        print(f"error: {d.error}", file=sys.stderr)
+        raise typer.Exit(ExitCode.BAD_INPUT)
+    if as_json:
+        print(json.dumps(d.to_json_obj(), indent=2))
+    else:
+        print_decision(console, d)
+    if fail_on_deny and d.decision != "allow":
+        raise typer.Exit(ExitCode.DENIED)

@@ -1,0 +1,56 @@
+"""Entry point: `reasoner COMMAND`. Domain errors become one stderr line and an exit code here,
+and only here (see ExitCode)."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from pydantic import ValidationError
+
+from reasoner.cli.actions_cmd import actions_command
+from reasoner.cli.decide_cmd import decide_command
+from reasoner.errors import ExitCode, InputError, InternalError
+from reasoner.model.policy import validation_to_input_error
+
+app = typer.Typer(
+    name="reasoner",
+    help="Exact AWS IAM policy reasoning on the clingo answer-set solver.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command("decide")(decide_command)
+app.command("actions")(actions_command)
+
+
+def main() -> None:
+    try:
+        # In non-standalone mode click returns the code of a typer.Exit instead of raising it.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code:
+            sys.exit(code)
+    except InputError as exc:
+        print(f"error: {exc.one_line()}", file=sys.stderr)
+        sys.exit(ExitCode.BAD_INPUT)
+    except ValidationError as exc:
+        print(f"error: {validation_to_input_error(exc, '<command line>').one_line()}", file=sys.stderr)
+        sys.exit(ExitCode.BAD_INPUT)
+    except InternalError as exc:
+        print(f"internal error (please report): {exc}", file=sys.stderr)
+        sys.exit(ExitCode.INTERNAL)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.exit(1)
+    except Exception as exc:  # click usage errors arrive here in non-standalone mode
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(ExitCode.BAD_INPUT)
+        raise
+
+
+if __name__ == "__main__":
+    main()
