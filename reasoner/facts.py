@@ -23,6 +23,10 @@ from reasoner.patterns import Template, arn_match, fill, glob_match, parse_templ
 from reasoner.principals import Principal, account_of_arn, derived_context, parse_principal
 from reasoner.values import compare
 
+# Actions decided by a role's trust policy, which must allow even within one account.
+_TRUST_POLICY_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+                                   "sts:tagsession", "sts:setsourceidentity", "sts:setcontext"})
+
 # Layers whose statements name principals, and those that must not.
 _PRINCIPAL_LAYERS = {"resource", "vpce", "rcp"}
 _NO_PRINCIPAL_LAYERS = {"identity", "boundary", "session", "scp"}
@@ -162,10 +166,6 @@ class FactProgram:
                     out.append(f"cond_negated({c}).")
                 if op.if_exists:
                     out.append(f"cond_if_exists({c}).")
-                for k in needs:
-                    vk = self.intern("k:" + k)
-                    key_ids.add(vk)
-                    out.append(f"cond_value_var({c},{vk}).")
                 for t in templates:
                     for part in t.parts:
                         if part[0] == "var":
@@ -266,6 +266,7 @@ class FactProgram:
         # RCPs limit resources of member accounts, for the services RCPs support; not the
         # management account's resources, not service-linked roles or service principals.
         service = action.split(":", 1)[0].lower()
+        action_l = action.lower()
         if inp.rcps is not None and resource_account != inp.management_account and not principal.service_linked \
                 and principal.type != "service" and service in rcp_services():
             for n, level in enumerate(inp.rcps):
@@ -290,6 +291,8 @@ class FactProgram:
             out.append(f"req_principal_is({r},{kind},{self.intern('p:' + ident)},{how}).")
         if principal.account and resource_account and principal.account != resource_account:
             out.append(f"req_cross_account({r}).")
+        if service == "kms" or action_l in _TRUST_POLICY_ACTIONS:
+            out.append(f"req_needs_resource_policy({r}).")
 
         # Context keys the policies read, and the single values variables can take.
         keys: set[int] = set()
@@ -302,12 +305,12 @@ class FactProgram:
                 continue
             for v in dict.fromkeys(values):
                 out.append(f"req_value({r},{kid},{self.intern('v:' + v)}).")
-            if len(values) == 1:
+            # AWS: a multivalued key cannot be a policy variable, even with one value.
+            if len(values) == 1 and not catalogue.is_multivalued(key):
                 singles[key] = values[0]
                 out.append(f"req_single({r},{kid}).")
 
         # Comparisons: which patterns and condition values match this request's values.
-        action_l = action.lower()
         seen_actions: set[int] = set()
         seen_resources: set[int] = set()
         seen_conds: set[int] = set()
