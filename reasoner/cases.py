@@ -79,7 +79,7 @@ class Case:
         if name not in self.policies:
             raise InputError(f"unknown policy name {name!r} (the case defines {', '.join(sorted(self.policies))})",
                              source=self.source, path=path)
-        return NamedPolicy(name=self.spec.policies[name], policy=self.policies[name])
+        return NamedPolicy(name=str(self.folder / self.spec.policies[name]), policy=self.policies[name])
 
     def decide_input(self, index: int) -> DecideInput:
         q = self.spec.decide[index]

@@ -374,13 +374,17 @@ class FactProgram:
         and requires one in resource-based policies, endpoint policies and RCPs."""
         if (cp.pid, kind) in self._layer_checked:
             return
+        inside = _name_path(named.name)
+        # A batch field ('scps[1][0]') is a path inside the batch line; otherwise it is a file.
+        where, base = (source, prefix + inside) if inside else (named.name, ())
+        label = {"identity": "an identity", "rcp": "an RCP", "scp": "an SCP", "vpce": "a VPC endpoint"}.get(kind, f"a {kind}")
         for st in cp.statements:
             if kind in _NO_PRINCIPAL_LAYERS and st.has_principal:
-                raise InputError(f"a {kind} policy cannot have Principal or NotPrincipal", source=source,
-                                 path=prefix + _name_path(named.name) + ("Statement", st.index, "Principal"))
+                raise InputError(f"{label} policy cannot have Principal or NotPrincipal", source=where,
+                                 path=base + ("Statement", st.index, "Principal"))
             if kind in _PRINCIPAL_LAYERS and not st.has_principal:
-                raise InputError(f"a {kind} policy statement needs Principal or NotPrincipal", source=source,
-                                 path=prefix + _name_path(named.name) + ("Statement", st.index))
+                raise InputError(f"{label} policy statement needs Principal or NotPrincipal", source=where,
+                                 path=base + ("Statement", st.index))
         self._layer_checked.add((cp.pid, kind))
 
     @staticmethod
@@ -395,7 +399,8 @@ def _name_path(name: str) -> tuple:
     """'scps[1][0]' -> ('scps', 1, 0); a file name -> ()."""
     import re
 
-    m = re.match(r"^([a-z_]+)((\[\d+\])*)$", name)
+    m = re.match(r"^(identity_policies|resource_policy|permission_boundary|session_policy|scps|rcps|"
+                 r"vpc_endpoint_policy)((\[\d+\])*)$", name)
     if not m:
         return ()
     return (m.group(1),) + tuple(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))

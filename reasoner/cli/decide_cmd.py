@@ -43,7 +43,7 @@ def parse_context(items: list[str]) -> dict[str, list[str] | str]:
 
 
 def _named(path: Path) -> NamedPolicy:
-    return NamedPolicy(name=path.name, policy=load_policy(path))
+    return NamedPolicy(name=str(path), policy=load_policy(path))
 
 
 def _levels(values: list[str]) -> list[list[NamedPolicy]]:
