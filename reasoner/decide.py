@@ -33,11 +33,11 @@ def decide_many(inputs: Iterable[DecideInput | InputError], *, explain: bool = F
         r += 1
         mark = len(program.lines)
         try:
-            slots.append(program.request(r, item, source=source))
+            slots.append(program.request(r, item, source=source, scope_statements=not explain))
         except InputError as exc:
             del program.lines[mark:]
             slots.append(Decision(id=item.id, decision=None, error=exc.one_line()))
-    files = ["decide.lp"] + (["show/mismatch.lp"] if explain else [])
+    files = ["decide.lp"] + (["mismatch.lp"] if explain else [])
     symbols = solve_once(files, program.text()) if r else []
 
     decision: dict[int, str] = {}

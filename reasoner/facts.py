@@ -65,6 +65,7 @@ class StmtInfo:
     conds: list[CondEntry]
     null_conds: list[tuple[int, str]]
     has_principal: bool
+    not_action: bool
 
 
 @dataclass
@@ -117,7 +118,7 @@ class FactProgram:
             self._next_stmt += 1
             s = self._next_stmt
             effect = "allow" if st.Effect == "Allow" else "deny"
-            out.append(f"policy_stmt({pid},{s}).stmt_effect({s},{effect}).")
+            out.append(f"policy_stmt({pid},{s}).stmt_policy({s},{pid}).stmt_effect({s},{effect}).")
             actions = []
             if st.Action is not None:
                 for a in st.Action:
@@ -156,12 +157,12 @@ class FactProgram:
                 key_ids.add(kid)
                 if op.family == "null":
                     for v in dict.fromkeys(v.lower() for v in values):
-                        out.append(f"cond_null({s},{c},{kid},{v}).")
+                        out.append(f"cond_null({s},{c},{kid},{v}).null_key({c},{kid},{v}).")
                     nulls.append((c, f"{op.name} {key}"))
                     continue
                 templates = tuple(parse_template(v, variables) for v in values)
                 needs = tuple(dict.fromkeys(k for t in templates for k in t.keys))
-                out.append(f"cond({s},{c},{kid}).cond_qualifier({c},{op.qualifier}).")
+                out.append(f"cond({s},{c},{kid}).cond_key({c},{kid}).cond_qualifier({c},{op.qualifier}).")
                 if op.negated:
                     out.append(f"cond_negated({c}).")
                 if op.if_exists:
@@ -177,7 +178,7 @@ class FactProgram:
                     if part[0] == "var":
                         key_ids.add(self.intern("k:" + part[1]))
             info = StmtInfo(s, pid, index, st.Sid, effect, actions, resources, conds, nulls,
-                            st.Principal is not None or st.NotPrincipal is not None)
+                            st.Principal is not None or st.NotPrincipal is not None, st.NotAction is not None)
             self.statements[s] = info
             stmts.append(info)
         compiled = CompiledPolicy(pid, stmts, variables, key_ids)
@@ -223,7 +224,8 @@ class FactProgram:
         return ("canonical", self.intern("p:" + value))
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, r: int, inp: DecideInput, *, source: str | None = None, prefix: tuple = ()) -> "RequestFacts":
+    def request(self, r: int, inp: DecideInput, *, source: str | None = None, prefix: tuple = (),
+                scope_statements: bool = False) -> "RequestFacts":
         req = inp.request
         rpath = prefix + ("request",)
         principal = parse_principal(req.principal, source=source, path=rpath + ("principal",))
@@ -314,6 +316,9 @@ class FactProgram:
         seen_actions: set[int] = set()
         seen_resources: set[int] = set()
         seen_conds: set[int] = set()
+        if scope_statements:
+            out.append(f"req_stmt_scope({r}).")
+        action_hits: set[int] = set()
         for _, cp in compiled:
             for st in cp.statements:
                 for x in st.actions:
@@ -325,7 +330,14 @@ class FactProgram:
                         hit = glob_match(self._action_plain[x], action_l)
                         self._action_cache[(x, action_l)] = hit
                     if hit:
+                        action_hits.add(x)
                         out.append(f"action_match({r},{x}).")
+                if scope_statements:
+                    # Action: some pattern matches; NotAction: none does. Others never apply.
+                    if any(x in action_hits for x in st.actions) != st.not_action:
+                        out.append(f"req_stmt_in_scope({r},{st.sid_global}).")
+                    else:
+                        continue
                 for x in st.resources:
                     if x in seen_resources:
                         continue

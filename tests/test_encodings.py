@@ -24,7 +24,7 @@ def atoms(facts: str) -> set[str]:
 
 # One identity policy 1 with statement 10 (allow) applied to request 1.
 BASE = "req(1). req_policy(1,identity,1). policy_stmt(1,10). stmt_effect(10,allow). stmt_action(10,1). action_match(1,1). stmt_has(10,resource). stmt_resource(10,1). resource_match(1,1)."
-COND = BASE + " cond(10,100,5)."
+COND = BASE + " cond(10,100,5). cond_key(100,5)."
 
 ROWS = [
     # match/action.lp
@@ -58,9 +58,9 @@ ROWS = [
     ("negated_plain_false_when_any_value_matches",
      COND + " cond_qualifier(100,none). cond_negated(100). req_value(1,5,1). value_match(1,100,1).", set(), {"cond_holds(1,100)"}),
     # conditions/null.lp
-    ("null_true_holds_when_absent", BASE + " cond_null(10,100,5,true).", {"null_holds(1,100)"}, set()),
-    ("null_false_fails_when_absent", BASE + " cond_null(10,100,5,false).", set(), {"null_holds(1,100)"}),
-    ("null_false_holds_when_present", BASE + " cond_null(10,100,5,false). req_value(1,5,1).", {"null_holds(1,100)"}, set()),
+    ("null_true_holds_when_absent", BASE + " cond_null(10,100,5,true). null_key(100,5,true).", {"null_holds(1,100)"}, set()),
+    ("null_false_fails_when_absent", BASE + " cond_null(10,100,5,false). null_key(100,5,false).", set(), {"null_holds(1,100)"}),
+    ("null_false_holds_when_present", BASE + " cond_null(10,100,5,false). null_key(100,5,false). req_value(1,5,1).", {"null_holds(1,100)"}, set()),
     # match/principal.lp
     ("principal_star_is_direct", "req(1). req_policy(1,resource,1). policy_stmt(1,10). stmt_effect(10,allow). stmt_has(10,principal). stmt_principal(10,any,0). req_principal_is(1,anonymous,9,direct).",
      {"principal_via(1,10,direct)"}, set()),
