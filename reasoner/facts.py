@@ -19,7 +19,7 @@ from reasoner.errors import InputError
 from reasoner.model.operators import parse_operator
 from reasoner.model.policy import Policy
 from reasoner.model.request import DecideInput, NamedPolicy
-from reasoner.patterns import Template, arn_match, fill, glob_match, parse_template, plain
+from reasoner.patterns import Template, arn_match, fill, parse_template, plain_glob_match
 from reasoner.principals import Principal, account_of_arn, derived_context, parse_principal
 from reasoner.values import compare
 
@@ -91,6 +91,7 @@ class FactProgram:
         self._resource_by_id: dict[int, Template] = {}
         self._action_cache: dict[tuple[int, str], bool] = {}
         self._resource_cache: dict[tuple[int, str], bool] = {}
+        self._scope_cache: dict[tuple[int, str], tuple] = {}
         self._next_stmt = 0
         self._next_cond = 0
         self._layer_checked: set[tuple[int, str]] = set()
@@ -191,7 +192,7 @@ class FactProgram:
         if x is None:
             x = len(self._action_patterns) + 1
             self._action_patterns[low] = x
-            self._action_plain[x] = plain(low)
+            self._action_plain[x] = low
         return x
 
     def _resource_template(self, text: str, variables: bool) -> int:
@@ -318,26 +319,15 @@ class FactProgram:
         seen_conds: set[int] = set()
         if scope_statements:
             out.append(f"req_stmt_scope({r}).")
-        action_hits: set[int] = set()
         for _, cp in compiled:
-            for st in cp.statements:
-                for x in st.actions:
-                    if x in seen_actions:
-                        continue
+            hits, scoped = self._action_scope(cp, action_l)
+            for x in hits:
+                if x not in seen_actions:
                     seen_actions.add(x)
-                    hit = self._action_cache.get((x, action_l))
-                    if hit is None:
-                        hit = glob_match(self._action_plain[x], action_l)
-                        self._action_cache[(x, action_l)] = hit
-                    if hit:
-                        action_hits.add(x)
-                        out.append(f"action_match({r},{x}).")
+                    out.append(f"action_match({r},{x}).")
+            for st in (scoped if scope_statements else cp.statements):
                 if scope_statements:
-                    # Action: some pattern matches; NotAction: none does. Others never apply.
-                    if any(x in action_hits for x in st.actions) != st.not_action:
-                        out.append(f"req_stmt_in_scope({r},{st.sid_global}).")
-                    else:
-                        continue
+                    out.append(f"req_stmt_in_scope({r},{st.sid_global}).")
                 for x in st.resources:
                     if x in seen_resources:
                         continue
@@ -365,6 +355,31 @@ class FactProgram:
                         if self._value_matches(c, v, singles):
                             out.append(f"value_match({r},{c.cid},{self.intern('v:' + v)}).")
         return RequestFacts(r, inp, principal, names, resource_account)
+
+    def _action_scope(self, cp: CompiledPolicy, action_l: str) -> tuple[tuple[int, ...], tuple[StmtInfo, ...]]:
+        """The action patterns of cp that match the action, and the statements whose Action /
+        NotAction covers it (the only ones that can apply); cached per (policy, action)."""
+        key = (cp.pid, action_l)
+        hit = self._scope_cache.get(key)
+        if hit is None:
+            hits: list[int] = []
+            scoped = []
+            for st in cp.statements:
+                matched = False
+                for x in st.actions:
+                    ok = self._action_cache.get((x, action_l))
+                    if ok is None:
+                        ok = plain_glob_match(self._action_plain[x], action_l)
+                        self._action_cache[(x, action_l)] = ok
+                    if ok:
+                        matched = True
+                        hits.append(x)
+                # Action: some pattern matches; NotAction: none does.
+                if matched != st.not_action:
+                    scoped.append(st)
+            hit = (tuple(dict.fromkeys(hits)), tuple(scoped))
+            self._scope_cache[key] = hit
+        return hit
 
     def _value_matches(self, c: CondEntry, value: str, singles: dict[str, str]) -> bool:
         """Some policy value of c matches `value` (the OR over a condition's values)."""

@@ -106,6 +106,18 @@ def glob_match(pattern: tuple[tuple[str, bool], ...], value: str, ignore_case: b
     return glob_regex(pattern, ignore_case).fullmatch(value) is not None
 
 
+def plain_glob_match(pattern: str, value: str) -> bool:
+    """glob_match for a pattern with no variables, with fast paths for the common shapes
+    (a literal, a prefix followed by one `*`); same answers as glob_match(plain(pattern), value)."""
+    star = pattern.find("*")
+    if "?" not in pattern:
+        if star < 0:
+            return pattern == value
+        if star == len(pattern) - 1:
+            return value.startswith(pattern[:-1])
+    return glob_regex(plain(pattern), False).fullmatch(value) is not None
+
+
 def _split_arn(pattern: tuple[tuple[str, bool], ...]) -> list[tuple[tuple[str, bool], ...]]:
     parts: list[list[tuple[str, bool]]] = [[]]
     for c, wild in pattern:

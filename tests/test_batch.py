@@ -57,11 +57,22 @@ def test_batch_stdin_many_requests_one_grounding(monkeypatch):
     monkeypatch.setattr(dec, "solve_once", lambda *a, **k: calls.append(1) or real(*a, **k))
     lines = "".join(json.dumps(_line(i, action="s3:GetObject" if i % 2 else "s3:PutObject")) + "\n" for i in range(3000))
     out = io.StringIO()
-    assert run_batch(io.StringIO(lines), out, "<test>") == 3000
+    assert run_batch(io.StringIO(lines), out, "<test>", workers=1) == 3000
     rows = [json.loads(x) for x in out.getvalue().splitlines()]
     assert [r["id"] for r in rows] == list(range(3000))
     assert all(r["decision"] == ("allow" if r["id"] % 2 else "implicit_deny") for r in rows)
-    assert len(calls) == 1
+    assert len(calls) == 2  # two chunks of BATCH_CHUNK lines, each one grounding
+
+
+def test_batch_parallel_chunks_keep_order():
+    import io
+
+    lines = "".join(json.dumps(_line(i, action="s3:GetObject" if i % 3 else "s3:PutObject")) + "\n" for i in range(6000))
+    out = io.StringIO()
+    assert run_batch(io.StringIO(lines), out, "<test>", workers=2) == 6000
+    rows = [json.loads(x) for x in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == list(range(6000))
+    assert all(r["decision"] == ("allow" if r["id"] % 3 else "implicit_deny") for r in rows)
 
 
 def test_batch_missing_file(cli):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Iterator, Optional
@@ -18,7 +19,7 @@ from reasoner.errors import ExitCode, InputError
 from reasoner.model.policy import load_policy
 from reasoner.model.request import DecideInput, NamedPolicy, PolicyCache, Request, decide_input_from_obj
 
-BATCH_CHUNK = 5000  # requests grounded together; bounds memory on very long batches
+BATCH_CHUNK = 2500  # requests grounded together; bounds memory, and the unit of parallel work
 MAX_LINE_BYTES = 2_000_000
 
 
@@ -50,11 +51,10 @@ def _levels(values: list[str]) -> list[list[NamedPolicy]]:
     return [[_named(Path(f)) for f in level.split(",") if f] for level in values]
 
 
-def read_batch(stream, source: str) -> Iterator[DecideInput | InputError]:
+def read_batch(lines, source: str) -> Iterator[DecideInput | InputError]:
+    """Validate (line number, text) pairs; a bad line becomes an InputError in its place."""
     cache = PolicyCache()
-    for lineno, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
+    for lineno, line in lines:
         where = f"{source}:{lineno}"
         if len(line) > MAX_LINE_BYTES:
             yield InputError(f"line is {len(line)} bytes, over the {MAX_LINE_BYTES}-byte limit", source=where)
@@ -71,26 +71,60 @@ def read_batch(stream, source: str) -> Iterator[DecideInput | InputError]:
             yield exc
 
 
-def run_batch(stream, out, source: str) -> int:
-    """Decide a JSONL batch; one output line per input line, in order. Returns the count."""
-    n = 0
-    chunk: list = []
+def _decide_chunk(args: tuple[list[tuple[int, str]], str]) -> list[str]:
+    """Decide one chunk of (line number, text) pairs; returns the output lines, in order."""
+    lines, source = args
+    items = list(read_batch(lines, source))
+    out = []
+    for item, d in zip(items, decide_many(items)):
+        if isinstance(item, InputError):
+            d = Decision(id=getattr(item, "batch_id", None), decision=None, error=item.one_line())
+        out.append(json.dumps(d.to_json_obj(with_mismatches=False), separators=(",", ":")) + "\n")
+    return out
 
-    def flush() -> None:
-        nonlocal chunk
-        for item, d in zip(chunk, decide_many(chunk)):
-            if isinstance(item, InputError):
-                d = Decision(id=getattr(item, "batch_id", None), decision=None, error=item.one_line())
-            out.write(json.dumps(d.to_json_obj(with_mismatches=False), separators=(",", ":")) + "\n")
-        chunk = []
 
-    for item in read_batch(stream, source):
-        chunk.append(item)
-        n += 1
-        if len(chunk) >= BATCH_CHUNK:
-            flush()
+def _chunks(stream, size: int) -> Iterator[list[tuple[int, str]]]:
+    chunk: list[tuple[int, str]] = []
+    for lineno, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        chunk.append((lineno, line))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
     if chunk:
-        flush()
+        yield chunk
+
+
+def run_batch(stream, out, source: str, workers: int | None = None) -> int:
+    """Decide a JSONL batch; one output line per input line, in order. Returns the count.
+
+    Each chunk of lines is grounded as one program. Chunks are independent, so on a batch of
+    several chunks they are decided by one process per core and written back in order.
+    """
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    n = 0
+    chunks = _chunks(stream, BATCH_CHUNK)
+    first = next(chunks, None)
+    if first is None:
+        return 0
+    second = next(chunks, None)
+    if second is None or workers <= 1:
+        for chunk in [first] + ([second] if second else []) + list(chunks):
+            for line in _decide_chunk((chunk, source)):
+                out.write(line)
+                n += 1
+        return n
+    import itertools
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(workers) as pool:
+        jobs = ((c, source) for c in itertools.chain([first, second], chunks))
+        for lines in pool.imap(_decide_chunk, jobs):
+            for line in lines:
+                out.write(line)
+                n += 1
     return n
 
 

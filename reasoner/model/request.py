@@ -9,6 +9,7 @@ The batch line is the documented machine interface of `reasoner decide --batch` 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -46,23 +47,22 @@ class Request(BaseModel):
         return out
 
 
-class NamedPolicy(BaseModel):
-    """A validated policy with the name explanations use (a file name or a JSON path)."""
-
-    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+@dataclass(frozen=True, slots=True)
+class NamedPolicy:
+    """A validated policy with the name explanations use (a file name or a JSON path).
+    Internal: built from already-validated parts, so a plain dataclass (no re-validation)."""
 
     name: str
     policy: Policy
 
 
-class DecideInput(BaseModel):
-    """One request with every policy layer that applies to it."""
+@dataclass(frozen=True, slots=True)
+class DecideInput:
+    """One request with every policy layer that applies to it (internal, already validated)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    id: str | int | None = None
     request: Request
-    identity_policies: list[NamedPolicy] = Field(default_factory=list)
+    id: str | int | None = None
+    identity_policies: list[NamedPolicy] = field(default_factory=list)
     resource_policy: NamedPolicy | None = None
     permission_boundary: NamedPolicy | None = None
     session_policy: NamedPolicy | None = None
@@ -84,7 +84,8 @@ class PolicyCache:
 
     def parse(self, obj: Any, source: str | None, path: tuple) -> Policy:
         try:
-            key = json.dumps(obj, sort_keys=True, separators=(",", ":"))
+            # Key order is kept: identical documents in one batch are written identically.
+            key = json.dumps(obj, separators=(",", ":"), check_circular=False)
         except (TypeError, ValueError):
             return parse_policy(obj, source=source, prefix=path)
         hit = self._cache.get(key)
