@@ -52,6 +52,29 @@ class DecideQuestion(BaseModel):
     expect: Literal["allow", "explicit_deny", "implicit_deny"]
 
 
+class CanQuestion(BaseModel):
+    """A search question: is any request in the space left open allowed?"""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    description: str = ""
+    principal: str
+    action: str  # a name or a pattern
+    resource: str  # a resource name of the case, an ARN or an ARN pattern
+    resource_account: str | None = None
+    where: dict[str, Scalar | list[Scalar]] = {}
+    absent: list[str] = []
+    without_via: list[str] = []
+    not_from_vpce: list[str] = []
+    scps: list[list[str]] | None = None
+    rcps: list[list[str]] | None = None
+    vpc_endpoint_policy: str | None = None
+    management_account: str | None = None
+    expect: Literal["possible", "impossible", "unknown"]
+    expect_witness_context: dict[str, Scalar | list[Scalar]] | None = None  # keys the witness must carry
+
+
 class CaseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -63,7 +86,7 @@ class CaseFile(BaseModel):
     principals: dict[str, CasePrincipal] = {}
     resources: dict[str, CaseResource] = {}
     decide: list[DecideQuestion] = []
-    can: list[dict[str, Any]] = []  # search questions (reasoner can); see README
+    can: list[CanQuestion] = []
 
 
 class Case:
@@ -114,6 +137,49 @@ class Case:
             if q.vpc_endpoint_policy else None,
             management_account=q.management_account,
         )
+
+
+def can_query(self: "Case", index: int):
+    """The search question `index` of the case as a Query (reasoner/search.py)."""
+    from reasoner.search import Query
+
+    q = self.spec.can[index]
+    path = ("can", index)
+    principal = self.spec.principals.get(q.principal)
+    resource = self.spec.resources.get(q.resource)
+    ident, boundary, session = [], None, None
+    if principal:
+        pp = ("principals", q.principal)
+        ident = [self.named(n, pp + ("identity_policies", i)) for i, n in enumerate(principal.identity_policies)]
+        boundary = self.named(principal.permission_boundary, pp) if principal.permission_boundary else None
+        session = self.named(principal.session_policy, pp) if principal.session_policy else None
+    rpol = None
+    if resource and resource.resource_policy:
+        rpol = self.named(resource.resource_policy, ("resources", q.resource, "resource_policy"))
+    elif not resource:
+        # An ARN pattern: the resource policy of the case resource it covers, when exactly one does.
+        from reasoner.patterns import arn_match, plain
+
+        owners = {r.resource_policy for r in self.spec.resources.values()
+                  if r.resource_policy and arn_match(plain(q.resource), r.arn)}
+        if len(owners) == 1:
+            rpol = self.named(owners.pop(), path + ("resource",))
+
+    def levels(field, value):
+        if value is None:
+            return None
+        return [[self.named(n, path + (field, lv, i)) for i, n in enumerate(level)] for lv, level in enumerate(value)]
+
+    where = {k: [str(x).lower() if isinstance(x, bool) else str(x) for x in (v if isinstance(v, list) else [v])]
+             for k, v in q.where.items()}
+    return Query(principal=principal.arn if principal else q.principal, action=q.action,
+                 resource=resource.arn if resource else q.resource,
+                 resource_account=(resource.account if resource else None) or q.resource_account,
+                 where=where, absent=q.absent, without_via=q.without_via, not_from_vpce=q.not_from_vpce,
+                 identity_policies=ident, resource_policy=rpol, permission_boundary=boundary, session_policy=session,
+                 scps=levels("scps", q.scps), rcps=levels("rcps", q.rcps),
+                 vpc_endpoint_policy=self.named(q.vpc_endpoint_policy, path) if q.vpc_endpoint_policy else None,
+                 management_account=q.management_account)
 
 
 def load_case(path: str | Path) -> Case:

@@ -12,6 +12,7 @@ class ExitCode(IntEnum):
     DENIED = 1  # decide --fail-on-deny saw a deny; a check failed; an invariant is violated
     BAD_INPUT = 2  # malformed file, unknown operator or action, bad ARN, oversized input
     INTERNAL = 3  # the search and the concrete decider disagree: a bug, never silent
+    UNKNOWN = 4  # a check could not be decided (a pattern outside the abstraction): see the reason
 
 
 def json_path(loc: tuple | list) -> str:

@@ -1,0 +1,142 @@
+"""Access-Analyzer-style checks on top of `can`: each returns the witness when it fails.
+
+- check_access_not_granted: does the policy allow any of these actions (on these resources)?
+- check_no_public_access: can any principal outside the owner account, anonymous or "*", do
+  anything through this resource policy?
+
+A resource policy is searched over a finite set of principals that covers every way its
+Principal / NotPrincipal elements and principal conditions can tell principals apart: anonymous,
+every principal it names, one principal per region of its aws:PrincipalArn patterns, and a
+principal of an unrelated account. Outside principals are assumed to be allowed by their own
+account's identity policies (as Access Analyzer does): only this policy stands in their way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from reasoner.domains import AbstractionError, build_domain
+from reasoner.errors import InputError
+from reasoner.model.policy import Policy, parse_policy
+from reasoner.model.request import NamedPolicy
+from reasoner.patterns import parse_template
+from reasoner.principals import parse_principal
+from reasoner.search import CanAnswer, Query, can
+
+OUTSIDE_ACCOUNT = "999999999999"
+# Stands for an outside account's own identity policies; a file, so witnesses can be re-run.
+ALLOW_ALL_FILE = Path(__file__).resolve().parent / "data" / "allow-all.json"
+ALLOW_ALL = parse_policy(__import__("json").loads(ALLOW_ALL_FILE.read_text()), source=str(ALLOW_ALL_FILE))
+
+
+@dataclass
+class CheckResult:
+    passed: bool | None  # None: unknown
+    answer: CanAnswer | None
+    principal: str | None
+    reason: str
+
+
+def is_resource_policy(policy: Policy) -> bool:
+    return any(st.Principal is not None or st.NotPrincipal is not None for st in policy.Statement)
+
+
+def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> list[str]:
+    """Principals that together cover every way the policy can tell principals apart."""
+    out = ["anonymous", f"arn:aws:sts::{OUTSIDE_ACCOUNT}:assumed-role/outsider/session",
+           f"arn:aws:iam::{OUTSIDE_ACCOUNT}:user/outsider"]
+    if not outside_only:
+        out += [f"arn:aws:sts::{owner}:assumed-role/insider/session", f"arn:aws:iam::{owner}:user/insider"]
+    arn_comparisons = []
+    accounts = set()
+    for st in policy.Statement:
+        for pm in (st.Principal, st.NotPrincipal):
+            for kind, value in (pm.entries() if pm else []):
+                if value == "*":
+                    continue
+                if kind == "AWS":
+                    acct = value if value.isdigit() else value.split(":")[4] if value.count(":") >= 5 else None
+                    if acct:
+                        accounts.add(acct)
+                    if not value.isdigit() and not value.endswith(":root"):
+                        out.append(value)
+                elif kind == "Service":
+                    out.append(value)
+        for op, key, values in st.operators():
+            k = key.lower()
+            if k == "aws:principalarn" and op.family in ("string_equals", "string_equals_ic", "string_like", "arn_like"):
+                for v in values:
+                    t = parse_template(v, policy.variables_enabled)
+                    if t.has_vars:
+                        raise AbstractionError(f"aws:PrincipalArn is compared with a policy variable ({v})")
+                    arn_comparisons.append((op.family, tuple((c, c in "*?") for c in v)))
+            if k == "aws:principalaccount":
+                accounts.update(v for v in values if v.isdigit() and len(v) == 12)
+    for acct in accounts:
+        out += [f"arn:aws:sts::{acct}:assumed-role/someone/session", f"arn:aws:iam::{acct}:user/someone",
+                f"arn:aws:iam::{acct}:root"]
+    if arn_comparisons:
+        for region in build_domain("aws:principalarn", arn_comparisons).regions:
+            try:
+                p = parse_principal(region.witness)
+            except InputError:
+                if any(region.signature):
+                    raise AbstractionError(f"the aws:PrincipalArn region of {region.witness!r} is not a principal ARN")
+                continue
+            if p.type == "role_session" and p.text.startswith("arn:aws:iam::"):
+                # A role ARN pattern: the session of that role carries aws:PrincipalArn = the role.
+                name = p.text.split(":role/", 1)[1].rsplit("/", 1)[-1]
+                out.append(f"arn:aws:sts::{p.account}:assumed-role/{name}/session")
+            out.append(region.witness)
+    principals = []
+    for c in dict.fromkeys(out):
+        try:
+            p = parse_principal(c)
+        except InputError:
+            continue
+        if outside_only and p.account == owner:
+            continue
+        principals.append(c)
+    return principals
+
+
+def _search(policy: NamedPolicy, owner: str, action: str, resource: str, outside_only: bool) -> CheckResult:
+    try:
+        candidates = candidate_principals(policy.policy, owner, outside_only=outside_only)
+    except AbstractionError as exc:
+        return CheckResult(None, None, None, str(exc))
+    unknown = None
+    for cand in candidates:
+        p = parse_principal(cand)
+        identity = [] if p.type in ("anonymous", "service") else [NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)]
+        q = Query(principal=cand, action=action, resource=resource, resource_account=owner,
+                  identity_policies=identity, resource_policy=policy)
+        a = can(q)
+        if a.answer == "possible":
+            return CheckResult(False, a, cand, f"{cand} can: {a.witness['request']['action']} on {a.witness['request']['resource']}")
+        if a.answer == "unknown":
+            unknown = (a, cand)
+    if unknown:
+        return CheckResult(None, unknown[0], unknown[1], unknown[0].reason or "unknown")
+    return CheckResult(True, None, None, f"no principal among {len(candidates)} principal regions is allowed")
+
+
+def check_no_public_access(policy: NamedPolicy, owner: str, resource: str = "*") -> CheckResult:
+    if not is_resource_policy(policy.policy):
+        raise InputError("check-no-public-access takes a resource-based policy (statements with Principal)",
+                         source=policy.name)
+    return _search(policy, owner, "*", resource, outside_only=True)
+
+
+def check_access_not_granted(policy: NamedPolicy, action: str, resource: str = "*", owner: str = "123456789012") -> CheckResult:
+    if is_resource_policy(policy.policy):
+        return _search(policy, owner, action, resource, outside_only=False)
+    principal = f"arn:aws:sts::{owner}:assumed-role/checker/session"
+    a = can(Query(principal=principal, action=action, resource=resource, resource_account=owner,
+                  identity_policies=[policy]))
+    if a.answer == "possible":
+        return CheckResult(False, a, principal, f"the policy grants {a.witness['request']['action']} on {a.witness['request']['resource']}")
+    if a.answer == "unknown":
+        return CheckResult(None, a, principal, a.reason or "unknown")
+    return CheckResult(True, a, None, "the policy grants none of these actions on these resources")

@@ -1,0 +1,104 @@
+"""`reasoner can` and the Access-Analyzer-style checks built on the same search."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from reasoner.cases import can_query, load_case
+from reasoner.cli.decide_cmd import _levels, _named, parse_context
+from reasoner.errors import ExitCode, InputError
+from reasoner.search import CanAnswer, Query, can
+
+_STYLE = {"possible": "bold green", "impossible": "bold red", "unknown": "bold yellow"}
+
+
+def render(console: Console, a: CanAnswer, title: str | None = None) -> None:
+    t = Table(title=title, show_header=False, box=None, pad_edge=False)
+    t.add_column(style="bold")
+    t.add_column()
+    t.add_row("answer", f"[{_STYLE[a.answer]}]{a.answer}[/]")
+    if a.reason:
+        t.add_row("reason", a.reason)
+    if a.witness:
+        req = a.witness["request"]
+        t.add_row("witness", f"{req['action']} on {req['resource']}\ncontext {json.dumps(req.get('context', {}))}")
+        t.add_row("check it", a.decide_command or "")
+    for w in a.witnesses[1:]:
+        t.add_row("also", f"{w['request']['action']} on {w['request']['resource']} context {json.dumps(w['request'].get('context', {}))}")
+    if a.scope:
+        t.add_row("searched", "\n".join(f"{d.name}: {d.regions} regions, e.g. {', '.join(repr(x) for x in d.examples[:3])}"
+                                         + ("" if d.complete else " (not proved complete)") for d in a.scope))
+    console.print(t)
+
+
+def _where(items: list[str]) -> dict[str, list[str]]:
+    ctx = parse_context(items)
+    return {k: (v if isinstance(v, list) else [v]) for k, v in ctx.items()}
+
+
+def can_command(
+    principal: Optional[str] = typer.Option(None, help="The principal making the request (fixed)."),
+    action: Optional[str] = typer.Option(None, help="An action or an action pattern (s3:Get*) to search."),
+    resource: Optional[str] = typer.Option(None, help="A resource ARN or ARN pattern to search."),
+    resource_account: Optional[str] = typer.Option(None, help="Account owning the resource (S3 ARNs have none)."),
+    where: list[str] = typer.Option([], "--where", help="KEY=VALUE: fix a context key (repeat for a multivalued key)."),
+    absent: list[str] = typer.Option([], "--absent", help="KEY: the context key is absent."),
+    without_via: list[str] = typer.Option([], "--without-via", help="aws:CalledVia must not contain this service."),
+    not_from_vpce: list[str] = typer.Option([], "--not-from-vpce", help="aws:SourceVpce must not be this endpoint."),
+    identity_policy: list[Path] = typer.Option([], "--identity-policy", "-i"),
+    resource_policy: Optional[Path] = typer.Option(None),
+    boundary: Optional[Path] = typer.Option(None),
+    session_policy: Optional[Path] = typer.Option(None),
+    scp: list[str] = typer.Option([], "--scp", help="SCP files of one OU level, comma-separated; repeat per level."),
+    rcp: list[str] = typer.Option([], "--rcp", help="RCP files of one OU level, comma-separated; repeat per level."),
+    vpce_policy: Optional[Path] = typer.Option(None, "--vpce-policy"),
+    management_account: Optional[str] = typer.Option(None),
+    case: Optional[Path] = typer.Option(None, help="A case folder: answer its `can` questions."),
+    question: Optional[str] = typer.Option(None, help="With --case: only this question id."),
+    all_: bool = typer.Option(False, "--all", help="Every distinct way (one witness per set of applying statements)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Is there ANY request, in the space left open, that AWS would allow? A witness or a proof."""
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    if case is not None:
+        c = load_case(case)
+        idx = [i for i, q in enumerate(c.spec.can) if question in (None, q.id)]
+        if question and not idx:
+            raise InputError(f"no can question {question!r}", source=c.source)
+        rows = []
+        for i in idx:
+            q = c.spec.can[i]
+            a = can(can_query(c, i), all_witnesses=all_)
+            rows.append((q, a))
+        if as_json:
+            print(json.dumps([{"question": q.id, "expect": q.expect, **a.model_dump(mode="json")} for q, a in rows], indent=2))
+        else:
+            for q, a in rows:
+                mark = "✓" if a.answer == q.expect else "✗"
+                render(console, a, title=f"{mark} {q.id}: {q.description} (expected {q.expect})")
+        if any(a.answer != q.expect for q, a in rows):
+            raise typer.Exit(ExitCode.DENIED)
+        return
+    missing = [n for n, v in (("--principal", principal), ("--action", action), ("--resource", resource)) if not v]
+    if missing:
+        raise InputError(f"missing {', '.join(missing)} (or give --case)", source="<command line>")
+    q = Query(principal=principal, action=action, resource=resource, resource_account=resource_account,
+              where=_where(where), absent=absent, without_via=without_via, not_from_vpce=not_from_vpce,
+              identity_policies=[_named(p) for p in identity_policy],
+              resource_policy=_named(resource_policy) if resource_policy else None,
+              permission_boundary=_named(boundary) if boundary else None,
+              session_policy=_named(session_policy) if session_policy else None,
+              scps=_levels(scp) if scp else None, rcps=_levels(rcp) if rcp else None,
+              vpc_endpoint_policy=_named(vpce_policy) if vpce_policy else None, management_account=management_account)
+    a = can(q, all_witnesses=all_)
+    if as_json:
+        print(json.dumps(a.model_dump(mode="json"), indent=2))
+    else:
+        render(console, a)

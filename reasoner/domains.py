@@ -1,0 +1,243 @@
+"""Finite abstraction of value spaces: regions of values no pattern in scope can tell apart,
+each with one concrete witness.
+
+A condition only looks at a context value through the patterns and constants written in the
+policies. For one key, the *signature* of a value is the vector "does it match pattern i"; two
+values with the same signature are interchangeable in every decision. The regions are the
+realisable signatures, and a witness is one value per region.
+
+- Strings and ARNs: a breadth-first search over the product of the patterns' automata, on the
+  characters that occur in the patterns (both cases where a pattern ignores case) plus one fresh
+  character, finds every realisable signature with a shortest witness. Any other character
+  behaves like the fresh one in every automaton, so no signature is missed.
+- Numbers and dates: the constants cut the line; the constants and a point in every gap.
+- IP addresses: every CIDR's first and last address and their neighbours cut both lines.
+- Booleans: true, false. Binary: the policy values and one other.
+
+`complete` is False when a key mixes comparison kinds (say StringLike and IpAddress): then the
+candidates are still exact witnesses, but a region may be missed, and "impossible" must not be
+reported.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+
+from reasoner.patterns import literal_text
+from reasoner.values import compare, parse_date, parse_network, parse_number
+
+MAX_PRODUCT_STATES = 200_000
+
+KIND_OF_FAMILY = {
+    "string_equals": "string", "string_equals_ic": "string", "string_like": "string", "arn_like": "string",
+    "numeric_eq": "numeric", "numeric_lt": "numeric", "numeric_le": "numeric", "numeric_gt": "numeric",
+    "numeric_ge": "numeric", "date_eq": "date", "date_lt": "date", "date_le": "date", "date_gt": "date",
+    "date_ge": "date", "bool": "bool", "binary_equals": "binary", "ip_address": "ip",
+}
+
+
+class AbstractionError(Exception):
+    """The abstraction cannot cover a pattern in scope: the search answers 'unknown'."""
+
+
+@dataclass(frozen=True)
+class Region:
+    witness: str
+    signature: tuple[bool, ...]
+
+
+@dataclass
+class Domain:
+    """The regions of one dimension, for the comparisons (family, pattern) in scope."""
+
+    name: str
+    comparisons: list[tuple[str, tuple]]  # (family, filled pattern as (char, wild) pairs)
+    regions: list[Region] = field(default_factory=list)
+    complete: bool = True
+    note: str = ""
+
+    def describe(self, region: Region) -> str:
+        hits = [f"{fam} {literal_text(p)!r}" for (fam, p), ok in zip(self.comparisons, region.signature) if ok]
+        return "matches " + ", ".join(hits) if hits else "matches no pattern"
+
+
+def signature(comparisons: list[tuple[str, tuple]], value: str) -> tuple[bool, ...]:
+    return tuple(compare(fam, pat, value) for fam, pat in comparisons)
+
+
+# Readable values tried first for well-known keys, so witnesses look like real requests.
+HINTS = {
+    "aws:calledvia": ["glue.amazonaws.com", "cloudformation.amazonaws.com"],
+    "aws:sourcevpce": ["vpce-1111111111example"],
+    "aws:sourcevpc": ["vpc-11111111"],
+    "aws:principalorgid": ["o-exampleorgid"],
+    "aws:requestedregion": ["us-east-1"],
+}
+
+
+def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidates: list[str] = ()) -> Domain:
+    """Regions of one dimension: every realisable signature, one witness each."""
+    comparisons = list(dict.fromkeys(comparisons))
+    kinds = {KIND_OF_FAMILY[f] for f, _ in comparisons}
+    dom = Domain(name, comparisons)
+    candidates: list[str] = list(extra_candidates) + HINTS.get(name, []) + ["example"]
+    if not comparisons:
+        candidates.append("x")
+    if "string" in kinds:
+        string_comps = [(f, p) for f, p in comparisons if KIND_OF_FAMILY[f] == "string"]
+        candidates.extend(_string_witnesses(string_comps))
+    if "numeric" in kinds:
+        candidates.extend(_number_witnesses([parse_number(literal_text(p)) for f, p in comparisons
+                                             if KIND_OF_FAMILY[f] == "numeric"]))
+    if "date" in kinds:
+        candidates.extend(_date_witnesses([parse_date(literal_text(p)) for f, p in comparisons
+                                           if KIND_OF_FAMILY[f] == "date"]))
+    if "ip" in kinds:
+        candidates.extend(_ip_witnesses([parse_network(literal_text(p)) for f, p in comparisons
+                                         if KIND_OF_FAMILY[f] == "ip"]))
+    if "bool" in kinds:
+        candidates.extend(["true", "false"])
+    if "binary" in kinds:
+        candidates.extend([literal_text(p) for f, p in comparisons if f == "binary_equals"] + ["AAAA"])
+    if len(kinds) > 1:
+        dom.complete = False
+        dom.note = f"{name} is compared as {' and '.join(sorted(kinds))}: regions of mixed kinds are not proved complete"
+    seen: dict[tuple[bool, ...], str] = {}
+    for c in candidates:
+        sig = signature(comparisons, c)
+        if sig not in seen:
+            seen[sig] = c
+    dom.regions = [Region(w, s) for s, w in seen.items()]
+    return dom
+
+
+# ---- strings: product of glob automata ----------------------------------------------------------
+def _tokens(family: str, pattern: tuple) -> list[tuple[str, str, bool]]:
+    """Pattern -> automaton tokens (kind, char, colon_ok): kind is lit, lit_ic, one or star."""
+    if family == "string_equals":
+        return [("lit", c, True) for c, _ in pattern]
+    if family == "string_equals_ic":
+        return [("lit_ic", c.lower(), True) for c, _ in pattern]
+    parts = [c for c, _ in pattern]
+    colons = [i for i, (c, _) in enumerate(pattern) if c == ":"][:5]
+    arn = family == "arn_like" and len(colons) == 5
+    out = []
+    for i, (c, wild) in enumerate(pattern):
+        # In an ARN, wildcards of the first five components stop at ':'; the last takes anything.
+        colon_ok = not arn or i > colons[-1]
+        if wild and c == "*":
+            out.append(("star", "", colon_ok))
+        elif wild and c == "?":
+            out.append(("one", "", colon_ok))
+        else:
+            out.append(("lit", c, True))
+    del parts
+    return out
+
+
+def _closure(tokens, states: frozenset[int]) -> frozenset[int]:
+    out = set(states)
+    stack = list(states)
+    while stack:
+        p = stack.pop()
+        if p < len(tokens) and tokens[p][0] == "star" and p + 1 not in out:
+            out.add(p + 1)
+            stack.append(p + 1)
+    return frozenset(out)
+
+
+def _step(tokens, states: frozenset[int], ch: str) -> frozenset[int]:
+    nxt = set()
+    for p in states:
+        if p >= len(tokens):
+            continue
+        kind, c, colon_ok = tokens[p]
+        if kind == "lit" and ch == c:
+            nxt.add(p + 1)
+        elif kind == "lit_ic" and ch.lower() == c:
+            nxt.add(p + 1)
+        elif kind in ("one", "star") and (colon_ok or ch != ":"):
+            nxt.add(p + 1 if kind == "one" else p)
+    return _closure(tokens, frozenset(nxt))
+
+
+def _string_witnesses(comparisons: list[tuple[str, tuple]]) -> list[str]:
+    """Shortest witnesses of every realisable signature (plus the literals, for readability)."""
+    autos = [_tokens(f, p) for f, p in comparisons]
+    alphabet = set()
+    for f, p in comparisons:
+        for c, wild in p:
+            if not wild:
+                alphabet.add(c)
+                if f == "string_equals_ic":
+                    alphabet.update({c.lower(), c.upper()})
+    alphabet.discard("")
+    fresh = next(c for c in "xqz0_~#" if c not in alphabet and c.lower() not in alphabet)
+    alphabet.add(fresh)
+    letters = sorted(alphabet)
+    # Readable candidates first: each pattern with its wildcards filled by the fresh character.
+    out = ["".join(fresh if w else c for c, w in p) for _, p in comparisons]
+    start = tuple(_closure(t, frozenset({0})) for t in autos)
+    seen = {start: ""}
+    queue = deque([start])
+    sigs = set()
+    while queue:
+        state = queue.popleft()
+        word = seen[state]
+        sig = tuple(len(t) in s for t, s in zip(autos, state))
+        if sig not in sigs:
+            sigs.add(sig)
+            out.append(word)
+        for ch in letters:
+            nxt = tuple(_step(t, s, ch) for t, s in zip(autos, state))
+            if nxt not in seen:
+                if len(seen) >= MAX_PRODUCT_STATES:
+                    raise AbstractionError(f"more than {MAX_PRODUCT_STATES} automaton states for {len(autos)} patterns")
+                seen[nxt] = word + ch
+                queue.append(nxt)
+    return out
+
+
+# ---- numbers, dates, IPs --------------------------------------------------------------------------
+def _number_witnesses(constants: list[Decimal | None]) -> list[str]:
+    cs = sorted({c for c in constants if c is not None})
+    if not cs:
+        return ["0"]
+    out = [str(cs[0] - 1)]
+    for a, b in zip(cs, cs[1:]):
+        out += [str(a), str((a + b) / 2)]
+    out += [str(cs[-1]), str(cs[-1] + 1)]
+    return out
+
+
+def _date_witnesses(stamps: list[float | None]) -> list[str]:
+    cs = sorted({s for s in stamps if s is not None})
+
+    def iso(t: float) -> str:
+        return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+    if not cs:
+        return [iso(0)]
+    out = [iso(cs[0] - 1)]
+    for a, b in zip(cs, cs[1:]):
+        out += [iso(a), iso((a + b) / 2)]
+    out += [iso(cs[-1]), iso(cs[-1] + 1)]
+    return out
+
+
+def _ip_witnesses(nets: list) -> list[str]:
+    out = ["192.0.2.1", "2001:db8::1"]
+    for net in nets:
+        if net is None:
+            continue
+        cls = ipaddress.IPv4Address if net.version == 4 else ipaddress.IPv6Address
+        top = 2 ** (32 if net.version == 4 else 128) - 1
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        for n in (lo - 1, lo, hi, hi + 1):
+            if 0 <= n <= top:
+                out.append(str(cls(n)))
+    return out
