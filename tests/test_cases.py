@@ -58,3 +58,36 @@ def test_seed_explanations_name_the_statements(answers):
     _, vpce = answers[(seed, "athena-start-query-from-internet")]
     assert ("AllowAthenaWorkgroupActions", "condition", "StringEquals aws:SourceVpce") in {
         (m.statement.sid, m.element, m.detail) for m in vpce.mismatches}
+
+
+CAN_QUESTIONS = [(d, i, q.id) for d in CASE_DIRS for i, q in enumerate(load_case(d).spec.can)]
+
+
+@pytest.mark.parametrize("folder,index,qid", CAN_QUESTIONS, ids=[f"{d.name}:can:{q}" for d, _, q in CAN_QUESTIONS])
+def test_case_can_question(folder, index, qid):
+    """Every `can` question: the expected answer; a witness carries the expected context and
+    is allowed by the concrete decider (can() re-checks it; this checks it once more)."""
+    from reasoner.cases import can_query
+    from reasoner.model.request import decide_input_from_obj
+    from reasoner.search import can
+
+    case = load_case(folder)
+    q = case.spec.can[index]
+    answer = can(can_query(case, index))
+    assert answer.answer == q.expect, answer.model_dump_json(indent=1)
+    if answer.answer == "possible":
+        ctx = answer.witness["request"]["context"]
+        for key, value in (q.expect_witness_context or {}).items():
+            assert ctx.get(key) == value, ctx
+        again = decide_many([decide_input_from_obj(answer.witness)])[0]
+        assert again.decision == "allow"
+        assert answer.decide_command.startswith("reasoner decide ")
+    else:
+        assert answer.witness is None and answer.scope, "an impossible answer names the scope it searched"
+
+
+def test_seed_can_through_cli():
+    proc = run_cli("can", "--case", str(ROOT / "cases" / "athena-vpce"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)
+    assert all(r["answer"] == r["expect"] for r in rows)
