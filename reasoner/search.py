@@ -48,6 +48,9 @@ class Query:
     absent: list[str] = field(default_factory=list)
     without_via: list[str] = field(default_factory=list)  # CalledVia must not contain
     not_from_vpce: list[str] = field(default_factory=list)  # SourceVpce must not be
+    # key -> [(family, value)]: no value of the key may match (e.g. aws:SourceIp outside 10.0.0.0/8)
+    exclude: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    present: list[str] = field(default_factory=list)  # keys that must be present
     identity_policies: list[NamedPolicy] = field(default_factory=list)
     resource_policy: NamedPolicy | None = None
     permission_boundary: NamedPolicy | None = None
@@ -252,21 +255,40 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         return p
 
     # -- actions: one representative per signature over the Action patterns in scope --------
-    action_ids = sorted({x for st in statements for x in st.actions})
+    all_ids = sorted({x for st in statements for x in st.actions})
+    services = {a.split(":")[0].lower() for a in actions}
+    # Patterns whose service part cannot match a searched service never match its actions.
+    action_ids = [x for x in all_ids if any(_glob(program._action_plain[x].split(":", 1)[0], svc) for svc in services)]
+    for x in set(all_ids) - set(action_ids):
+        for a in actions:
+            program._action_cache[(x, a.lower())] = False
     groups: dict[tuple, str] = {}
     for a in actions:
         al = a.lower()
         service = al.split(":")[0]
-        sig = (tuple(program._action_cache.setdefault((x, al), _glob(program._action_plain[x], al)) for x in action_ids),
-               service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS)
+        bits = []
+        for x in action_ids:
+            hit = program._action_cache.get((x, al))
+            if hit is None:
+                hit = program._action_cache[(x, al)] = _glob(program._action_plain[x], al)
+            bits.append(hit)
+        sig = (tuple(bits), service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS)
         groups.setdefault(sig, a)
+    # Only statements whose Action / NotAction covers some searched action can apply: the
+    # other statements are left out of the grounding and of every domain (scale rule).
+    hit_sets = [{x for x, ok in zip(action_ids, sig[0]) if ok} for sig in groups]
+    statements = [st for st in statements
+                  if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
+    out.append("req_stmt_scope(1).")
+    out.extend(f"req_stmt_in_scope(1,{st.sid_global})." for st in statements)
+    action_ids = sorted({x for st in statements for x in st.actions})
     action_names = {}
     for sig, a in groups.items():
         aid = program.intern("a:" + a)
         action_names[aid] = a
         out.append(f"action_region({aid}).")
-        for x, hit in zip(action_ids, sig[0]):
-            if hit:
+        for x in action_ids:
+            if program._action_cache[(x, a.lower())]:
                 out.append(f"action_hit({aid},{x}).")
         if sig[1]:
             out.append(f"rcp_action({aid}).")
@@ -286,8 +308,16 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             if p is not None:
                 comps.append(("arn_like", p))
         query_comp = ("arn_like", plain(q.resource))
-        dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=[q.resource.replace("*", "x").replace("?", "x")])
-        dom.regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
+        service = q.resource.split(":")[2] if q.resource.count(":") >= 2 and q.resource.split(":")[2] not in ("", "*") else "s3"
+        generic = [f"arn:aws:{service}:us-east-1:{resource_account or '111122223333'}:example",
+                   f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x")]
+        dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic)
+        regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
+        # A request names an ARN: a region whose witness is not one may still hold ARNs.
+        dom.regions = [rg for rg in regions if rg.witness == "*" or len(rg.witness.split(":", 5)) == 6]
+        if len(dom.regions) < len(regions):
+            dom.complete = False
+            dom.note = "some resource regions have no ARN witness"
         domains.append(dom)
         for rg in dom.regions:
             rid = program.intern("r:" + rg.witness)
@@ -318,6 +348,11 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         keys.add("aws:calledvia")
     if q.not_from_vpce:
         keys.add("aws:sourcevpce")
+    exclude = {k.lower(): v for k, v in q.exclude.items()}
+    exclude.setdefault("aws:calledvia", []).extend(("string_equals", s) for s in q.without_via)
+    exclude.setdefault("aws:sourcevpce", []).extend(("string_equals", s) for s in q.not_from_vpce)
+    keys |= {k for k, v in exclude.items() if v} | {k.lower() for k in q.present}
+    present = {k.lower() for k in q.present}
     kid = lambda k: program.intern("k:" + k)  # noqa: E731
 
     # Fixed keys: concrete facts, as in decide.
@@ -355,17 +390,14 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
                     p = filled(t, f"a condition on {c.key_text}")
                     if p is not None:
                         comps.append((c.family, p))
-        if key == "aws:calledvia":
-            comps += [("string_equals", plain(s)) for s in q.without_via]
-        if key == "aws:sourcevpce":
-            comps += [("string_equals", plain(s)) for s in q.not_from_vpce]
-        dom = build_domain(key, comps)
+        excluded = [(f, plain(v)) for f, v in exclude.get(key, [])]
+        dom = build_domain(key, comps + excluded)
         domains.append(dom)
         k = kid(key)
         out.append(f"dim({k}).")
         if key in multivalued or key == "aws:calledvia":
             out.append(f"dim_multivalued({k}).")
-        if key in ALWAYS_PRESENT:
+        if key in ALWAYS_PRESENT or key in present:
             out.append(f"dim_always_present({k}).")
         if key == "aws:calledvia":
             out.append(f"calledvia_group({k},{kid('aws:calledviafirst')},{kid('aws:calledvialast')}).")
@@ -379,9 +411,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             out.append(f"region({k},{v}).")
             if rg.witness.lower() == "true":
                 out.append(f"region_true({k},{v}).")
-            if key == "aws:calledvia" and rg.witness in q.without_via:
-                out.append(f"forbidden({k},{v}).")
-            if key == "aws:sourcevpce" and rg.witness in q.not_from_vpce:
+            if any(compare(f, pat, rg.witness) for f, pat in excluded):
                 out.append(f"forbidden({k},{v}).")
             for m in members:
                 for c in by_key.get(m, []):
