@@ -43,6 +43,30 @@ def _where(items: list[str]) -> dict[str, list[str]]:
     return {k: (v if isinstance(v, list) else [v]) for k, v in ctx.items()}
 
 
+def _exclude(items: list[str]) -> dict[str, list[tuple[str, str]]]:
+    """'aws:SourceIp=IpAddress:10.0.0.0/8' -> {'aws:SourceIp': [('ip_address', '10.0.0.0/8')]}."""
+    from reasoner.model.operators import parse_operator
+    from reasoner.values import policy_value_error
+
+    out: dict[str, list[tuple[str, str]]] = {}
+    for item in items:
+        key, sep, rest = item.partition("=")
+        op_name, sep2, value = rest.partition(":")
+        if not sep or not sep2:
+            raise InputError(f"--exclude {item!r} must be KEY=Operator:VALUE", source="<command line>")
+        try:
+            op = parse_operator(op_name)
+        except ValueError as exc:
+            raise InputError(f"--exclude {item!r}: {exc}", source="<command line>") from None
+        if op.negated or op.qualifier != "none" or op.if_exists or op.family == "null":
+            raise InputError(f"--exclude {item!r}: give a plain operator (StringLike, IpAddress, ...)", source="<command line>")
+        problem = policy_value_error(op.family, value)
+        if problem:
+            raise InputError(f"--exclude {item!r}: {problem}", source="<command line>")
+        out.setdefault(key, []).append((op.family, value))
+    return out
+
+
 def can_command(
     principal: Optional[str] = typer.Option(None, help="The principal making the request (fixed)."),
     action: Optional[str] = typer.Option(None, help="An action or an action pattern (s3:Get*) to search."),
@@ -52,6 +76,9 @@ def can_command(
     absent: list[str] = typer.Option([], "--absent", help="KEY: the context key is absent."),
     without_via: list[str] = typer.Option([], "--without-via", help="aws:CalledVia must not contain this service."),
     not_from_vpce: list[str] = typer.Option([], "--not-from-vpce", help="aws:SourceVpce must not be this endpoint."),
+    exclude: list[str] = typer.Option([], "--exclude", help="KEY=Operator:VALUE, e.g. aws:SourceIp=IpAddress:10.0.0.0/8: "
+                                      "no value of KEY may satisfy it."),
+    present: list[str] = typer.Option([], "--present", help="KEY: the context key must be present."),
     identity_policy: list[Path] = typer.Option([], "--identity-policy", "-i"),
     resource_policy: Optional[Path] = typer.Option(None),
     boundary: Optional[Path] = typer.Option(None),
@@ -91,6 +118,7 @@ def can_command(
         raise InputError(f"missing {', '.join(missing)} (or give --case)", source="<command line>")
     q = Query(principal=principal, action=action, resource=resource, resource_account=resource_account,
               where=_where(where), absent=absent, without_via=without_via, not_from_vpce=not_from_vpce,
+              exclude=_exclude(exclude), present=present,
               identity_policies=[_named(p) for p in identity_policy],
               resource_policy=_named(resource_policy) if resource_policy else None,
               permission_boundary=_named(boundary) if boundary else None,
