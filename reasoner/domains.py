@@ -30,7 +30,7 @@ from decimal import Decimal
 from reasoner.patterns import literal_text
 from reasoner.values import compare, parse_date, parse_network, parse_number
 
-MAX_PRODUCT_STATES = 200_000
+MAX_PRODUCT_STATES = 100_000
 
 KIND_OF_FAMILY = {
     "string_equals": "string", "string_equals_ic": "string", "string_like": "string", "arn_like": "string",
@@ -59,10 +59,12 @@ class Domain:
     regions: list[Region] = field(default_factory=list)
     complete: bool = True
     note: str = ""
+    groups: list[list[int]] = field(default_factory=list)  # OR-groups of indices into comparisons
 
-    def describe(self, region: Region) -> str:
-        hits = [f"{fam} {literal_text(p)!r}" for (fam, p), ok in zip(self.comparisons, region.signature) if ok]
-        return "matches " + ", ".join(hits) if hits else "matches no pattern"
+    def signature(self, value: str) -> tuple[bool, ...]:
+        """One bit per OR-group (the entries of one Resource element, the values of one condition):
+        a decision only depends on whether some member of each group matches."""
+        return tuple(any(compare(*self.comparisons[i], value) for i in g) for g in self.groups)
 
 
 def signature(comparisons: list[tuple[str, tuple]], value: str) -> tuple[bool, ...]:
@@ -79,17 +81,24 @@ HINTS = {
 }
 
 
-def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidates: list[str] = ()) -> Domain:
-    """Regions of one dimension: every realisable signature, one witness each."""
-    comparisons = list(dict.fromkeys(comparisons))
+def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidates: list[str] = (),
+                 groups: list[list[tuple[str, tuple]]] | None = None) -> Domain:
+    """Regions of one dimension: every realisable signature, one witness each.
+
+    `groups` (lists of comparisons, each ORed) default to one group per comparison."""
+    comparisons = list(dict.fromkeys(list(comparisons) + [c for g in groups or [] for c in g]))
+    index = {c: i for i, c in enumerate(comparisons)}
+    group_ix = ([sorted({index[c] for c in g}) for g in groups] if groups is not None
+                else [[i] for i in range(len(comparisons))])
+    group_ix = [g for g in group_ix if g]
     kinds = {KIND_OF_FAMILY[f] for f, _ in comparisons}
-    dom = Domain(name, comparisons)
+    dom = Domain(name, comparisons, groups=group_ix)
     candidates: list[str] = list(extra_candidates) + HINTS.get(name, []) + ["example"]
     if not comparisons:
         candidates.append("x")
     if "string" in kinds:
         string_comps = [(f, p) for f, p in comparisons if KIND_OF_FAMILY[f] == "string"]
-        candidates.extend(_string_witnesses(string_comps))
+        candidates.extend(_string_witnesses(comparisons, group_ix, {index[c] for c in string_comps}))
     if "numeric" in kinds:
         candidates.extend(_number_witnesses([parse_number(literal_text(p)) for f, p in comparisons
                                              if KIND_OF_FAMILY[f] == "numeric"]))
@@ -108,7 +117,7 @@ def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidat
         dom.note = f"{name} is compared as {' and '.join(sorted(kinds))}: regions of mixed kinds are not proved complete"
     seen: dict[tuple[bool, ...], str] = {}
     for c in candidates:
-        sig = signature(comparisons, c)
+        sig = dom.signature(c)
         if sig not in seen:
             seen[sig] = c
     dom.regions = [Region(w, s) for s, w in seen.items()]
@@ -165,11 +174,20 @@ def _step(tokens, states: frozenset[int], ch: str) -> frozenset[int]:
     return _closure(tokens, frozenset(nxt))
 
 
-def _string_witnesses(comparisons: list[tuple[str, tuple]]) -> list[str]:
-    """Shortest witnesses of every realisable signature (plus the literals, for readability)."""
-    autos = [_tokens(f, p) for f, p in comparisons]
+def _string_witnesses(comparisons: list[tuple[str, tuple]], groups: list[list[int]], strings: set[int]) -> list[str]:
+    """Shortest witnesses of every realisable group signature (plus the literals, for readability).
+
+    The state of the search is, per OR-group, either settled (True: a member accepts every
+    continuation; False: every member is dead) or the members' automaton states. A word whose
+    groups are all settled cannot reach a new signature by growing, so it is not extended:
+    exact pruning, which keeps overlapping wildcard patterns (API Gateway's forty paths) small.
+    """
+    autos = {i: _tokens(*comparisons[i]) for i in strings}
+    groups = [[i for i in g if i in strings] for g in groups]
+    groups = [g for g in groups if g]
     alphabet = set()
-    for f, p in comparisons:
+    for i in strings:
+        f, p = comparisons[i]
         for c, wild in p:
             if not wild:
                 alphabet.add(c)
@@ -179,21 +197,40 @@ def _string_witnesses(comparisons: list[tuple[str, tuple]]) -> list[str]:
     fresh = next(c for c in "xqz0_~#" if c not in alphabet and c.lower() not in alphabet)
     alphabet.add(fresh)
     letters = sorted(alphabet)
+    universal = {i: [all(tok[0] == "star" and tok[2] for tok in t[p:]) for p in range(len(t) + 1)] for i, t in autos.items()}
     # Readable candidates first: each pattern with its wildcards filled by the fresh character.
-    out = ["".join(fresh if w else c for c, w in p) for _, p in comparisons]
-    start = tuple(_closure(t, frozenset({0})) for t in autos)
+    out = ["".join(fresh if w else c for c, w in comparisons[i][1]) for i in sorted(strings)]
+
+    def settle(state):
+        norm = []
+        for g, members in zip(groups, state):
+            if isinstance(members, bool):
+                norm.append(members)
+            elif any(any(universal[i][p] for p in st) for i, st in zip(g, members)):
+                norm.append(True)
+            elif all(not st for st in members):
+                norm.append(False)
+            else:
+                norm.append(members)
+        return tuple(norm)
+
+    start = settle(tuple(tuple(_closure(autos[i], frozenset({0})) for i in g) for g in groups))
     seen = {start: ""}
     queue = deque([start])
     sigs = set()
     while queue:
         state = queue.popleft()
         word = seen[state]
-        sig = tuple(len(t) in s for t, s in zip(autos, state))
+        sig = tuple(m if isinstance(m, bool) else any(len(autos[i]) in st for i, st in zip(g, m))
+                    for g, m in zip(groups, state))
         if sig not in sigs:
             sigs.add(sig)
             out.append(word)
+        if all(isinstance(m, bool) for m in state):
+            continue
         for ch in letters:
-            nxt = tuple(_step(t, s, ch) for t, s in zip(autos, state))
+            nxt = settle(tuple(m if isinstance(m, bool) else tuple(_step(autos[i], st, ch) for i, st in zip(g, m))
+                               for g, m in zip(groups, state)))
             if nxt not in seen:
                 if len(seen) >= MAX_PRODUCT_STATES:
                     raise AbstractionError(f"more than {MAX_PRODUCT_STATES} automaton states for {len(autos)} patterns")

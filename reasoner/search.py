@@ -214,18 +214,20 @@ def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
 
 def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions, resource_account, compiled,
            statements, anonymous_keys: bool = False):
-    out: list[str] = []
-    r = 1
-    out.append("req(1).")
+    out: list[str] = ["req(1)."]
     has_boundary = q.permission_boundary is not None
-    rcp_applies = q.rcps is not None and resource_account != q.management_account
+    # RCPs limit resources of member accounts, for the services that support them (search.lp
+    # applies the levels when the chosen action's service does); an empty level allows nothing.
+    rcp_applies = q.rcps is not None and resource_account != q.management_account \
+        and not principal.service_linked and principal.type != "service"
+    if rcp_applies:
+        out.extend(f"rcp_level({n})." for n in range(len(q.rcps)))
     for atom, kind, cp in compiled:
         if kind == "vpce":
             out.append(f"vpce_policy({cp.pid}).")
         elif kind == "rcp":
             if rcp_applies:
-                n = atom[4:-1]
-                out.append(f"rcp_policy({n},{cp.pid}).rcp_level({n}).")
+                out.append(f"rcp_policy({atom[4:-1]},{cp.pid}).")
         else:
             out.append(f"req_policy(1,{atom},{cp.pid}).")
     # SCPs limit principals of member accounts (not the management account, service-linked roles).
@@ -302,16 +304,20 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     resource_ids = sorted({x for st in statements for x in st.resources})
     resource_names: dict[int, str] = {}
     if _is_pattern(q.resource):
-        comps = []
-        for x in resource_ids:
-            p = filled(program._resource_by_id[x], "a Resource element")
-            if p is not None:
-                comps.append(("arn_like", p))
+        # One OR-group per Resource / NotResource element: only "some entry matches" matters.
+        groups = []
+        for st in statements:
+            g = [("arn_like", p) for x in st.resources
+                 if (p := filled(program._resource_by_id[x], "a Resource element")) is not None]
+            if g:
+                groups.append(g)
+        comps = [c for g in groups for c in g]
         query_comp = ("arn_like", plain(q.resource))
+        groups.append([query_comp])
         service = q.resource.split(":")[2] if q.resource.count(":") >= 2 and q.resource.split(":")[2] not in ("", "*") else "s3"
         generic = [f"arn:aws:{service}:us-east-1:{resource_account or '111122223333'}:example",
                    f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x")]
-        dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic)
+        dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic, groups=groups)
         regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
         # A request names an ARN: a region whose witness is not one may still hold ARNs.
         dom.regions = [rg for rg in regions if rg.witness == "*" or len(rg.witness.split(":", 5)) == 6]
@@ -357,15 +363,14 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
 
     # Fixed keys: concrete facts, as in decide.
     for key, values in fixed_ctx.items():
-        if True:
+        for v in dict.fromkeys(values):
+            out.append(f"req_value(1,{kid(key)},{program.intern('v:' + v)}).")
+        if key in singles:
+            out.append(f"req_single(1,{kid(key)}).")
+        for c in by_key.get(key, []):
             for v in dict.fromkeys(values):
-                out.append(f"req_value(1,{kid(key)},{program.intern('v:' + v)}).")
-            if key in singles:
-                out.append(f"req_single(1,{kid(key)}).")
-            for c in by_key.get(key, []):
-                for v in dict.fromkeys(values):
-                    if program._value_matches(c, v, singles):
-                        out.append(f"value_match(1,{c.cid},{program.intern('v:' + v)}).")
+                if program._value_matches(c, v, singles):
+                    out.append(f"value_match(1,{c.cid},{program.intern('v:' + v)}).")
     if q.vpc_endpoint_policy and "aws:sourcevpce" in fixed_ctx:
         out.append(f"vpce_key({kid('aws:sourcevpce')}).")
         out.append(f"req_policy(1,vpce,{next(cp.pid for _, k, cp in compiled if k == 'vpce')}).")
@@ -383,15 +388,18 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         c.key_text for c in conds if c.key_text in searched and _qualified(c, statements)}
     for key in searched:
         members = CALLED_VIA if key == "aws:calledvia" else (key,)
-        comps = []
+        # One OR-group per condition entry (its values), one for the excluded values.
+        groups = []
         for m in members:
             for c in by_key.get(m, []):
-                for t in c.templates:
-                    p = filled(t, f"a condition on {c.key_text}")
-                    if p is not None:
-                        comps.append((c.family, p))
+                g = [(c.family, p) for t in c.templates if (p := filled(t, f"a condition on {c.key_text}")) is not None]
+                if g:
+                    groups.append(g)
+        comps = [cmp for g in groups for cmp in g]
         excluded = [(f, plain(v)) for f, v in exclude.get(key, [])]
-        dom = build_domain(key, comps + excluded)
+        if excluded:
+            groups.append(excluded)
+        dom = build_domain(key, comps + excluded, groups=groups)
         domains.append(dom)
         k = kid(key)
         out.append(f"dim({k}).")

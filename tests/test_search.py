@@ -216,3 +216,28 @@ def test_checks_exit_codes(tmp_path, cli):
     proc = cli("check-access-not-granted", "cases/athena-vpce/policies/bizmetrics-query-role.json", "--action", "s3:PutObject", "--json")
     assert proc.returncode == 1 and json.loads(proc.stdout)["witness"]["request"]["action"] == "s3:PutObject"
     assert re.search(r"reasoner decide", proc.stdout)
+
+
+def test_empty_rcp_level_allows_nothing_for_supported_services_only():
+    """An RCP level without policies allows nothing (AWS Organizations, RCP evaluation), but
+    RCPs only apply to the services that support them (s3 does, athena does not)."""
+    allow = _p({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    s3 = can(Query(USER, "s3:GetObject", "arn:aws:s3:::b/k", identity_policies=[allow], rcps=[[]]))
+    assert s3.answer == "impossible"
+    athena = can(Query(USER, "athena:GetWorkGroup", "arn:aws:athena:us-east-1:111122223333:workgroup/w",
+                       identity_policies=[allow], rcps=[[]]))
+    assert athena.answer == "possible"
+
+
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["string_equals", "string_like", "arn_like"]),
+                                   st.text(alphabet="a/:*?", min_size=0, max_size=5)), min_size=1, max_size=3),
+                min_size=1, max_size=3),
+       st.text(alphabet="ab/:x", max_size=8))
+def test_grouped_regions_are_complete(groups, value):
+    """With OR-groups (a Resource element, a condition's values) and settled-state pruning, the
+    group signature of any value is still the signature of some region, and witnesses are exact."""
+    gs = [[(f, plain(p)) for f, p in g] for g in groups]
+    dom = build_domain("k", [c for g in gs for c in g], groups=gs)
+    assert dom.signature(value) in {r.signature for r in dom.regions}
+    for r in dom.regions:
+        assert dom.signature(r.witness) == r.signature
