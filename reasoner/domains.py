@@ -197,7 +197,11 @@ def _string_witnesses(comparisons: list[tuple[str, tuple]], groups: list[list[in
     fresh = next(c for c in "xqz0_~#" if c not in alphabet and c.lower() not in alphabet)
     alphabet.add(fresh)
     letters = sorted(alphabet)
-    universal = {i: [all(tok[0] == "star" and tok[2] for tok in t[p:]) for p in range(len(t) + 1)] for i, t in autos.items()}
+    # universal[i][p]: from position p automaton i accepts every continuation: p is a star (it
+    # stays in the state) and only colon-free stars follow. The end position is not universal:
+    # it accepts the empty continuation only.
+    universal = {i: [p < len(t) and all(tok[0] == "star" and tok[2] for tok in t[p:]) for p in range(len(t) + 1)]
+                 for i, t in autos.items()}
     # Readable candidates first: each pattern with its wildcards filled by the fresh character.
     out = ["".join(fresh if w else c for c, w in comparisons[i][1]) for i in sorted(strings)]
 

@@ -20,7 +20,8 @@ from reasoner.model.operators import parse_operator
 from reasoner.model.policy import Policy
 from reasoner.model.request import DecideInput, NamedPolicy
 from reasoner.patterns import Template, arn_match, fill, parse_template, plain_glob_match
-from reasoner.principals import Principal, account_of_arn, derived_context, parse_principal
+from reasoner.principals import (Principal, account_of_arn, derived_context, parse_principal, rcps_apply,
+                                 scps_apply)
 from reasoner.values import compare
 
 # Actions decided by a role's trust policy, which must allow even within one account.
@@ -258,20 +259,15 @@ class FactProgram:
             layers.append(("vpce", "vpce", inp.vpc_endpoint_policy))
         out = self.lines
         out.append(f"req({r}).")
-        # SCPs limit principals of member accounts: not the management account, not
-        # service-linked roles, not service principals or anonymous callers.
-        if inp.scps is not None and principal.account and not principal.service_linked \
-                and principal.account != inp.management_account:
+        if inp.scps is not None and scps_apply(principal, inp.management_account):
             for n, level in enumerate(inp.scps):
                 out.append(f"req_level({r},scp,{n}).")
                 for p in level:
                     layers.append((f"scp({n})", "scp", p))
-        # RCPs limit resources of member accounts, for the services RCPs support; not the
-        # management account's resources, not service-linked roles or service principals.
         service = action.split(":", 1)[0].lower()
         action_l = action.lower()
-        if inp.rcps is not None and resource_account != inp.management_account and not principal.service_linked \
-                and principal.type != "service" and service in rcp_services():
+        if inp.rcps is not None and rcps_apply(principal, resource_account, inp.management_account) \
+                and service in rcp_services():
             for n, level in enumerate(inp.rcps):
                 out.append(f"req_level({r},rcp,{n}).")
                 for p in level:

@@ -111,3 +111,16 @@ def derived_context(principal: Principal, context: dict[str, list[str]], *, sour
         raise InputError("aws:ViaAWSService must be true when aws:CalledVia is not empty",
                          source=source, path=path + ("context", "aws:ViaAWSService"))
     return {k: v for k, v in out.items() if v}
+
+
+def scps_apply(principal: Principal, management_account: str | None) -> bool:
+    """SCPs limit principals of member accounts: not the management account, not service-linked
+    roles, not service principals or anonymous callers (AWS Organizations, "SCP effects")."""
+    return bool(principal.account) and not principal.service_linked and principal.account != management_account
+
+
+def rcps_apply(principal: Principal, resource_account: str | None, management_account: str | None) -> bool:
+    """RCPs limit resources of member accounts: not the management account's resources, not
+    requests by service-linked roles or service principals (AWS Organizations, "RCP effects").
+    Whether the action's service supports RCPs is checked separately (facts.rcp_services)."""
+    return resource_account != management_account and not principal.service_linked and principal.type != "service"

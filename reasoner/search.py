@@ -24,7 +24,7 @@ from reasoner.errors import InputError, InternalError
 from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, rcp_services
 from reasoner.model.request import DecideInput, NamedPolicy, Request
 from reasoner.patterns import fill, plain
-from reasoner.principals import account_of_arn, derived_context, parse_principal
+from reasoner.principals import account_of_arn, derived_context, parse_principal, rcps_apply, scps_apply
 from reasoner.solve import encoding
 from reasoner.values import compare
 
@@ -202,11 +202,10 @@ def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
         out.append(("session", "session", q.session_policy))
     if q.vpc_endpoint_policy:
         out.append(("vpce", "vpce", q.vpc_endpoint_policy))
-    if q.scps is not None and principal.account and not principal.service_linked \
-            and principal.account != q.management_account:
+    if q.scps is not None and scps_apply(principal, q.management_account):
         for n, level in enumerate(q.scps):
             out += [(f"scp({n})", "scp", p) for p in level]
-    if q.rcps is not None and not principal.service_linked and principal.type != "service":
+    if q.rcps is not None:
         for n, level in enumerate(q.rcps):
             out += [(f"rcp({n})", "rcp", p) for p in level]
     return out
@@ -218,8 +217,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     has_boundary = q.permission_boundary is not None
     # RCPs limit resources of member accounts, for the services that support them (search.lp
     # applies the levels when the chosen action's service does); an empty level allows nothing.
-    rcp_applies = q.rcps is not None and resource_account != q.management_account \
-        and not principal.service_linked and principal.type != "service"
+    rcp_applies = q.rcps is not None and rcps_apply(principal, resource_account, q.management_account)
     if rcp_applies:
         out.extend(f"rcp_level({n})." for n in range(len(q.rcps)))
     for atom, kind, cp in compiled:
@@ -230,9 +228,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
                 out.append(f"rcp_policy({atom[4:-1]},{cp.pid}).")
         else:
             out.append(f"req_policy(1,{atom},{cp.pid}).")
-    # SCPs limit principals of member accounts (not the management account, service-linked roles).
-    if q.scps is not None and principal.account and not principal.service_linked \
-            and principal.account != q.management_account:
+    if q.scps is not None and scps_apply(principal, q.management_account):
         for n in range(len(q.scps)):
             out.append(f"req_level(1,scp,{n}).")
     if has_boundary:

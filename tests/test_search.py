@@ -32,6 +32,7 @@ def _p(*statements) -> NamedPolicy:
 
 
 # ---- domains ---------------------------------------------------------------------------------------
+@settings(max_examples=400, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["string_equals", "string_like", "string_equals_ic"]),
                           st.text(alphabet="aB*?", min_size=0, max_size=4)), min_size=1, max_size=4),
        st.text(alphabet="abAB:x", max_size=6))
@@ -229,6 +230,7 @@ def test_empty_rcp_level_allows_nothing_for_supported_services_only():
     assert athena.answer == "possible"
 
 
+@settings(max_examples=400, deadline=None)
 @given(st.lists(st.lists(st.tuples(st.sampled_from(["string_equals", "string_like", "arn_like"]),
                                    st.text(alphabet="a/:*?", min_size=0, max_size=5)), min_size=1, max_size=3),
                 min_size=1, max_size=3),
