@@ -112,3 +112,19 @@ def test_unknown_question(cli):
 def test_unknown_option_is_usage_error(cli):
     proc = cli("decide", "--bogus")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize("args,fragments", [
+    (["--action", "s3:GetObjekt"], ["<command line>", "$.action", "did you mean 's3:GetObject'"]),
+    (["--action", "s3:Nope*"], ["no catalogue action matches"]),
+    (["--exclude", "aws:SourceIp=IpAddres:10.0.0.0/8"], ["unknown condition operator 'IpAddres'"]),
+    (["--where", "aws:SourceIp=10.0.0.1", "--absent", "aws:SourceIp"], ["both fixed", "absent"]),
+])
+def test_can_bad_input_is_one_line_exit_2(cli, args, fragments):
+    base = {"--principal": USER, "--action": "s3:GetObject", "--resource": "arn:aws:s3:::b/k"}
+    for flag in list(base):
+        if flag in args:
+            del base[flag]
+    flat = [x for kv in base.items() for x in kv] + list(args) + [
+        "-i", "cases/athena-vpce/policies/bizmetrics-query-role.json"]
+    _one_line_error(cli("can", *flat), *fragments)

@@ -36,6 +36,8 @@ def main() -> None:
         if isinstance(code, int) and code:
             sys.exit(code)
     except InputError as exc:
+        if exc.source is None:  # raised from flags, not from a file
+            exc = InputError(exc.message, source="<command line>", path=exc.path)
         print(f"error: {exc.one_line()}", file=sys.stderr)
         sys.exit(ExitCode.BAD_INPUT)
     except ValidationError as exc:
