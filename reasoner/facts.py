@@ -16,7 +16,6 @@ from pathlib import Path
 
 from reasoner import catalogue
 from reasoner.errors import InputError
-from reasoner.model.operators import parse_operator
 from reasoner.model.policy import Policy
 from reasoner.model.request import DecideInput, NamedPolicy
 from reasoner.patterns import Template, arn_match, fill, parse_template, plain_glob_match
