@@ -34,7 +34,6 @@ ALWAYS_PRESENT = frozenset({"aws:currenttime", "aws:epochtime", "aws:securetrans
                             "aws:principalarn", "aws:principalaccount", "aws:principaltype"})
 CALLED_VIA = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast")
 MAX_WITNESSES = 50
-MAX_RESOURCE_FORMATS = 40
 
 
 @dataclass
@@ -261,7 +260,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     for x in set(all_ids) - set(action_ids):
         for a in actions:
             program._action_cache[(x, a.lower())] = False
-    action_groups: dict[tuple, str] = {}
+    groups: dict[tuple, str] = {}
     for a in actions:
         al = a.lower()
         service = al.split(":")[0]
@@ -271,31 +270,18 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             if hit is None:
                 hit = program._action_cache[(x, al)] = _glob(program._action_plain[x], al)
             bits.append(hit)
-        sig = (tuple(bits), service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS,
-               _resource_formats(a))
-        action_groups.setdefault(sig, a)
-    # Actions no statement covers are never allowed: keep one representative for them all.
-    def covered(sig) -> bool:
-        hits = {x for x, ok in zip(action_ids, sig[0]) if ok}
-        return any(bool(hits & set(st.actions)) != st.not_action for st in statements)
-
-    uncovered = [sig for sig in action_groups if not covered(sig)]
-    for sig in uncovered[1:]:
-        del action_groups[sig]
-    # Resource types split the resource regions only when there are few of them (checking
-    # them is a refinement: leaving it out only widens the searched space).
-    if len({f for sig in action_groups for f in sig[3]}) > MAX_RESOURCE_FORMATS:
-        action_groups = {(sig[0], sig[1], sig[2], ("",)): a for sig, a in reversed(list(action_groups.items()))}
+        sig = (tuple(bits), service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS)
+        groups.setdefault(sig, a)
     # Only statements whose Action / NotAction covers some searched action can apply: the
     # other statements are left out of the grounding and of every domain (scale rule).
-    hit_sets = [{x for x, ok in zip(action_ids, sig[0]) if ok} for sig in action_groups]
+    hit_sets = [{x for x, ok in zip(action_ids, sig[0]) if ok} for sig in groups]
     statements = [st for st in statements
                   if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
     out.append("req_stmt_scope(1).")
     out.extend(f"req_stmt_in_scope(1,{st.sid_global})." for st in statements)
     action_ids = sorted({x for st in statements for x in st.actions})
     action_names = {}
-    for sig, a in action_groups.items():
+    for sig, a in groups.items():
         aid = program.intern("a:" + a)
         action_names[aid] = a
         out.append(f"action_region({aid}).")
@@ -308,7 +294,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             out.append(f"trust_action({aid}).")
     domains: list[Domain] = []
     if len(actions) > 1:
-        domains.append(Domain(f"action ({q.action})", [], [Region(a, ()) for a in action_groups.values()]))
+        domains.append(Domain(f"action ({q.action})", [], [Region(a, ()) for a in groups.values()]))
 
     # -- resource ------------------------------------------------------------------------------
     resource_ids = sorted({x for st in statements for x in st.resources})
@@ -324,13 +310,9 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         comps = [c for g in groups for c in g]
         query_comp = ("arn_like", plain(q.resource))
         groups.append([query_comp])
-        # The searched actions' resource types (catalogue ARN formats) split the regions too.
-        formats = sorted({f for sig in action_groups for f in sig[3] if f})
-        groups += [[("arn_like", plain(f))] for f in formats]
-        comps += [("arn_like", plain(f)) for f in formats]
         service = q.resource.split(":")[2] if q.resource.count(":") >= 2 and q.resource.split(":")[2] not in ("", "*") else "s3"
         generic = [f"arn:aws:{service}:us-east-1:{resource_account or '111122223333'}:example",
-                   f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x"), "*"]
+                   f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x")]
         dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic, groups=groups)
         regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
         # A request names an ARN: a region whose witness is not one may still hold ARNs.
@@ -347,15 +329,6 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
                 p = fill(program._resource_by_id[x], singles)
                 if p is not None and compare("arn_like", p, rg.witness):
                     out.append(f"resource_hit({rid},{x}).")
-            # An action names resources of its own types only (an action without resource
-            # types is authorized on "*"); unknown formats ("") allow anything.
-            for sig, a in action_groups.items():
-                fmts = sig[3]
-                ok = (rg.witness == "*") if not fmts else ("" in fmts or any(
-                    compare("arn_like", plain(f), rg.witness) for f in fmts))
-                if ok:
-                    out.append(f"action_resource_ok({program.intern('a:' + a)},{rid}).")
-        out.append("resource_typed.")
         if not dom.regions:
             raise AbstractionError(f"no ARN matches the resource pattern {q.resource!r}")
     else:
@@ -491,14 +464,6 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         return inp, symbols
 
     return out, domains, decode
-
-
-def _resource_formats(action: str) -> tuple[str, ...]:
-    """The action's resource ARN formats as patterns (each ${Var} widened to *), or ()."""
-    import re
-
-    info = catalogue.lookup(action)
-    return tuple(sorted({re.sub(r"\$\{[^}]*\}", "*", fmt) for _, fmt, _ in info.resource_types})) if info else ()
 
 
 def _glob(pattern: str, value: str) -> bool:
