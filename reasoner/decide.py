@@ -21,7 +21,7 @@ def _layer_text(sym) -> str:
 
 
 def decide_many(inputs: Iterable[DecideInput | InputError], *, explain: bool = False,
-                source: str | None = None) -> list[Decision]:
+                source: str | None = None, raise_errors: bool = False) -> list[Decision]:
     """Decide every input in one grounding. An InputError in the list becomes an error line."""
     program = FactProgram()
     slots: list[RequestFacts | Decision] = []
@@ -35,6 +35,8 @@ def decide_many(inputs: Iterable[DecideInput | InputError], *, explain: bool = F
         try:
             slots.append(program.request(r, item, source=source, scope_statements=not explain))
         except InputError as exc:
+            if raise_errors:
+                raise
             del program.lines[mark:]
             slots.append(Decision(id=item.id, decision=None, error=exc.one_line()))
     files = ["decide.lp"] + (["mismatch.lp"] if explain else [])
@@ -67,10 +69,7 @@ def decide_many(inputs: Iterable[DecideInput | InputError], *, explain: bool = F
 
 def decide(inp: DecideInput, *, explain: bool = True) -> Decision:
     """Decide one request (with per-statement mismatch reasons)."""
-    result = decide_many([inp], explain=explain)[0]
-    if result.error:
-        raise InputError(result.error.split(": ", 2)[-1])
-    return result
+    return decide_many([inp], explain=explain, raise_errors=True)[0]
 
 
 def _ref(program: FactProgram, rf: RequestFacts, layer: str, s: int) -> StatementRef:

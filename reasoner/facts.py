@@ -275,7 +275,7 @@ class FactProgram:
         names: dict[tuple[str, int], str] = {}
         compiled: list[tuple[str, CompiledPolicy]] = []
         for atom, kind, named in layers:
-            cp = self.policy(named.policy, self._policy_source(source, prefix, named.name))
+            cp = self.policy(named.policy, source or named.name)
             self._check_layer(cp, named, kind, source, prefix)
             names[(atom, cp.pid)] = named.name
             compiled.append((atom, cp))
@@ -409,9 +409,6 @@ class FactProgram:
                                  path=base + ("Statement", st.index))
         self._layer_checked.add((cp.pid, kind))
 
-    @staticmethod
-    def _policy_source(source: str | None, prefix: tuple, name: str) -> str:
-        return source or name
 
     def text(self) -> str:
         return "\n".join(self.lines)

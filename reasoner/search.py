@@ -191,9 +191,11 @@ def _size(item) -> tuple:
 
 
 def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
+    if principal.type in ("service", "anonymous") and (q.identity_policies or q.permission_boundary or q.session_policy):
+        # As in decide: such callers have no identity side; never drop policies silently.
+        raise InputError(f"a {principal.type} principal has no identity policies, boundary or session policy",
+                         path=("principal",))
     out = [("identity", "identity", p) for p in q.identity_policies]
-    if principal.type in ("service", "anonymous"):
-        out = []
     if q.resource_policy:
         out.append(("resource", "resource", q.resource_policy))
     if q.permission_boundary:
@@ -381,7 +383,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     if group_cv and "aws:calledvia" not in searched and "aws:calledvia" not in fixed_ctx and "aws:calledvia" not in absent:
         searched.append("aws:calledvia")
     multivalued = {k for k in searched if catalogue.is_multivalued(k)} | {
-        c.key_text for c in conds if c.key_text in searched and _qualified(c, statements)}
+        c.key_text for c in conds if c.key_text in searched and _qualified(c)}
     for key in searched:
         members = CALLED_VIA if key == "aws:calledvia" else (key,)
         # One OR-group per condition entry (its values), one for the excluded values.
@@ -472,7 +474,7 @@ def _glob(pattern: str, value: str) -> bool:
     return plain_glob_match(pattern, value)
 
 
-def _qualified(c, statements) -> bool:
+def _qualified(c) -> bool:
     """Is condition c written with ForAnyValue / ForAllValues (so its key takes a set)?"""
     return c.label.split(" ", 1)[0].lower().startswith(("foranyvalue:", "forallvalues:"))
 

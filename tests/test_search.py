@@ -12,6 +12,8 @@ import json
 import random
 import re
 
+import pytest
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -240,3 +242,11 @@ def test_grouped_regions_are_complete(groups, value):
     assert dom.signature(value) in {r.signature for r in dom.regions}
     for r in dom.regions:
         assert dom.signature(r.witness) == r.signature
+
+
+def test_identity_policies_for_anonymous_are_an_error_not_dropped():
+    from reasoner.errors import InputError
+
+    allow = _p({"Effect": "Allow", "Action": "*", "Resource": "*"})
+    with pytest.raises(InputError, match="anonymous principal has no identity policies"):
+        can(Query("anonymous", "s3:GetObject", "arn:aws:s3:::b/k", identity_policies=[allow]))
