@@ -59,6 +59,10 @@ class Query:
     rcps: list[list[NamedPolicy]] | None = None
     vpc_endpoint_policy: NamedPolicy | None = None
     management_account: str | None = None
+    # Keys with these prefixes are absent unless fixed (a snapshot knows a principal's tags).
+    absent_prefixes: tuple[str, ...] = ()
+    # "allow": is some request allowed? "deny": is some request NOT allowed (universal checks).
+    goal: Literal["allow", "deny"] = "allow"
 
 
 class Dimension(BaseModel):
@@ -133,6 +137,13 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         program._check_layer(cp, named, kind, None, ())
         compiled.append((atom, kind, cp))
     statements = [st for _, _, cp in compiled for st in cp.statements]
+    if query.absent_prefixes:
+        prefixes = tuple(x.lower() for x in query.absent_prefixes)
+        used = {c.key_text for st in statements for c in st.conds}
+        used |= {k for st in statements for c in st.conds for t in c.templates for k in t.keys}
+        used |= {label.split(" ", 1)[1].lower() for st in statements for _, label in st.null_conds}
+        used |= {k for x in {x for st in statements for x in st.resources} for k in program._resource_by_id[x].keys}
+        absent |= {k for k in used if k.startswith(prefixes) and k not in fixed_ctx}
 
     try:
         facts, domains, decode = _facts(program, query, principal, fixed_ctx, absent, actions, resource_account,
@@ -148,6 +159,8 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         ctl.load(str(encoding(name)))
     if not all_witnesses:
         facts.append("minimal_witness.")
+    if query.goal == "deny":
+        facts.append("goal_deny.")
     ctl.add("base", [], program.text() + "\n" + "\n".join(facts))
     ctl.ground([("base", [])])
     models: list[list[clingo.Symbol]] = []
@@ -170,13 +183,14 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         if incomplete:
             return CanAnswer(answer="unknown", scope=scope,
                              reason="no allowed request among the regions, but " + "; ".join(d.note for d in incomplete))
+        what = "allowed" if query.goal == "allow" else "denied"
         return CanAnswer(answer="impossible", scope=scope,
-                         reason="no request in scope is allowed: every region of every dimension was searched")
+                         reason=f"no request in scope is {what}: every region of every dimension was searched")
     witnesses = [decode(syms) for syms in models]
     witnesses.sort(key=_size)
     checked = decide_many([w for w, _ in witnesses])
     for (w, _), d in zip(witnesses, checked):
-        if d.decision != "allow":
+        if (d.decision == "allow") != (query.goal == "allow"):
             raise InternalError(f"the search found a witness the concrete decider does not allow "
                                 f"({d.decision}, {d.error}): {w.request.model_dump()}")
     lines = [_batch_line(w) for w, _ in witnesses]

@@ -1,0 +1,630 @@
+"""Request paths through an account: `who-can` and `reach`.
+
+A path is principal -> (sts:AssumeRole)* -> first call -> service hop* -> target action
+(DESIGN: paths). Every hop is one request authorised by the full evaluation (`can` over the
+hop's request space, on top of the decision encodings), with what the hop sets:
+
+* the first call comes from the caller's own network: aws:SourceVpce / SourceIp / SourceVpc are
+  free, CalledVia is empty and aws:ViaAWSService false;
+* a service hop (forward access session) appends the calling service to aws:CalledVia,
+  ViaAWSService is true, and the network keys are absent (reasoner/data/service_chains.json,
+  "hop_rules", cites the AWS docs for each);
+* a role session carries the role's policies, boundary and tags (aws:PrincipalTag/*); tags the
+  role does not have are absent.
+
+When the snapshot lists VPC endpoints, a first call comes from outside every endpoint or through
+one of the listed endpoints of the action's service, and then meets that endpoint's policy.
+Without endpoints in the snapshot aws:SourceVpce is searched like any other key.
+
+Exactness: a hop is "possible" only with a witness the concrete decider allows; "impossible"
+only when the search was complete; anything else makes the answer "unknown" with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Literal
+
+from reasoner import catalogue
+from reasoner.decide import decide_many
+from reasoner.errors import InputError
+from reasoner.model.policy import Policy
+from reasoner.model.request import DecideInput, NamedPolicy, Request
+from reasoner.patterns import arn_match, plain, plain_glob_match
+from reasoner.search import CanAnswer, Query, _batch_line, _command, can
+from reasoner.snapshot import Entity, Snapshot
+
+NETWORK_KEYS = ["aws:SourceVpce", "aws:SourceIp", "aws:SourceVpc", "aws:VpcSourceIp"]
+ASSUME_ACTION = "sts:AssumeRole"
+MAX_CHAIN_DEPTH = 2
+Outcome = Literal["possible", "impossible", "unknown"]
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What a path must avoid: services in CalledVia (on any hop), endpoints on the first call."""
+
+    without_via: tuple[str, ...] = ()
+    not_from_vpce: tuple[str, ...] = ()
+
+
+@dataclass
+class Hop:
+    kind: Literal["assume", "call", "service"]  # assume a role, first call, call made by a service
+    principal: str  # who the request is authorised for
+    action: str
+    resource: str
+    called_via: list[str]
+    context: dict  # the witness request's context (the conditions that remain)
+    decide_command: str | None = None
+    witness: dict | None = None  # a `decide --batch` line
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "principal": self.principal, "action": self.action, "resource": self.resource,
+                "called_via": self.called_via, "context": self.context, "decide_command": self.decide_command}
+
+
+@dataclass
+class Path:
+    principal: str
+    hops: list[Hop]
+
+    def to_json(self) -> dict:
+        return {"principal": self.principal, "length": len(self.hops), "hops": [h.to_json() for h in self.hops]}
+
+
+@dataclass
+class HopCheck:
+    """One authorisation question: `who` does `action` on `resource` on hop `called_via`."""
+
+    who: Entity
+    action: str
+    resource: str
+    called_via: tuple[str, ...] = ()
+    endpoint: str | None = None  # first call through this endpoint (None: from outside every endpoint)
+    constraints: Constraints = Constraints()
+
+
+@dataclass
+class HopResult:
+    outcome: Outcome
+    hop: Hop | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Stats:
+    searches: int = 0
+    plain_decisions: int = 0
+    seconds: float = 0.0
+
+
+class Authorizer:
+    """Answers HopChecks for one snapshot, with caches shared by every query on it.
+
+    Concrete hops are first decided in one batch with the plain request (only the keys the hop
+    fixes); when that is an allow it is the witness, and when no statement that can apply has a
+    condition or a policy variable the deny is final. Everything else goes to the search.
+    """
+
+    def __init__(self, snap: Snapshot):
+        self.snap = snap
+        self.cache: dict[tuple, HopResult] = {}
+        self.stats = Stats()
+
+    # -- request spaces ---------------------------------------------------------------------------
+    def _where_absent(self, c: HopCheck) -> tuple[dict[str, list[str]], list[str]]:
+        e = c.who
+        where: dict[str, list[str]] = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
+        absent: list[str] = []
+        if self.snap.org_id and self.snap.levels_for(e.account, "scp") is not None:
+            where["aws:PrincipalOrgID"] = [self.snap.org_id]
+        if c.called_via:
+            where["aws:CalledVia"] = list(c.called_via)
+            where["aws:ViaAWSService"] = ["true"]
+            absent += NETWORK_KEYS
+        else:
+            absent += ["aws:CalledVia"]
+            if c.endpoint:
+                where["aws:SourceVpce"] = [c.endpoint]
+                ep = self.snap.endpoints.get(c.endpoint)
+                if ep and ep.vpc:
+                    where["aws:SourceVpc"] = [ep.vpc]
+            elif self.snap.endpoints:
+                absent.append("aws:SourceVpce")
+        return where, absent
+
+    def query(self, c: HopCheck) -> Query:
+        e = c.who
+        where, absent = self._where_absent(c)
+        rp = None
+        resource_account = None
+        if c.action.lower().startswith("sts:assumerole") and c.resource in self.snap.principals:
+            target = self.snap.principals[c.resource]
+            rp = target.trust_policy
+            resource_account = target.account
+        elif not _is_pattern(c.resource):
+            found = self.snap.resource_policy_for(c.resource)
+            if found:
+                rp, resource_account = found.policy, found.account
+        else:
+            covered = self.snap.resource_policies_covered(c.resource)
+            if len(covered) > 1:
+                raise InputError(f"the resource pattern {c.resource!r} covers {len(covered)} resources with "
+                                 "different resource policies; ask about each one", path=("resource",))
+            if covered:
+                rp, resource_account = covered[0].policy, covered[0].account
+        if resource_account is None and c.resource.startswith("arn:aws:s3:::"):
+            resource_account = e.account  # S3 ARNs carry no account: the snapshot's own buckets
+        vpce_policy = None
+        if c.endpoint:
+            ep = self.snap.endpoints.get(c.endpoint)
+            vpce_policy = ep.policy if ep else None
+        return Query(principal=e.arn, action=c.action, resource=c.resource, resource_account=resource_account,
+                     where=where, absent=absent, without_via=list(c.constraints.without_via),
+                     not_from_vpce=list(c.constraints.not_from_vpce) if not c.called_via else [],
+                     identity_policies=list(e.identity_policies), resource_policy=rp,
+                     permission_boundary=e.boundary, scps=self.snap.levels_for(e.account, "scp"),
+                     rcps=self.snap.levels_for(resource_account or e.account, "rcp"),
+                     vpc_endpoint_policy=vpce_policy, management_account=self.snap.management_account,
+                     absent_prefixes=("aws:principaltag/",))
+
+    # -- answers ----------------------------------------------------------------------------------
+    def check_many(self, checks: list[HopCheck]) -> list[HopResult]:
+        t0 = time.perf_counter()
+        out: list[HopResult | None] = [None] * len(checks)
+        todo: list[tuple[int, HopCheck, Query]] = []
+        for i, c in enumerate(checks):
+            key = _key(c)
+            if key in self.cache:
+                out[i] = self.cache[key]
+            elif c.who.incomplete:
+                out[i] = self.cache[key] = HopResult("unknown", reason=f"{c.who.arn}: {c.who.incomplete[0]}")
+            else:
+                todo.append((i, c, self.query(c)))
+        # Plain concrete requests first, all in one grounding.
+        plain_idx = [(i, c, q) for i, c, q in todo if _concrete(q)]
+        inputs = [_plain_input(q) for _, _, q in plain_idx]
+        decisions = decide_many(inputs) if inputs else []
+        self.stats.plain_decisions += len(inputs)
+        settled = set()
+        for (i, c, q), inp, d in zip(plain_idx, inputs, decisions):
+            if d.decision == "allow":
+                out[i] = HopResult("possible", hop=_hop(c, inp))
+                settled.add(i)
+            elif d.decision is not None and not _context_matters(q):
+                out[i] = HopResult("impossible", reason="no statement that can apply has a condition or a "
+                                   "policy variable, and the request is " + d.decision.replace("_", " "))
+                settled.add(i)
+        for i, c, q in todo:
+            if i in settled:
+                continue
+            self.stats.searches += 1
+            try:
+                a = can(q)
+            except InputError as exc:
+                out[i] = HopResult("unknown", reason=exc.message)
+                continue
+            out[i] = _from_can(c, a)
+        for (i, c, _q) in todo:
+            self.cache[_key(c)] = out[i]
+        self.stats.seconds += time.perf_counter() - t0
+        return out  # type: ignore[return-value]
+
+    def first_calls(self, who: Entity, action: str, resource: str, cons: Constraints) -> list[HopCheck]:
+        """The ways a first call can arrive: from outside every endpoint, or through each listed
+        endpoint of the action's service (minus --not-from-vpce)."""
+        service = action.split(":", 1)[0].lower()
+        checks = [HopCheck(who, action, resource, (), None, cons)]
+        for ep in self.snap.endpoints_for(service):
+            if ep.id not in cons.not_from_vpce:
+                checks.append(HopCheck(who, action, resource, (), ep.id, cons))
+        return checks
+
+
+def _key(c: HopCheck) -> tuple:
+    return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, c.constraints)
+
+
+def _is_pattern(text: str) -> bool:
+    return "*" in text or "?" in text
+
+
+def _concrete(q: Query) -> bool:
+    return not _is_pattern(q.action) and not _is_pattern(q.resource) and catalogue.lookup(q.action) is not None
+
+
+def _plain_input(q: Query) -> DecideInput:
+    ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in q.where.items()}
+    return DecideInput(request=Request(principal=q.principal, action=q.action, resource=q.resource,
+                                       resource_account=q.resource_account, context=ctx),
+                       identity_policies=q.identity_policies, resource_policy=q.resource_policy,
+                       permission_boundary=q.permission_boundary, scps=q.scps, rcps=q.rcps,
+                       vpc_endpoint_policy=q.vpc_endpoint_policy, management_account=q.management_account)
+
+
+def _policies(q: Query) -> list[Policy]:
+    out = [p.policy for p in q.identity_policies]
+    for p in (q.resource_policy, q.permission_boundary, q.session_policy, q.vpc_endpoint_policy):
+        if p is not None:
+            out.append(p.policy)
+    for levels in (q.scps or [], q.rcps or []):
+        out += [p.policy for level in levels for p in level]
+    return out
+
+
+def _context_matters(q: Query) -> bool:
+    """Could the context change this request's decision? Only through a condition or a policy
+    variable of a statement whose Action / NotAction covers the action (or the endpoint policy,
+    which a concrete first call either meets or not)."""
+    action = q.action.lower()
+    for pol in _policies(q):
+        for st in pol.Statement:
+            if st.Condition or _has_variable(st):
+                pats = st.Action if st.Action is not None else st.NotAction
+                hit = any(plain_glob_match(p.lower(), action) for p in pats or [])
+                if hit != (st.Action is None):
+                    return True
+    return False
+
+
+def _has_variable(st) -> bool:
+    for element in (st.Resource, st.NotResource):
+        if element and any("${" in r for r in element):
+            return True
+    return False
+
+
+def _hop(c: HopCheck, inp: DecideInput) -> Hop:
+    kind = "assume" if c.action.lower().startswith("sts:assumerole") and not c.called_via else (
+        "service" if c.called_via else "call")
+    return Hop(kind=kind, principal=c.who.arn, action=inp.request.action, resource=inp.request.resource,
+               called_via=list(c.called_via), context=dict(inp.request.context),
+               decide_command=_command(inp), witness=_batch_line(inp))
+
+
+def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
+    if a.answer != "possible":
+        return HopResult(a.answer, reason=a.reason)
+    req = a.witness["request"]
+    kind = "assume" if c.action.lower().startswith("sts:assumerole") and not c.called_via else (
+        "service" if c.called_via else "call")
+    return HopResult("possible", hop=Hop(kind=kind, principal=c.who.arn, action=req["action"],
+                                         resource=req["resource"], called_via=list(c.called_via),
+                                         context=req.get("context", {}), decide_command=a.decide_command,
+                                         witness=a.witness))
+
+
+# -- statement-level prefilters (sound: an allow needs an Allow statement that can apply) ------------
+
+def _covers_action(st, action: str) -> bool:
+    pats = st.Action if st.Action is not None else st.NotAction
+    hit = any(plain_glob_match(p.lower(), action) for p in pats or [])
+    return hit != (st.Action is None)
+
+
+def _may_cover_resource(st, resource: str) -> bool:
+    if st.NotResource is not None:
+        return True
+    for r in st.Resource or []:
+        if "${" in r or r == "*" or _is_pattern(resource):
+            return True
+        if arn_match(plain(r), resource):
+            return True
+    return False
+
+
+def may_allow_identity(e: Entity, action: str, resource: str) -> bool:
+    action = action.lower()
+    return any(st.Effect.lower() == "allow" and _covers_action(st, action) and _may_cover_resource(st, resource)
+               for p in e.identity_policies for st in p.policy.Statement)
+
+
+def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
+    if rp is None:
+        return False
+    action = action.lower()
+    for st in rp.policy.Statement:
+        if st.Effect.lower() != "allow" or not _covers_action(st, action):
+            continue
+        if st.NotPrincipal is not None or st.Principal == "*":
+            return True
+        entries = [v for _, v in st.Principal.entries()] if st.Principal is not None else []
+        if any(v == "*" or e.account in v for v in entries):
+            return True
+    return False
+
+
+# -- who-can and reach -----------------------------------------------------------------------------
+
+@dataclass
+class Route:
+    """How one identity does the target itself: hops after any role assumption."""
+
+    hops: list[Hop]
+
+
+@dataclass
+class PrincipalAnswer:
+    principal: str
+    outcome: Outcome
+    path: Path | None = None
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"principal": self.principal, "answer": self.outcome}
+        if self.path:
+            out["path"] = self.path.to_json()
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+@dataclass
+class WhoCanAnswer:
+    action: str
+    resource: str
+    principals: list[PrincipalAnswer]
+    unknown: list[PrincipalAnswer]
+    stats: Stats = field(default_factory=Stats)
+
+    def to_json(self) -> dict:
+        return {"action": self.action, "resource": self.resource,
+                "principals": [p.to_json() for p in self.principals],
+                "unknown": [p.to_json() for p in self.unknown],
+                "stats": {"searches": self.stats.searches, "plain_decisions": self.stats.plain_decisions,
+                          "seconds": round(self.stats.seconds, 3)}}
+
+
+def _chains_for(action: str, cons: Constraints) -> list[tuple[list[str], list[str]]]:
+    """Service chains that can end in `action`: (services in call order, trigger actions per
+    service), at most MAX_CHAIN_DEPTH services, none of them in --without-via."""
+    from reasoner.chains import load_chains
+
+    chains = load_chains()
+    banned = {s.lower() for s in cons.without_via}
+    out: list[tuple[list[str], list[str]]] = []
+
+    def extend(target: str, tail: list[str]) -> None:
+        for ch in chains.callers_of(target):
+            if ch.service.lower() in banned or ch.service in tail:
+                continue
+            route = [ch.service] + tail
+            out.append((route, []))
+            if len(route) < MAX_CHAIN_DEPTH:
+                for trig in ch.trigger_actions():
+                    extend(trig, route)
+
+    extend(action, [])
+    # Deduplicate routes (a route may be found through several triggers).
+    seen, uniq = set(), []
+    for route, _ in out:
+        if tuple(route) not in seen:
+            seen.add(tuple(route))
+            uniq.append((route, []))
+    return uniq
+
+
+def _trigger_resource(service_action: str, who: Entity) -> str:
+    svc = service_action.split(":", 1)[0]
+    return f"arn:aws:{svc}:*:{who.account}:*"
+
+
+class PathFinder:
+    """who-can / reach over one snapshot; one Authorizer (and its caches) for every query."""
+
+    def __init__(self, snap: Snapshot, progress: Callable[[str, int, int], None] | None = None):
+        self.snap = snap
+        self.auth = Authorizer(snap)
+        self.progress = progress or (lambda what, done, total: None)
+        self._assume_cache: dict[tuple[str, str], HopResult] = {}
+
+    # Routes of one identity (no role assumption): direct first call, then via service chains.
+    def routes(self, who_list: list[Entity], action: str, resource: str, cons: Constraints,
+               *, all_routes: bool = False) -> dict[str, tuple[list[Route], list[str]]]:
+        """arn -> (routes found shortest first, reasons for unknown)."""
+        result: dict[str, tuple[list[Route], list[str]]] = {e.arn: ([], []) for e in who_list}
+        cands = [e for e in who_list if e.incomplete or may_allow_identity(e, action, resource)
+                 or may_allow_resource(self._rp(action, resource), e, action)]
+        for e in who_list:
+            if e.incomplete:
+                result[e.arn][1].append(f"{e.incomplete[0]}")
+        cands = [e for e in cands if not e.incomplete]
+        # 1. the target as a first call (per endpoint option)
+        checks = [c for e in cands for c in self.auth.first_calls(e, action, resource, cons)]
+        for c, r in zip(checks, self.auth.check_many(checks)):
+            self._record(result, c.who, r, [])
+        # 2. via service chains
+        for route, _ in _chains_for(action, cons):
+            need = [e for e in cands if all_routes or not result[e.arn][0]]
+            if not need:
+                break
+            self._chain_routes(need, route, action, resource, cons, result)
+        return result
+
+    def _rp(self, action: str, resource: str) -> NamedPolicy | None:
+        if action.lower().startswith("sts:assumerole") and resource in self.snap.principals:
+            return self.snap.principals[resource].trust_policy
+        if _is_pattern(resource):
+            cov = self.snap.resource_policies_covered(resource)
+            return cov[0].policy if len(cov) == 1 else None
+        rp = self.snap.resource_policy_for(resource)
+        return rp.policy if rp else None
+
+    def _record(self, result, who: Entity, r: HopResult, prefix: list[Hop]) -> None:
+        routes, unknown = result[who.arn]
+        if r.outcome == "possible":
+            routes.append(Route(prefix + [r.hop]))
+        elif r.outcome == "unknown":
+            unknown.append(r.reason or "unknown")
+
+    def _chain_routes(self, who_list, route: list[str], action, resource, cons, result) -> None:
+        from reasoner.chains import load_chains
+
+        chains = {c.service: c for c in load_chains().chains}
+        # hop 0: a trigger of the first service, from the caller's network
+        alive: dict[str, list[Hop]] = {}
+        first = chains[route[0]]
+        for e in who_list:
+            for trig in first.trigger_actions():
+                checks = self.auth.first_calls(e, trig, _trigger_resource(trig, e), cons)
+                res = self.auth.check_many(checks)
+                hit = next((r for r in res if r.outcome == "possible"), None)
+                if hit:
+                    alive[e.arn] = [hit.hop]
+                    break
+                for r in res:
+                    if r.outcome == "unknown":
+                        result[e.arn][1].append(r.reason or "unknown")
+        # middle hops: the next service's trigger, called by the previous services
+        for depth in range(1, len(route)):
+            nxt = chains[route[depth]]
+            for arn in list(alive):
+                e = self.snap.principals[arn]
+                ok = None
+                for trig in nxt.trigger_actions():
+                    if not any(plain_glob_match(p.lower(), trig.lower()) for p in chains[route[depth - 1]].calls):
+                        continue
+                    r = self.auth.check_many([HopCheck(e, trig, _trigger_resource(trig, e), tuple(route[:depth]),
+                                                       None, cons)])[0]
+                    if r.outcome == "possible":
+                        ok = r.hop
+                        break
+                if ok is None:
+                    del alive[arn]
+                else:
+                    alive[arn].append(ok)
+        checks = [HopCheck(self.snap.principals[arn], action, resource, tuple(route), None, cons) for arn in alive]
+        for c, r in zip(checks, self.auth.check_many(checks)):
+            self._record(result, c.who, r, alive[c.who.arn])
+
+    # Role assumption edges.
+    def assume_edges_into(self, role: Entity, cons: Constraints) -> list[tuple[Entity, HopResult]]:
+        """Principals that may assume `role` (trust-policy prefilter, then exact checks)."""
+        if role.kind != "role" or role.trust_policy is None:
+            return []
+        cands = [e for e in self.snap.principals.values() if e.arn != role.arn and not e.incomplete
+                 and may_allow_resource(role.trust_policy, e, ASSUME_ACTION)
+                 and (may_allow_identity(e, ASSUME_ACTION, role.arn) or _trust_names(role.trust_policy, e))]
+        todo = [e for e in cands if (e.arn, role.arn) not in self._assume_cache]
+        checks = [c for e in todo for c in self.auth.first_calls(e, ASSUME_ACTION, role.arn, cons)]
+        res = self.auth.check_many(checks)
+        best: dict[str, HopResult] = {}
+        for c, r in zip(checks, res):
+            prev = best.get(c.who.arn)
+            if prev is None or (r.outcome == "possible" and prev.outcome != "possible") or \
+                    (r.outcome == "unknown" and prev.outcome == "impossible"):
+                best[c.who.arn] = r
+        for arn, r in best.items():
+            self._assume_cache[(arn, role.arn)] = r
+        return [(e, self._assume_cache[(e.arn, role.arn)]) for e in cands]
+
+    def who_can(self, action: str, resource: str, cons: Constraints = Constraints()) -> WhoCanAnswer:
+        _check_action(action)
+        entities = list(self.snap.principals.values())
+        self.progress("direct", 0, len(entities))
+        direct = self.routes(entities, action, resource, cons)
+        best: dict[str, Path] = {}
+        unknown: dict[str, str] = {}
+        for arn, (routes, reasons) in direct.items():
+            if routes:
+                best[arn] = Path(arn, min(routes, key=lambda r: len(r.hops)).hops)
+            elif reasons:
+                unknown[arn] = reasons[0]
+        # Backward search over role assumption: whoever can become a role in `best` can too.
+        frontier = [a for a in best if self.snap.principals[a].kind == "role"]
+        done = 0
+        while frontier:
+            nxt = []
+            for role_arn in frontier:
+                done += 1
+                self.progress("assume", done, len(entities))
+                role = self.snap.principals[role_arn]
+                for e, r in self.assume_edges_into(role, cons):
+                    if r.outcome == "possible":
+                        cand = Path(e.arn, [r.hop] + best[role_arn].hops)
+                        if e.arn not in best or len(cand.hops) < len(best[e.arn].hops):
+                            best[e.arn] = cand
+                            unknown.pop(e.arn, None)
+                            if e.kind == "role":
+                                nxt.append(e.arn)
+                    elif r.outcome == "unknown" and e.arn not in best:
+                        unknown.setdefault(e.arn, f"assuming {role_arn}: {r.reason}")
+            frontier = nxt
+        found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
+        return WhoCanAnswer(action, resource, [PrincipalAnswer(p.principal, "possible", p) for p in found],
+                            [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
+                            self.auth.stats)
+
+    def reach(self, start: str, action: str, resource: str, cons: Constraints = Constraints(),
+              max_paths: int = 20) -> "ReachAnswer":
+        _check_action(action)
+        origin = self.snap.entity(start)
+        # Forward over role assumption: shortest assumption chain to every identity.
+        chains: dict[str, list[Hop]] = {origin.arn: []}
+        order = [origin.arn]
+        unknown: list[str] = []
+        i = 0
+        while i < len(order):
+            cur = self.snap.principals[order[i]]
+            i += 1
+            for role in self.snap.principals.values():
+                if role.kind != "role" or role.arn in chains:
+                    continue
+                for e, r in self.assume_edges_into(role, cons):
+                    if e.arn != cur.arn:
+                        continue
+                    if r.outcome == "possible":
+                        chains[role.arn] = chains[cur.arn] + [r.hop]
+                        order.append(role.arn)
+                    elif r.outcome == "unknown":
+                        unknown.append(f"assuming {role.arn} from {cur.arn}: {r.reason}")
+        identities = [self.snap.principals[a] for a in order]
+        found = self.routes(identities, action, resource, cons, all_routes=True)
+        paths = []
+        for arn in order:
+            routes, reasons = found[arn]
+            for rt in routes:
+                paths.append(Path(origin.arn, chains[arn] + rt.hops))
+            unknown += [f"{arn}: {r}" for r in reasons]
+        paths.sort(key=lambda p: len(p.hops))
+        return ReachAnswer(origin.arn, action, resource, "possible" if paths else ("unknown" if unknown else "impossible"),
+                           paths[:max_paths], identities=[e.arn for e in identities], unknown=unknown,
+                           stats=self.auth.stats)
+
+
+@dataclass
+class ReachAnswer:
+    start: str
+    action: str
+    resource: str
+    answer: Outcome
+    paths: list[Path]
+    identities: list[str]  # every identity reachable by role assumption (the scope searched)
+    unknown: list[str]
+    stats: Stats
+
+    def to_json(self) -> dict:
+        return {"from": self.start, "action": self.action, "resource": self.resource, "answer": self.answer,
+                "paths": [p.to_json() for p in self.paths], "identities_searched": self.identities,
+                "unknown": self.unknown}
+
+
+def _trust_names(trust: NamedPolicy, e: Entity) -> bool:
+    """Does the trust policy name this principal itself (not just its account)?"""
+    for st in trust.policy.Statement:
+        if st.Principal is not None and st.Principal != "*":
+            if any(v == e.arn for _, v in st.Principal.entries()):
+                return True
+        if st.Principal == "*" or st.NotPrincipal is not None:
+            return True
+    return False
+
+
+def _check_action(action: str) -> None:
+    if _is_pattern(action):
+        if not catalogue.expand(action):
+            raise InputError(f"no catalogue action matches {action!r}", path=("action",))
+    elif catalogue.lookup(action) is None:
+        raise InputError(catalogue.unknown_action_message(action), path=("action",))
