@@ -75,6 +75,35 @@ class CanQuestion(BaseModel):
     expect_witness_context: dict[str, Scalar | list[Scalar]] | None = None  # keys the witness must carry
 
 
+class ReachQuestion(BaseModel):
+    """A path question over the case's snapshot (`reasoner reach --case`)."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    id: str
+    description: str = ""
+    from_: str = Field(alias="from")  # a principal of the snapshot (ARN or name)
+    action: str
+    resource: str
+    without_via: list[str] = []
+    not_from_vpce: list[str] = []
+    expect: Literal["possible", "impossible", "unknown"]
+    # The shortest path, hop by hop: "KIND ACTION" with " via S1,S2" for service hops.
+    expect_shortest_path: list[str] | None = None
+
+
+class WhoCanQuestion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    description: str = ""
+    action: str
+    resource: str
+    without_via: list[str] = []
+    not_from_vpce: list[str] = []
+    expect_principals: list[str]  # exactly these (names or ARNs) can
+
+
 class CaseFile(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -87,6 +116,9 @@ class CaseFile(BaseModel):
     resources: dict[str, CaseResource] = {}
     decide: list[DecideQuestion] = []
     can: list[CanQuestion] = []
+    snapshot: str | None = None  # an account snapshot relative to the case folder (README: snapshots)
+    reach: list[ReachQuestion] = []
+    who_can: list[WhoCanQuestion] = []
 
 
 class Case:
@@ -199,3 +231,45 @@ def load_case(path: str | Path) -> Case:
         pfile = folder / rel
         policies[name] = parse_policy(load_document(pfile), source=str(pfile))
     return Case(folder, spec, policies)
+
+
+def hop_label(h) -> str:
+    via = f" via {','.join(h.called_via)}" if h.called_via else ""
+    return f"{h.kind} {h.action}{via}"
+
+
+def _case_snapshot(case: "Case"):
+    from reasoner.snapshot import load_snapshot
+
+    if not case.spec.snapshot:
+        raise InputError("the case has no snapshot", source=case.source, path=("snapshot",))
+    return load_snapshot(case.folder / case.spec.snapshot)
+
+
+def reach_questions(case: "Case") -> list[tuple]:
+    """(question, answer, matches expectation) for every reach question of the case."""
+    from reasoner.paths import Constraints, PathFinder
+
+    finder = PathFinder(_case_snapshot(case))
+    out = []
+    for q in case.spec.reach:
+        a = finder.reach(q.from_, q.action, q.resource, Constraints(tuple(q.without_via), tuple(q.not_from_vpce)))
+        ok = a.answer == q.expect
+        if ok and q.expect_shortest_path is not None:
+            ok = bool(a.paths) and [hop_label(h) for h in a.paths[0].hops] == q.expect_shortest_path
+        out.append((q, a, ok))
+    return out
+
+
+def who_can_questions(case: "Case") -> list[tuple]:
+    from reasoner.paths import Constraints, PathFinder
+
+    snap = _case_snapshot(case)
+    finder = PathFinder(snap)
+    out = []
+    for q in case.spec.who_can:
+        a = finder.who_can(q.action, q.resource, Constraints(tuple(q.without_via), tuple(q.not_from_vpce)))
+        want = {snap.entity(x).arn for x in q.expect_principals}
+        got = {p.principal for p in a.principals}
+        out.append((q, a, want == got and not a.unknown))
+    return out

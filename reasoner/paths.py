@@ -418,7 +418,8 @@ class PathFinder:
         self.snap = snap
         self.auth = Authorizer(snap)
         self.progress = progress or (lambda what, done, total: None)
-        self._assume_cache: dict[tuple[str, str], HopResult] = {}
+        self._assume_cache: dict[tuple, HopResult] = {}
+        self._trust = None
 
     # Routes of one identity (no role assumption): direct first call, then via service chains.
     def routes(self, who_list: list[Entity], action: str, resource: str, cons: Constraints,
@@ -500,14 +501,55 @@ class PathFinder:
             self._record(result, c.who, r, alive[c.who.arn])
 
     # Role assumption edges.
+    def _trust_index(self) -> dict[str, tuple[set[str], set[str], bool]]:
+        """role ARN -> (principal ARNs its trust policy names, accounts it names, open to anyone)."""
+        if getattr(self, "_trust", None) is None:
+            idx = {}
+            for role in self.snap.principals.values():
+                if role.kind != "role" or role.trust_policy is None:
+                    continue
+                arns, accounts, anyone = set(), set(), False
+                for st in role.trust_policy.policy.Statement:
+                    if st.Effect != "Allow" or not _covers_action(st, ASSUME_ACTION.lower()):
+                        continue
+                    if st.NotPrincipal is not None:
+                        anyone = True
+                        continue
+                    for kind, v in st.Principal.entries() if st.Principal is not None else []:
+                        if kind != "AWS":
+                            continue
+                        if v == "*":
+                            anyone = True
+                        elif v.isdigit():
+                            accounts.add(v)
+                        elif v.endswith(":root"):
+                            accounts.add(v.split(":")[4])
+                        else:
+                            arns.add(v)
+                idx[role.arn] = (arns, accounts, anyone)
+            self._trust = idx
+            self._may_assume = {e.arn for e in self.snap.principals.values()
+                                if may_allow_identity(e, ASSUME_ACTION, "*")}
+        return self._trust
+
+    def assume_candidates(self, role: Entity) -> list[Entity]:
+        """Principals a trust policy can let in (sound prefilter): named directly, or of a named
+        account with an identity policy that may allow sts:AssumeRole, or anyone."""
+        arns, accounts, anyone = self._trust_index().get(role.arn, (set(), set(), False))
+        out = []
+        for e in self.snap.principals.values():
+            if e.arn == role.arn or e.incomplete:
+                continue
+            if anyone or e.arn in arns or (e.account in accounts and e.arn in self._may_assume):
+                out.append(e)
+        return out
+
     def assume_edges_into(self, role: Entity, cons: Constraints) -> list[tuple[Entity, HopResult]]:
-        """Principals that may assume `role` (trust-policy prefilter, then exact checks)."""
+        """Principals that may assume `role`, each with the exact answer."""
         if role.kind != "role" or role.trust_policy is None:
             return []
-        cands = [e for e in self.snap.principals.values() if e.arn != role.arn and not e.incomplete
-                 and may_allow_resource(role.trust_policy, e, ASSUME_ACTION)
-                 and (may_allow_identity(e, ASSUME_ACTION, role.arn) or _trust_names(role.trust_policy, e))]
-        todo = [e for e in cands if (e.arn, role.arn) not in self._assume_cache]
+        cands = self.assume_candidates(role)
+        todo = [e for e in cands if (e.arn, role.arn, cons) not in self._assume_cache]
         checks = [c for e in todo for c in self.auth.first_calls(e, ASSUME_ACTION, role.arn, cons)]
         res = self.auth.check_many(checks)
         best: dict[str, HopResult] = {}
@@ -517,8 +559,8 @@ class PathFinder:
                     (r.outcome == "unknown" and prev.outcome == "impossible"):
                 best[c.who.arn] = r
         for arn, r in best.items():
-            self._assume_cache[(arn, role.arn)] = r
-        return [(e, self._assume_cache[(e.arn, role.arn)]) for e in cands]
+            self._assume_cache[(arn, role.arn, cons)] = r
+        return [(e, self._assume_cache[(e.arn, role.arn, cons)]) for e in cands]
 
     def who_can(self, action: str, resource: str, cons: Constraints = Constraints()) -> WhoCanAnswer:
         _check_action(action)
@@ -570,7 +612,7 @@ class PathFinder:
             cur = self.snap.principals[order[i]]
             i += 1
             for role in self.snap.principals.values():
-                if role.kind != "role" or role.arn in chains:
+                if role.kind != "role" or role.arn in chains or all(e.arn != cur.arn for e in self.assume_candidates(role)):
                     continue
                 for e, r in self.assume_edges_into(role, cons):
                     if e.arn != cur.arn:
@@ -609,17 +651,6 @@ class ReachAnswer:
         return {"from": self.start, "action": self.action, "resource": self.resource, "answer": self.answer,
                 "paths": [p.to_json() for p in self.paths], "identities_searched": self.identities,
                 "unknown": self.unknown}
-
-
-def _trust_names(trust: NamedPolicy, e: Entity) -> bool:
-    """Does the trust policy name this principal itself (not just its account)?"""
-    for st in trust.policy.Statement:
-        if st.Principal is not None and st.Principal != "*":
-            if any(v == e.arn for _, v in st.Principal.entries()):
-                return True
-        if st.Principal == "*" or st.NotPrincipal is not None:
-            return True
-    return False
 
 
 def _check_action(action: str) -> None:
