@@ -7,8 +7,9 @@ hop's request space, on top of the decision encodings), with what the hop sets:
 * the first call comes from the caller's own network: aws:SourceVpce / SourceIp / SourceVpc are
   free, CalledVia is empty and aws:ViaAWSService false;
 * a service hop (forward access session) appends the calling service to aws:CalledVia,
-  ViaAWSService is true, and the network keys are absent (reasoner/data/service_chains.json,
-  "hop_rules", cites the AWS docs for each);
+  ViaAWSService is true, and aws:SourceVpce / SourceVpc / VpcSourceIp are absent; aws:SourceIp
+  is left free there, since the docs do not say it is absent (reasoner/data/service_chains.json,
+  "hop_rules", cites the AWS docs for each key);
 * a role session carries the role's policies, boundary and tags (aws:PrincipalTag/*); tags the
   role does not have are absent.
 
@@ -35,7 +36,16 @@ from reasoner.patterns import arn_match, plain, plain_glob_match
 from reasoner.search import CanAnswer, Query, _batch_line, _command, can
 from reasoner.snapshot import Entity, Snapshot
 
-NETWORK_KEYS = ["aws:SourceVpce", "aws:SourceIp", "aws:SourceVpc", "aws:VpcSourceIp"]
+
+
+def fas_absent_keys() -> list[str]:
+    """Keys a forward-access-session hop does not carry (service_chains.json "hop_rules": the
+    network keys of the caller's own request). Keys the docs leave open there, such as
+    aws:SourceIp (the service's address), stay searched: an over-approximation, never a guess."""
+    from reasoner.chains import load_chains
+
+    return [r.key for r in load_chains().hop_rules.keys if r.fas_hop == "absent"]
+
 ASSUME_ACTION = "sts:AssumeRole"
 MAX_CHAIN_DEPTH = 2
 Outcome = Literal["possible", "impossible", "unknown"]
@@ -123,7 +133,7 @@ class Authorizer:
         if c.called_via:
             where["aws:CalledVia"] = list(c.called_via)
             where["aws:ViaAWSService"] = ["true"]
-            absent += NETWORK_KEYS
+            absent += fas_absent_keys()
         else:
             absent += ["aws:CalledVia"]
             if c.endpoint:
@@ -377,33 +387,34 @@ class WhoCanAnswer:
                           "seconds": round(self.stats.seconds, 3)}}
 
 
-def _chains_for(action: str, cons: Constraints) -> list[tuple[list[str], list[str]]]:
-    """Service chains that can end in `action`: (services in call order, trigger actions per
-    service), at most MAX_CHAIN_DEPTH services, none of them in --without-via."""
+def _chains_for(action: str, cons: Constraints) -> list[list]:
+    """Service chains that can end in `action`, in call order: lists of catalogue chain entries
+    (reasoner/data/service_chains.json), at most MAX_CHAIN_DEPTH services, none of them in
+    --without-via, each service at most once."""
     from reasoner.chains import load_chains
 
     chains = load_chains()
     banned = {s.lower() for s in cons.without_via}
-    out: list[tuple[list[str], list[str]]] = []
+    out: list[list] = []
+    seen: set[tuple] = set()
 
-    def extend(target: str, tail: list[str]) -> None:
+    def extend(target: str, tail: list) -> None:
         for ch in chains.callers_of(target):
-            if ch.service.lower() in banned or ch.service in tail:
+            if ch.service.lower() in banned or any(ch.service == t.service for t in tail):
                 continue
-            route = [ch.service] + tail
-            out.append((route, []))
+            route = [ch] + tail
+            key = tuple(c.id for c in route)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(route)
             if len(route) < MAX_CHAIN_DEPTH:
                 for trig in ch.trigger_actions():
                     extend(trig, route)
 
     extend(action, [])
-    # Deduplicate routes (a route may be found through several triggers).
-    seen, uniq = set(), []
-    for route, _ in out:
-        if tuple(route) not in seen:
-            seen.add(tuple(route))
-            uniq.append((route, []))
-    return uniq
+    out.sort(key=len)
+    return out
 
 
 def _trigger_resource(service_action: str, who: Entity) -> str:
@@ -437,7 +448,7 @@ class PathFinder:
         for c, r in zip(checks, self.auth.check_many(checks)):
             self._record(result, c.who, r, [])
         # 2. via service chains
-        for route, _ in _chains_for(action, cons):
+        for route in _chains_for(action, cons):
             need = [e for e in cands if all_routes or not result[e.arn][0]]
             if not need:
                 break
@@ -460,15 +471,13 @@ class PathFinder:
         elif r.outcome == "unknown":
             unknown.append(r.reason or "unknown")
 
-    def _chain_routes(self, who_list, route: list[str], action, resource, cons, result) -> None:
-        from reasoner.chains import load_chains
-
-        chains = {c.service: c for c in load_chains().chains}
-        # hop 0: a trigger of the first service, from the caller's network
+    def _chain_routes(self, who_list, route: list, action, resource, cons, result) -> None:
+        """Hop 0: a trigger of the first service from the caller's network; hop k: a trigger of
+        the next service that the previous one calls, with CalledVia so far; last: the target."""
+        services = tuple(c.service for c in route)
         alive: dict[str, list[Hop]] = {}
-        first = chains[route[0]]
         for e in who_list:
-            for trig in first.trigger_actions():
+            for trig in route[0].trigger_actions():
                 checks = self.auth.first_calls(e, trig, _trigger_resource(trig, e), cons)
                 res = self.auth.check_many(checks)
                 hit = next((r for r in res if r.outcome == "possible"), None)
@@ -478,25 +487,25 @@ class PathFinder:
                 for r in res:
                     if r.outcome == "unknown":
                         result[e.arn][1].append(r.reason or "unknown")
-        # middle hops: the next service's trigger, called by the previous services
         for depth in range(1, len(route)):
-            nxt = chains[route[depth]]
             for arn in list(alive):
                 e = self.snap.principals[arn]
                 ok = None
-                for trig in nxt.trigger_actions():
-                    if not any(plain_glob_match(p.lower(), trig.lower()) for p in chains[route[depth - 1]].calls):
+                for trig in route[depth].trigger_actions():
+                    if not route[depth - 1].calls_action(trig):
                         continue
-                    r = self.auth.check_many([HopCheck(e, trig, _trigger_resource(trig, e), tuple(route[:depth]),
+                    r = self.auth.check_many([HopCheck(e, trig, _trigger_resource(trig, e), services[:depth],
                                                        None, cons)])[0]
                     if r.outcome == "possible":
                         ok = r.hop
                         break
+                    if r.outcome == "unknown":
+                        result[arn][1].append(r.reason or "unknown")
                 if ok is None:
                     del alive[arn]
                 else:
                     alive[arn].append(ok)
-        checks = [HopCheck(self.snap.principals[arn], action, resource, tuple(route), None, cons) for arn in alive]
+        checks = [HopCheck(self.snap.principals[arn], action, resource, services, None, cons) for arn in alive]
         for c, r in zip(checks, self.auth.check_many(checks)):
             self._record(result, c.who, r, alive[c.who.arn])
 

@@ -1,0 +1,256 @@
+"""`privesc`: which principals can become admin-equivalent, and by which chain of techniques.
+
+Admin-equivalent (the definition every answer uses): the principal is allowed every IAM action
+on every resource ("iam:*" on "*"), which lets it grant itself anything; an allow of "*" on "*"
+implies it. This is proved, not read from policy text: the search looks for an IAM action and
+a resource that the principal is NOT allowed (goal "deny", reasoner/search.py) and answers
+"admin" only when no such request exists. The context is the principal's plain one: its own
+keys and tags, aws:SecureTransport true, aws:CurrentTime fixed to the evaluation time, every
+other key absent (so an admin grant that needs MFA or a source IP does not count).
+
+Escalation steps (reasoner/data/privesc_techniques.json, with sources):
+* sts:AssumeRole along trust policies, authorised by the full evaluation (reasoner/paths.py);
+* "become": the caller gains the target's permissions (credentials of a user, a role through
+  a service it passes the role to, a rewritten trust policy);
+* "grant": the caller can give the target arbitrary permissions;
+* "join-group": the caller can add a user it can become to a group.
+Every required permission is checked with its exact conditions against the target resource.
+A principal P is admin-equivalent when it can become (zero or more steps) some principal that is
+admin, or that some principal P can become can grant to, or that can join an admin group.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from reasoner import catalogue
+from reasoner.paths import ASSUME_ACTION, Authorizer, Constraints, HopCheck, PathFinder, _covers_action
+from reasoner.search import Query, can
+from reasoner.snapshot import Entity, Snapshot
+
+
+@dataclass
+class Step:
+    technique: str
+    source: str  # who acts
+    target: str  # whom it affects (principal or group ARN)
+    via: list[str]  # the permissions used, "action on resource"
+
+    def to_json(self) -> dict:
+        return {"technique": self.technique, "from": self.source, "to": self.target, "via": self.via}
+
+
+@dataclass
+class PrincipalPrivesc:
+    principal: str
+    admin: bool | None  # None: unknown
+    paths: list[list[Step]] = field(default_factory=list)
+    reason: str | None = None
+
+    def to_json(self) -> dict:
+        out = {"principal": self.principal, "admin": self.admin, "paths": [[s.to_json() for s in p] for p in self.paths]}
+        if self.reason:
+            out["reason"] = self.reason
+        return out
+
+
+def _iam_actions() -> list[str]:
+    return catalogue.expand("iam:*")
+
+
+class Privesc:
+    def __init__(self, snap: Snapshot, progress: Callable[[str, int, int], None] | None = None,
+                 now: dt.datetime | None = None):
+        self.snap = snap
+        self.finder = PathFinder(snap)
+        self.auth: Authorizer = self.finder.auth
+        self.progress = progress or (lambda what, done, total: None)
+        self.now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+        self._admin: dict[str, bool | None] = {}
+        self._reasons: dict[str, str] = {}
+
+    # -- admin-equivalence --------------------------------------------------------------------
+    def is_admin(self, e: Entity, extra_policies=()) -> bool | None:
+        key = e.arn + "|" + ",".join(p.name for p in extra_policies)
+        if key in self._admin:
+            return self._admin[key]
+        if e.incomplete:
+            self._reasons[key] = e.incomplete[0]
+            self._admin[key] = None
+            return None
+        policies = list(e.identity_policies) + list(extra_policies)
+        # Prefilter (exact for the action dimension): every IAM action must be covered by some
+        # Allow statement, else that action is implicitly denied.
+        allows = [st for p in policies for st in p.policy.Statement if st.Effect == "Allow"]
+        if not all(any(_covers_action(st, a.lower()) for st in allows) for a in _iam_actions()):
+            self._admin[key] = False
+            return False
+        where = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
+        where["aws:SecureTransport"] = ["true"]
+        where["aws:CurrentTime"] = [self.now.strftime("%Y-%m-%dT%H:%M:%SZ")]
+        where["aws:EpochTime"] = [str(int(self.now.timestamp()))]
+        where["aws:ViaAWSService"] = ["false"]
+        keys = {c for p in policies + ([e.boundary] if e.boundary else []) for st in p.policy.Statement
+                for _, k, _ in st.operators() for c in [k]}
+        for levels in (self.snap.levels_for(e.account, "scp") or []):
+            keys |= {k for p in levels for st in p.policy.Statement for _, k, _ in st.operators()}
+        fixed = {k.lower() for k in where} | {"aws:principalarn", "aws:principalaccount", "aws:principaltype",
+                                               "aws:username", "aws:calledviafirst", "aws:calledvialast"}
+        absent = sorted({k for k in keys if k.lower() not in fixed and not k.lower().startswith("aws:principaltag/")})
+        q = Query(principal=e.arn, action="iam:*", resource="*", resource_account=e.account, where=where,
+                  absent=absent, identity_policies=policies, permission_boundary=e.boundary,
+                  scps=self.snap.levels_for(e.account, "scp"), management_account=self.snap.management_account,
+                  absent_prefixes=("aws:principaltag/",), goal="deny")
+        a = can(q)
+        self.auth.stats.searches += 1
+        value = {"impossible": True, "possible": False}.get(a.answer)
+        if value is None:
+            self._reasons[key] = a.reason or "the admin check was not complete"
+        self._admin[key] = value
+        return value
+
+    # -- techniques ---------------------------------------------------------------------------
+    def _fill(self, text: str, caller: Entity, target_arn: str, extra: dict[str, str]) -> str:
+        out = text.replace("{target}", target_arn).replace("{caller}", caller.arn).replace("{account}", caller.account)
+        for k, v in extra.items():
+            out = out.replace("{" + k + "}", v)
+        return out
+
+    def _targets(self, t, caller: Entity) -> list[tuple[str, dict[str, str]]]:
+        """(target ARN, extra placeholders) for a technique, within the caller's account."""
+        out = []
+        if t.target == "group":
+            for g in self.snap.groups.values():
+                if g.account == caller.account:
+                    out.append((g.arn, {}))
+            return out
+        for e in self.snap.principals.values():
+            if e.account != caller.account or e.kind != t.target:
+                continue
+            if t.trusts_service and not _trusts_service(e, t.trusts_service):
+                continue
+            needs = " ".join(r.resource for r in t.requires)
+            if "{policy}" in needs:
+                for m in e.managed_policy_arns:
+                    if ":aws:policy/" not in m:  # customer managed only: AWS managed policies cannot be changed
+                        out.append((e.arn, {"policy": m}))
+            elif "{group}" in needs:
+                for g in e.groups:
+                    out.append((e.arn, {"group": g}))
+            else:
+                out.append((e.arn, {}))
+        return out
+
+    def steps_from(self, caller: Entity, techniques) -> list[tuple[str, Step]]:
+        """(kind, step) for every technique the caller can use, each permission checked exactly."""
+        out = []
+        for t in techniques:
+            # Cheap sound prefilter: every required action needs some Allow statement.
+            if not all(_may_do(caller, r.action) for r in t.requires):
+                continue
+            for target, extra in self._targets(t, caller):
+                if target == caller.arn and t.kind == "become":
+                    continue
+                checks = [HopCheck(caller, r.action, self._fill(r.resource, caller, target, extra))
+                          for r in t.requires]
+                res = self.auth.check_many(checks)
+                if all(r.outcome == "possible" for r in res):
+                    via = [f"{c.action} on {c.resource}" for c in checks]
+                    out.append((t.kind, Step(t.id, caller.arn, target, via)))
+        return out
+
+    def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
+        from reasoner.techniques import load_techniques
+
+        techniques = load_techniques().techniques
+        entities = [self.snap.entity(start)] if start else sorted(self.snap.principals.values(), key=lambda e: e.arn)
+        everyone = sorted(self.snap.principals.values(), key=lambda e: e.arn)
+        # Edges out of every principal that may be on a chain (the whole account: chains can
+        # pass through anyone).
+        become: dict[str, list[Step]] = {e.arn: [] for e in everyone}
+        grants: dict[str, list[Step]] = {e.arn: [] for e in everyone}
+        joins: dict[str, list[Step]] = {e.arn: [] for e in everyone}
+        for i, e in enumerate(everyone):
+            self.progress("admin checks", i, len(everyone))
+            self.is_admin(e)
+        for i, e in enumerate(everyone):
+            self.progress("escalation steps", i, len(everyone))
+            if e.incomplete or self._admin.get(e.arn + "|"):
+                continue  # an admin needs no escalation; an incomplete principal is unknown
+            for kind, step in self.steps_from(e, techniques):
+                {"become": become, "grant": grants, "join-group": joins}[kind][e.arn].append(step)
+        # Role assumption along trust policies.
+        for role in everyone:
+            if role.kind != "role":
+                continue
+            for src, r in self.finder.assume_edges_into(role, Constraints()):
+                if r.outcome == "possible":
+                    become[src.arn].append(Step("sts:AssumeRole", src.arn, role.arn,
+                                                [f"{ASSUME_ACTION} on {role.arn}"]))
+        results = []
+        for i, e in enumerate(entities):
+            self.progress("paths", i, len(entities))
+            results.append(self._paths(e, become, grants, joins))
+        return results
+
+    def _paths(self, e: Entity, become, grants, joins) -> PrincipalPrivesc:
+        # Breadth-first over "become" steps: the shortest chain to every identity.
+        chain: dict[str, list[Step]] = {e.arn: []}
+        queue = deque([e.arn])
+        while queue:
+            cur = queue.popleft()
+            for st in become.get(cur, []):
+                if st.target not in chain and st.target in self.snap.principals:
+                    chain[st.target] = chain[cur] + [st]
+                    queue.append(st.target)
+        paths: list[list[Step]] = []
+        unknown = []
+        for arn, steps in chain.items():
+            adm = self._admin.get(arn + "|")
+            if adm:
+                paths.append(steps)
+            elif adm is None:
+                unknown.append(f"{arn}: {self._reasons.get(arn + '|', 'unknown')}")
+        for arn, steps in chain.items():
+            for g in grants.get(arn, []):
+                # Grant to someone the origin can become (itself included), then become them.
+                if g.target in chain:
+                    paths.append(steps + [g] + chain[g.target])
+                elif g.target in self.snap.groups:  # a group policy reaches its members
+                    members = [u for u in chain if g.target in self.snap.principals[u].groups]
+                    if members:
+                        paths.append(steps + [g] + chain[members[0]])
+            for j in joins.get(arn, []):
+                grp = self.snap.groups.get(j.target)
+                if grp and self._admin_group(self.snap.principals[arn], grp):
+                    paths.append(steps + [j])
+        paths.sort(key=len)
+        if paths:
+            return PrincipalPrivesc(e.arn, True, paths[:5])
+        if unknown:
+            return PrincipalPrivesc(e.arn, None, [], reason="; ".join(unknown[:3]))
+        return PrincipalPrivesc(e.arn, False)
+
+    def _admin_group(self, member: Entity, grp) -> bool:
+        if member.kind != "user":
+            return False
+        return bool(self.is_admin(member, extra_policies=tuple(grp.policies) + tuple(
+            self.snap.managed_policies[m] for m in grp.managed_policy_arns if m in self.snap.managed_policies)))
+
+
+def _may_do(e: Entity, action: str) -> bool:
+    a = action.lower()
+    return any(st.Effect == "Allow" and _covers_action(st, a) for p in e.identity_policies for st in p.policy.Statement)
+
+
+def _trusts_service(role: Entity, service: str) -> bool:
+    if role.trust_policy is None:
+        return False
+    for st in role.trust_policy.policy.Statement:
+        if st.Effect == "Allow" and st.Principal is not None:
+            if any(k == "Service" and v == service for k, v in st.Principal.entries()):
+                return True
+    return False
