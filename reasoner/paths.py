@@ -57,6 +57,8 @@ class Constraints:
 
     without_via: tuple[str, ...] = ()
     not_from_vpce: tuple[str, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()  # context keys fixed on the target request
+    strict: bool = False  # every key the target request does not fix is absent (no search)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class HopCheck:
     called_via: tuple[str, ...] = ()
     endpoint: str | None = None  # first call through this endpoint (None: from outside every endpoint)
     constraints: Constraints = Constraints()
+    target: bool = False  # the path's target request (where --where / --strict apply)
 
 
 @dataclass
@@ -148,6 +151,9 @@ class Authorizer:
     def query(self, c: HopCheck) -> Query:
         e = c.who
         where, absent = self._where_absent(c)
+        if c.target:
+            for k, v in c.constraints.where:
+                where.setdefault(k, []).append(v)
         rp = None
         resource_account = None
         if c.action.lower().startswith("sts:assumerole") and c.resource in self.snap.principals:
@@ -178,7 +184,7 @@ class Authorizer:
                      permission_boundary=e.boundary, scps=self.snap.levels_for(e.account, "scp"),
                      rcps=self.snap.levels_for(resource_account or e.account, "rcp"),
                      vpc_endpoint_policy=vpce_policy, management_account=self.snap.management_account,
-                     absent_prefixes=("aws:principaltag/",))
+                     absent_prefixes=("",) if c.target and c.constraints.strict else ("aws:principaltag/",))
 
     # -- answers ----------------------------------------------------------------------------------
     def check_many(self, checks: list[HopCheck]) -> list[HopResult]:
@@ -191,6 +197,8 @@ class Authorizer:
                 out[i] = self.cache[key]
             elif c.who.incomplete:
                 out[i] = self.cache[key] = HopResult("unknown", reason=f"{c.who.arn}: {c.who.incomplete[0]}")
+            elif (broken := self.snap.broken_policy_for(c.resource)) is not None:
+                out[i] = self.cache[key] = HopResult("unknown", reason=f"the resource policy is unknown: {broken}")
             else:
                 todo.append((i, c, self.query(c)))
         # Plain concrete requests first, all in one grounding.
@@ -222,19 +230,20 @@ class Authorizer:
         self.stats.seconds += time.perf_counter() - t0
         return out  # type: ignore[return-value]
 
-    def first_calls(self, who: Entity, action: str, resource: str, cons: Constraints) -> list[HopCheck]:
+    def first_calls(self, who: Entity, action: str, resource: str, cons: Constraints,
+                    target: bool = False) -> list[HopCheck]:
         """The ways a first call can arrive: from outside every endpoint, or through each listed
         endpoint of the action's service (minus --not-from-vpce)."""
         service = action.split(":", 1)[0].lower()
-        checks = [HopCheck(who, action, resource, (), None, cons)]
+        checks = [HopCheck(who, action, resource, (), None, cons, target)]
         for ep in self.snap.endpoints_for(service):
             if ep.id not in cons.not_from_vpce:
-                checks.append(HopCheck(who, action, resource, (), ep.id, cons))
+                checks.append(HopCheck(who, action, resource, (), ep.id, cons, target))
         return checks
 
 
 def _key(c: HopCheck) -> tuple:
-    return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, c.constraints)
+    return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, c.constraints, c.target)
 
 
 def _is_pattern(text: str) -> bool:
@@ -437,14 +446,15 @@ class PathFinder:
                *, all_routes: bool = False) -> dict[str, tuple[list[Route], list[str]]]:
         """arn -> (routes found shortest first, reasons for unknown)."""
         result: dict[str, tuple[list[Route], list[str]]] = {e.arn: ([], []) for e in who_list}
-        cands = [e for e in who_list if e.incomplete or may_allow_identity(e, action, resource)
+        broken = self.snap.broken_policy_for(resource) is not None
+        cands = [e for e in who_list if e.incomplete or broken or may_allow_identity(e, action, resource)
                  or may_allow_resource(self._rp(action, resource), e, action)]
         for e in who_list:
             if e.incomplete:
                 result[e.arn][1].append(f"{e.incomplete[0]}")
         cands = [e for e in cands if not e.incomplete]
         # 1. the target as a first call (per endpoint option)
-        checks = [c for e in cands for c in self.auth.first_calls(e, action, resource, cons)]
+        checks = [c for e in cands for c in self.auth.first_calls(e, action, resource, cons, target=True)]
         for c, r in zip(checks, self.auth.check_many(checks)):
             self._record(result, c.who, r, [])
         # 2. via service chains
@@ -505,7 +515,7 @@ class PathFinder:
                     del alive[arn]
                 else:
                     alive[arn].append(ok)
-        checks = [HopCheck(self.snap.principals[arn], action, resource, services, None, cons) for arn in alive]
+        checks = [HopCheck(self.snap.principals[arn], action, resource, services, None, cons, True) for arn in alive]
         for c, r in zip(checks, self.auth.check_many(checks)):
             self._record(result, c.who, r, alive[c.who.arn])
 

@@ -104,6 +104,8 @@ class Snapshot:
     org_id: str | None = None
     management_account: str | None = None
     problems: list[str] = field(default_factory=list)
+    # Resources whose policy could not be read: any answer about them would be a guess.
+    broken_resources: dict[str, str] = field(default_factory=dict)
 
     # -- views ------------------------------------------------------------------------------------
     @property
@@ -129,6 +131,14 @@ class Snapshot:
             return self.resource_policies.get(resource.split("/", 1)[0])
         return None
 
+    def broken_policy_for(self, resource: str) -> str | None:
+        """Why the resource's policy is unknown, if it could not be read."""
+        for arn, why in self.broken_resources.items():
+            if resource == arn or (arn.startswith("arn:aws:s3:::") and resource.startswith(arn + "/")) \
+                    or arn_match(plain(resource), arn):
+                return why
+        return None
+
     def resource_policies_covered(self, pattern: str) -> list[ResourcePolicy]:
         """Resource policies of resources a pattern can name (their own ARN or objects below it)."""
         p = plain(pattern)
@@ -147,10 +157,18 @@ class Snapshot:
         path = _org_path(self.org_root, account)
         if path is None:
             return None
+        # A policy type no node uses is not enabled in the organization (when it is, AWS keeps
+        # FullAWSAccess / RCPFullAWSAccess attached at every level, so a level is never empty).
+        if not _uses(self.org_root, kind):
+            return None
         return [list(n.scps if kind == "scp" else n.rcps) for n in path]
 
     def endpoints_for(self, service: str) -> list[Endpoint]:
         return [e for e in self.endpoints.values() if e.service == service]
+
+
+def _uses(node: OrgNode, kind: str) -> bool:
+    return bool(node.scps if kind == "scp" else node.rcps) or any(_uses(c, kind) for c in node.children)
 
 
 def _org_path(node: OrgNode, account: str) -> list[OrgNode] | None:
@@ -392,6 +410,7 @@ def _load_resource_list(snap: Snapshot, src: str, items: list, prefix: tuple) ->
             continue
         named = _policy(snap, src, it.get("Policy"), path + ("Policy",), f"{arn}#policy")
         if named is None:
+            snap.broken_resources[arn] = snap.problems[-1]
             continue
         acct = it.get("Account") or _account(arn) or None
         snap.resource_policies[arn] = ResourcePolicy(arn=arn, account=str(acct) if acct else None, policy=named)
