@@ -38,9 +38,13 @@ class Step:
     source: str  # who acts
     target: str  # whom it affects (principal or group ARN)
     via: list[str]  # the permissions used, "action on resource"
+    assumes: str | None = None  # what must exist that the snapshot cannot show
 
     def to_json(self) -> dict:
-        return {"technique": self.technique, "from": self.source, "to": self.target, "via": self.via}
+        out = {"technique": self.technique, "from": self.source, "to": self.target, "via": self.via}
+        if self.assumes:
+            out["assumes"] = self.assumes
+        return out
 
 
 @dataclass
@@ -113,53 +117,59 @@ class Privesc:
         return value
 
     # -- techniques ---------------------------------------------------------------------------
-    def _fill(self, text: str, caller: Entity, target_arn: str, extra: dict[str, str]) -> str:
-        out = text.replace("{target}", target_arn).replace("{caller}", caller.arn).replace("{account}", caller.account)
-        for k, v in extra.items():
-            out = out.replace("{" + k + "}", v)
-        return out
-
-    def _targets(self, t, caller: Entity) -> list[tuple[str, dict[str, str]]]:
-        """(target ARN, extra placeholders) for a technique, within the caller's account."""
+    def _bindings(self, t, caller: Entity) -> list[tuple[str, str | None, dict[str, str]]]:
+        """(target ARN, group ARN or None, placeholder values) for a technique, in the caller's account."""
+        base = {"caller": caller.arn, "account": caller.account}
+        if t.creates_target:  # a role the caller creates: any name in its account
+            return [(f"arn:aws:iam::{caller.account}:role/*", None, {**base, "target": f"arn:aws:iam::{caller.account}:role/*"})]
         out = []
-        if t.target == "group":
-            for g in self.snap.groups.values():
-                if g.account == caller.account:
-                    out.append((g.arn, {}))
-            return out
+        needs = t.placeholders()
         for e in self.snap.principals.values():
             if e.account != caller.account or e.kind != t.target:
                 continue
             if t.trusts_service and not _trusts_service(e, t.trusts_service):
                 continue
-            needs = " ".join(r.resource for r in t.requires)
-            if "{policy}" in needs:
+            vals = {**base, "target": e.arn}
+            if "policy" in needs:
                 for m in e.managed_policy_arns:
-                    if ":aws:policy/" not in m:  # customer managed only: AWS managed policies cannot be changed
-                        out.append((e.arn, {"policy": m}))
-            elif "{group}" in needs:
+                    if ":aws:policy/" not in m:  # AWS managed policies cannot be changed
+                        out.append((e.arn, None, {**vals, "policy": m}))
+            elif "group" in needs and t.kind == "join-group":
+                for g in self.snap.groups.values():
+                    if g.account == caller.account and g.arn not in e.groups:
+                        out.append((e.arn, g.arn, {**vals, "group": g.arn}))
+            elif "group" in needs:
                 for g in e.groups:
-                    out.append((e.arn, {"group": g}))
+                    out.append((e.arn, g, {**vals, "group": g}))
             else:
-                out.append((e.arn, {}))
+                out.append((e.arn, None, vals))
         return out
 
-    def steps_from(self, caller: Entity, techniques) -> list[tuple[str, Step]]:
-        """(kind, step) for every technique the caller can use, each permission checked exactly."""
+    def steps_from(self, caller: Entity, techniques) -> list[tuple[str, Step, str | None]]:
+        """(kind, step, group joined) for every technique the caller can use; each required
+        request is checked with its exact conditions against the bound resource."""
         out = []
         for t in techniques:
-            # Cheap sound prefilter: every required action needs some Allow statement.
-            if not all(_may_do(caller, r.action) for r in t.requires):
+            reqs = [r for r in t.requires if not r.self_granted]
+            # Role assumption along trust policies is its own edge (PathFinder), endpoints included.
+            if [r.action for r in t.requires] == [ASSUME_ACTION] or not reqs:
                 continue
-            for target, extra in self._targets(t, caller):
+            # Cheap sound prefilter: every required action needs some Allow statement.
+            if not all(_may_do(caller, r.action) for r in reqs):
+                continue
+            for target, group, values in self._bindings(t, caller):
                 if target == caller.arn and t.kind == "become":
                     continue
-                checks = [HopCheck(caller, r.action, self._fill(r.resource, caller, target, extra))
-                          for r in t.requires]
+                bound = [r for r in t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
+                         if not r.self_granted]
+                checks = [HopCheck(caller, r.action, r.resource, constraints=Constraints(where=tuple(r.context.items())),
+                                   target=True) for r in bound]
                 res = self.auth.check_many(checks)
                 if all(r.outcome == "possible" for r in res):
-                    via = [f"{c.action} on {c.resource}" for c in checks]
-                    out.append((t.kind, Step(t.id, caller.arn, target, via)))
+                    via = [f"{c.action} on {c.resource}" + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
+                           for c in checks]
+                    out.append((t.kind, Step(t.id, caller.arn, target if not t.creates_target else "a new role", via,
+                                                  t.assumes), group))
         return out
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
@@ -172,7 +182,8 @@ class Privesc:
         # pass through anyone).
         become: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         grants: dict[str, list[Step]] = {e.arn: [] for e in everyone}
-        joins: dict[str, list[Step]] = {e.arn: [] for e in everyone}
+        joins: dict[str, list[tuple[Step, str]]] = {e.arn: [] for e in everyone}
+        new_role_admin: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         for i, e in enumerate(everyone):
             self.progress("admin checks", i, len(everyone))
             self.is_admin(e)
@@ -180,8 +191,14 @@ class Privesc:
             self.progress("escalation steps", i, len(everyone))
             if e.incomplete or self._admin.get(e.arn + "|"):
                 continue  # an admin needs no escalation; an incomplete principal is unknown
-            for kind, step in self.steps_from(e, techniques):
-                {"become": become, "grant": grants, "join-group": joins}[kind][e.arn].append(step)
+            for kind, step, group in self.steps_from(e, techniques):
+                if step.target == "a new role":
+                    # A role the caller creates, writes the policy of and assumes: admin at once.
+                    new_role_admin[e.arn].append(step)
+                elif kind == "join-group":
+                    joins[e.arn].append((step, group))
+                else:
+                    {"become": become, "grant": grants}[kind][e.arn].append(step)
         # Role assumption along trust policies.
         for role in everyone:
             if role.kind != "role":
@@ -193,10 +210,10 @@ class Privesc:
         results = []
         for i, e in enumerate(entities):
             self.progress("paths", i, len(entities))
-            results.append(self._paths(e, become, grants, joins))
+            results.append(self._paths(e, become, grants, joins, new_role_admin))
         return results
 
-    def _paths(self, e: Entity, become, grants, joins) -> PrincipalPrivesc:
+    def _paths(self, e: Entity, become, grants, joins, new_role_admin) -> PrincipalPrivesc:
         # Breadth-first over "become" steps: the shortest chain to every identity.
         chain: dict[str, list[Step]] = {e.arn: []}
         queue = deque([e.arn])
@@ -223,10 +240,13 @@ class Privesc:
                     members = [u for u in chain if g.target in self.snap.principals[u].groups]
                     if members:
                         paths.append(steps + [g] + chain[members[0]])
-            for j in joins.get(arn, []):
-                grp = self.snap.groups.get(j.target)
-                if grp and self._admin_group(self.snap.principals[arn], grp):
-                    paths.append(steps + [j])
+            for j, group in joins.get(arn, []):
+                # Add a user the origin can become to a group whose policies make it admin.
+                grp = self.snap.groups.get(group)
+                if j.target in chain and grp and self._admin_group(self.snap.principals[j.target], grp):
+                    paths.append(steps + [j] + chain[j.target])
+            for st in new_role_admin.get(arn, []):
+                paths.append(steps + [st])
         paths.sort(key=len)
         if paths:
             return PrincipalPrivesc(e.arn, True, paths[:5])

@@ -152,3 +152,42 @@ def _render_reach(console: Console, a, title: str | None = None) -> None:
     for u in a.unknown[:10]:
         t.add_row("unknown", u)
     console.print(t)
+
+
+def privesc_command(
+    snapshot: list[FsPath] = typer.Argument(..., help="Snapshot bundle, GAAD file(s) or a directory."),
+    from_: Optional[str] = typer.Option(None, "--from", help="Only this principal (ARN or name)."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Which principals can become admin-equivalent (iam:* on *), by which chain of techniques."""
+    from reasoner.privesc import Privesc
+
+    console = _console()
+    snap = open_snapshot(snapshot, console, as_json)
+    prog, update = _progress(console, not as_json and sys.stderr.isatty())
+    finder = Privesc(snap, progress=update)
+    if prog:
+        with prog:
+            rows = finder.run(from_)
+    else:
+        rows = finder.run(from_)
+    if as_json:
+        print(json.dumps([r.to_json() for r in rows], indent=2))
+    else:
+        t = Table(title="privilege escalation to admin-equivalent (iam:* on *)", show_lines=True)
+        t.add_column("principal")
+        t.add_column("admin")
+        t.add_column("shortest chain")
+        for r in rows:
+            mark = {True: "[bold red]yes[/]", False: "[green]no[/]", None: "[bold yellow]unknown[/]"}[r.admin]
+            if r.admin and not r.paths[0]:
+                chain = "admin itself"
+            elif r.paths:
+                chain = "\n".join(f"{i}. {s.technique}: {s.source.rsplit(':', 1)[-1]} -> {s.target.rsplit(':', 1)[-1]}"
+                                  f" ({'; '.join(s.via)})" for i, s in enumerate(r.paths[0], 1))
+            else:
+                chain = r.reason or ""
+            t.add_row(r.principal, mark, chain)
+        console.print(t)
+    if any(r.admin is None for r in rows):
+        raise typer.Exit(ExitCode.UNKNOWN)
