@@ -1,0 +1,197 @@
+"""The service-chain catalogue: which service actions call other services with the caller's
+forward access session (FAS), so that the downstream request carries aws:CalledVia.
+
+Data: reasoner/data/service_chains.json, described in reasoner/data/CATALOGUES.md.
+
+AWS: IAM User Guide, "AWS global condition context keys" (aws:CalledVia and its table of
+supported services, aws:CalledViaFirst, aws:CalledViaLast, aws:ViaAWSService, the network keys)
+and "Forward access sessions" ("FAS Requests and IAM policy conditions").
+
+Public API:
+- load_chains() -> ServiceChains: the bundled catalogue, validated once (cached).
+- parse_chains(data, source) -> ServiceChains: validate a catalogue given as a dict.
+- ServiceChains.callers_of(action) -> list[Chain]: chains whose `calls` patterns match the action.
+- ServiceChains.triggered_by(action) -> list[Chain]: chains whose `triggers` patterns match it.
+- ServiceChains.services() / .hop_rule(key) / .chain(id).
+- Chain.trigger_actions() / Chain.call_actions(): the patterns expanded through the catalogue.
+- Chain.calls_action(action) / Chain.triggered_by(action): case-insensitive glob tests.
+- CatalogueDataError: raised when a data file is malformed or names an unknown action.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from reasoner import catalogue
+from reasoner.patterns import glob_match, plain
+
+DATA_FILE = Path(__file__).resolve().parent / "data" / "service_chains.json"
+
+_SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
+
+
+class CatalogueDataError(ValueError):
+    """A bundled catalogue (service chains, techniques) is malformed or names unknown actions."""
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """Does an Action pattern (`*`, `?` wildcards) match an action name, ignoring case as AWS does?"""
+    return glob_match(plain(pattern.lower()), action.lower())
+
+
+def expand_pattern(pattern: str) -> list[str]:
+    """Catalogue actions named by a pattern: a literal through lookup (AWS spelling), else expand."""
+    if not any(c in pattern for c in "*?"):
+        info = catalogue.lookup(pattern)
+        return [info.full_name] if info else []
+    return catalogue.expand(pattern)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Chain(_Strict):
+    """One kind of FAS hop: a caller action on `service` makes downstream requests `calls`."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    service: str  # the service principal aws:CalledVia gains, e.g. athena.amazonaws.com
+    triggers: list[str] = Field(min_length=1)  # caller actions (names or patterns)
+    calls: list[str] = Field(min_length=1)  # downstream action patterns made with FAS
+    source: str  # id in ServiceChains.sources
+    see_also: list[str] = []
+    evidence: Literal["documented", "inferred"]
+    applies_when: str | None = None
+    note: str
+
+    @model_validator(mode="after")
+    def _shape(self) -> Chain:
+        if not _SERVICE_PRINCIPAL.match(self.service):
+            raise ValueError(f"service {self.service!r} is not a service principal such as athena.amazonaws.com")
+        prefix = self.service.split(".", 1)[0]
+        for t in self.triggers:
+            if ":" not in t or t.split(":", 1)[0].lower() != prefix:
+                raise ValueError(f"trigger {t!r} is not an action of {prefix}")
+        for c in self.calls:
+            if c != "*" and ":" not in c:
+                raise ValueError(f"call {c!r} must be '*' or service:Action")
+        return self
+
+    def trigger_actions(self) -> list[str]:
+        """Every catalogue action the trigger patterns name, sorted."""
+        return sorted({a for p in self.triggers for a in expand_pattern(p)})
+
+    def call_actions(self) -> list[str]:
+        """Every catalogue action the call patterns name, sorted (all actions for '*')."""
+        return sorted({a for p in self.calls for a in expand_pattern(p)})
+
+    def calls_action(self, action: str) -> bool:
+        return any(action_matches(p, action) for p in self.calls)
+
+    def triggered_by(self, action: str) -> bool:
+        return any(action_matches(p, action) for p in self.triggers)
+
+
+DirectValue = Literal["absent", "false", "present", "present-if-vpc-endpoint", "present-unless-vpc-endpoint",
+                      "present-if-temporary-credentials"]
+HopValue = Literal["append", "first", "last", "true", "absent", "unknown", "unchanged", "temporary-credentials"]
+
+
+class HopRule(_Strict):
+    """What one context key is on the caller's own request (`direct`) and on a FAS hop."""
+
+    key: str
+    direct: DirectValue
+    fas_hop: HopValue
+    sources: list[str] = Field(min_length=1)
+    note: str
+
+
+class HopRules(_Strict):
+    summary: str
+    service_roles: str
+    keys: list[HopRule] = Field(min_length=1)
+
+
+class ServiceChains(_Strict):
+    sources: dict[str, str]
+    hop_rules: HopRules
+    chains: list[Chain] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> ServiceChains:
+        ids = [c.id for c in self.chains]
+        dup = sorted({i for i in ids if ids.count(i) > 1})
+        if dup:
+            raise ValueError(f"duplicate chain ids: {dup}")
+        keys = [r.key.lower() for r in self.hop_rules.keys]
+        if len(keys) != len(set(keys)):
+            raise ValueError("duplicate keys in hop_rules")
+        for c in self.chains:
+            for s in [c.source, *c.see_also]:
+                if s not in self.sources:
+                    raise ValueError(f"chain {c.id}: unknown source {s!r}")
+        for r in self.hop_rules.keys:
+            for s in r.sources:
+                if s not in self.sources:
+                    raise ValueError(f"hop rule {r.key}: unknown source {s!r}")
+        return self
+
+    def callers_of(self, action: str) -> list[Chain]:
+        """Chains whose downstream calls match the action: the services that may appear in its aws:CalledVia."""
+        return [c for c in self.chains if c.calls_action(action)]
+
+    def triggered_by(self, action: str) -> list[Chain]:
+        """Chains a caller's request for this action can start."""
+        return [c for c in self.chains if c.triggered_by(action)]
+
+    def services(self) -> list[str]:
+        """The service principals that appear as CalledVia values, sorted."""
+        return sorted({c.service for c in self.chains})
+
+    def chain(self, chain_id: str) -> Chain:
+        for c in self.chains:
+            if c.id == chain_id:
+                return c
+        raise KeyError(chain_id)
+
+    def hop_rule(self, key: str) -> HopRule | None:
+        for r in self.hop_rules.keys:
+            if r.key.lower() == key.lower():
+                return r
+        return None
+
+
+def _unknown_actions(chains: ServiceChains) -> list[str]:
+    problems = []
+    for c in chains.chains:
+        for field, patterns in (("triggers", c.triggers), ("calls", c.calls)):
+            for p in patterns:
+                if not expand_pattern(p):
+                    problems.append(f"chain {c.id}: {field} {p!r} names no action in the catalogue "
+                                    f"({catalogue.unknown_action_message(p)})")
+    return problems
+
+
+def parse_chains(data: Any, source: str = "<data>") -> ServiceChains:
+    """Validate a service-chain catalogue; CatalogueDataError names every problem."""
+    try:
+        chains = ServiceChains.model_validate(data)
+    except ValidationError as e:
+        raise CatalogueDataError(f"{source}: {e}") from e
+    problems = _unknown_actions(chains)
+    if problems:
+        raise CatalogueDataError(f"{source}: " + "; ".join(problems))
+    return chains
+
+
+@lru_cache(maxsize=1)
+def load_chains() -> ServiceChains:
+    """The bundled catalogue (reasoner/data/service_chains.json), validated against the action catalogue."""
+    return parse_chains(json.loads(DATA_FILE.read_text()), source=str(DATA_FILE))
