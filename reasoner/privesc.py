@@ -234,7 +234,9 @@ class Privesc:
         for arn, steps in chain.items():
             for g in grants.get(arn, []):
                 # Grant to someone the origin can become (itself included), then become them.
-                if g.target in chain:
+                if g.target == arn:  # granted to itself
+                    paths.append(steps + [g])
+                elif g.target in chain:
                     paths.append(steps + [g] + chain[g.target])
                 elif g.target in self.snap.groups:  # a group policy reaches its members
                     members = [u for u in chain if g.target in self.snap.principals[u].groups]
