@@ -241,7 +241,7 @@ class FactProgram:
         resource_account = req.resource_account or account_of_arn(resource) or principal.account
 
         layers: list[tuple[str, str, NamedPolicy]] = []  # (layer atom, kind, policy)
-        if principal.type in ("service", "anonymous") and (inp.identity_policies or inp.permission_boundary
+        if principal.type in ("service", "anonymous", "web_identity") and (inp.identity_policies or inp.permission_boundary
                                                          or inp.session_policy):
             raise InputError(f"a {principal.type} principal has no identity policies, boundary or session policy",
                              source=source, path=rpath + ("principal",))

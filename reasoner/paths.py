@@ -47,6 +47,14 @@ def fas_absent_keys() -> list[str]:
     return [r.key for r in load_chains().hop_rules.keys if r.fas_hop == "absent"]
 
 ASSUME_ACTION = "sts:AssumeRole"
+
+
+def assume_action(e: Entity) -> str:
+    """How this principal becomes a role: SAML and web identity (OIDC) users have their own calls."""
+    if e.kind != "federated":
+        return ASSUME_ACTION
+    return "sts:AssumeRoleWithSAML" if ":saml-provider/" in e.arn else "sts:AssumeRoleWithWebIdentity"
+
 MAX_CHAIN_DEPTH = 2
 Outcome = Literal["possible", "impossible", "unknown"]
 
@@ -529,7 +537,13 @@ class PathFinder:
                     continue
                 arns, accounts, anyone = set(), set(), False
                 for st in role.trust_policy.policy.Statement:
-                    if st.Effect != "Allow" or not _covers_action(st, ASSUME_ACTION.lower()):
+                    if st.Effect != "Allow":
+                        continue
+                    if st.Principal is not None and any(
+                            _covers_action(st, a) for a in ("sts:assumerolewithsaml", "sts:assumerolewithwebidentity")):
+                        arns |= {(v if v.startswith("arn:") else f"federated:{v}")
+                                 for k, v in st.Principal.entries() if k == "Federated"}
+                    if not _covers_action(st, ASSUME_ACTION.lower()):
                         continue
                     if st.NotPrincipal is not None:
                         anyone = True
@@ -559,7 +573,8 @@ class PathFinder:
         for e in self.snap.principals.values():
             if e.arn == role.arn or e.incomplete:
                 continue
-            if anyone or e.arn in arns or (e.account in accounts and e.arn in self._may_assume):
+            if e.arn in arns or (e.kind != "federated" and (
+                    anyone or (e.account in accounts and e.arn in self._may_assume))):
                 out.append(e)
         return out
 
@@ -569,7 +584,7 @@ class PathFinder:
             return []
         cands = self.assume_candidates(role)
         todo = [e for e in cands if (e.arn, role.arn, cons) not in self._assume_cache]
-        checks = [c for e in todo for c in self.auth.first_calls(e, ASSUME_ACTION, role.arn, cons)]
+        checks = [c for e in todo for c in self.auth.first_calls(e, assume_action(e), role.arn, cons)]
         res = self.auth.check_many(checks)
         best: dict[str, HopResult] = {}
         for c, r in zip(checks, res):

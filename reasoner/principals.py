@@ -24,7 +24,7 @@ class Principal:
     counts (direct, role, account; see encodings/layers.lp)."""
 
     text: str
-    type: str  # user, role_session, root, federated_user, service, anonymous
+    type: str  # user, role_session, root, federated_user, web_identity, service, anonymous
     account: str | None
     arn: str | None  # aws:PrincipalArn
     names: tuple[tuple[str, str, str], ...]
@@ -39,6 +39,14 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
         return Principal(t, "anonymous", None, None, (("anonymous", "anonymous", "direct"),))
     if _ACCOUNT.match(t):
         t = f"arn:aws:iam::{t}:root"
+    if t.lower().startswith("federated:"):
+        # An identity of a web identity / OIDC provider (AssumeRoleWithWebIdentity), named the
+        # way a trust policy's "Federated" element names the provider: federated:accounts.google.com
+        provider = t.split(":", 1)[1]
+        if not provider:
+            raise InputError("federated: needs a provider, e.g. federated:cognito-identity.amazonaws.com",
+                             source=source, path=path)
+        return Principal(t, "web_identity", None, None, (("federated", provider, "direct"),))
     if _SERVICE.match(t):
         return Principal(t, "service", None, None, (("service", t, "direct"),))
     m = _ARN.match(t)
@@ -48,6 +56,10 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
                          "principal such as athena.amazonaws.com, or 'anonymous'", source=source, path=path)
     partition, svc, account, rest = m.groups()
     account_name = ("account", account, "account")
+    if svc == "iam" and rest.startswith(("saml-provider/", "oidc-provider/")):
+        # A SAML / OIDC identity provider of the account: its users call AssumeRoleWithSAML /
+        # AssumeRoleWithWebIdentity and are known to trust policies by the provider's ARN.
+        return Principal(t, "web_identity", None, None, (("federated", t, "direct"),))
     if svc == "iam" and rest == "root":
         return Principal(t, "root", account, t, (account_name,))
     if svc == "iam" and rest.startswith("user/"):
@@ -116,7 +128,8 @@ def derived_context(principal: Principal, context: dict[str, list[str]], *, sour
 def scps_apply(principal: Principal, management_account: str | None) -> bool:
     """SCPs limit principals of member accounts: not the management account, not service-linked
     roles, not service principals or anonymous callers (AWS Organizations, "SCP effects")."""
-    return bool(principal.account) and not principal.service_linked and principal.account != management_account
+    return bool(principal.account) and not principal.service_linked and principal.account != management_account \
+        and principal.type != "web_identity"
 
 
 def rcps_apply(principal: Principal, resource_account: str | None, management_account: str | None) -> bool:

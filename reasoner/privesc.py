@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from reasoner import catalogue
-from reasoner.paths import ASSUME_ACTION, Authorizer, Constraints, HopCheck, PathFinder, _covers_action
+from reasoner.paths import ASSUME_ACTION, Authorizer, assume_action, Constraints, HopCheck, PathFinder, _covers_action
 from reasoner.search import Query, can
 from reasoner.snapshot import Entity, Snapshot
 
@@ -205,8 +205,8 @@ class Privesc:
                 continue
             for src, r in self.finder.assume_edges_into(role, Constraints()):
                 if r.outcome == "possible":
-                    become[src.arn].append(Step("sts:AssumeRole", src.arn, role.arn,
-                                                [f"{ASSUME_ACTION} on {role.arn}"]))
+                    become[src.arn].append(Step(assume_action(src), src.arn, role.arn,
+                                                [f"{assume_action(src)} on {role.arn}"]))
         results = []
         for i, e in enumerate(entities):
             self.progress("paths", i, len(entities))

@@ -103,7 +103,7 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         fixed_ctx.pop("aws:viaawsservice", None)
     absent = {k.lower() for k in query.absent}
     # Anonymous and service callers carry no principal keys (org, tags, user id).
-    anonymous_keys = principal.type in ("anonymous", "service")
+    anonymous_keys = principal.type in ("anonymous", "service", "web_identity")
 
     # -- actions --------------------------------------------------------------------------------
     if _is_pattern(query.action):
@@ -205,7 +205,7 @@ def _size(item) -> tuple:
 
 
 def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
-    if principal.type in ("service", "anonymous") and (q.identity_policies or q.permission_boundary or q.session_policy):
+    if principal.type in ("service", "anonymous", "web_identity") and (q.identity_policies or q.permission_boundary or q.session_policy):
         # As in decide: such callers have no identity side; never drop policies silently.
         raise InputError(f"a {principal.type} principal has no identity policies, boundary or session policy",
                          path=("principal",))

@@ -44,7 +44,7 @@ class Entity:
     """An IAM user or role with everything that decides its requests."""
 
     arn: str
-    kind: str  # user | role
+    kind: str  # user | role | federated (an identity provider a trust policy names)
     name: str
     account: str
     identity_policies: list[NamedPolicy] = field(default_factory=list)
@@ -399,6 +399,26 @@ def _resolve_groups(snap: Snapshot, pending) -> None:
     for e in snap.principals.values():
         for why in e.incomplete:
             snap.problems.append(f"{e.arn}: {why}; answers about it are unknown")
+    _add_identity_providers(snap)
+
+
+def _add_identity_providers(snap: Snapshot) -> None:
+    """Identity providers that trust policies name ("Federated"): their users can assume roles
+    with AssumeRoleWithSAML / AssumeRoleWithWebIdentity, so they are path origins too. A
+    provider ARN keeps its name; a public provider (accounts.google.com) is `federated:NAME`."""
+    for e in list(snap.principals.values()):
+        if e.kind != "role" or e.trust_policy is None:
+            continue
+        for st in e.trust_policy.policy.Statement:
+            if st.Effect != "Allow" or st.Principal is None:
+                continue
+            for kind, value in st.Principal.entries():
+                if kind != "Federated":
+                    continue
+                arn = value if value.startswith("arn:") else f"federated:{value}"
+                if arn not in snap.principals:
+                    snap.principals[arn] = Entity(arn=arn, kind="federated", name=value.rsplit("/", 1)[-1],
+                                                  account=_account(value) if value.startswith("arn:") else "")
 
 
 def _load_resource_list(snap: Snapshot, src: str, items: list, prefix: tuple) -> None:

@@ -176,6 +176,23 @@ def test_role_chaining_and_conditions_that_remain(tmp_path):
     assert hops[1].context.get("sts:ExternalId") == "xyz"
 
 
+def test_web_identity_provider_is_a_path_origin(tmp_path):
+    """A trust policy naming an OIDC provider ("Federated") lets its users call
+    AssumeRoleWithWebIdentity; the provider's claim conditions remain on the path (IAM User
+    Guide, "Creating a role for web identity or OIDC federation")."""
+    gh = f"arn:aws:iam::{A}:oidc-provider/token.actions.githubusercontent.com"
+    t = {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": gh}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo/app:*"}}}]}
+    f = snapshot(tmp_path, roles=[role("deploy", t, [allow("s3:PutObject")])])
+    a = PathFinder(load_snapshot(f)).who_can("s3:PutObject", "arn:aws:s3:::b/k")
+    paths = {p.principal: p.path for p in a.principals}
+    assert set(paths) == {gh, f"arn:aws:iam::{A}:role/deploy"}
+    first = paths[gh].hops[0]
+    assert first.action == "sts:AssumeRoleWithWebIdentity"
+    assert first.context["token.actions.githubusercontent.com:sub"].startswith("repo:octo/app:")
+
+
 def test_role_sessions_carry_the_role_tags_and_nothing_else(tmp_path):
     """aws:PrincipalTag is the role's tags: a tag the role lacks is absent, not searched."""
     cond = {"StringEquals": {"aws:PrincipalTag/team": "data"}}
