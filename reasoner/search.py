@@ -228,7 +228,9 @@ def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
 
 
 def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions, resource_account, compiled,
-           statements, anonymous_keys: bool = False):
+           statements, anonymous_keys: bool = False, extra_resources: tuple[str, ...] = ()):
+    """extra_resources: more candidate resource witnesses, tried before the searched ones (diff
+    passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses)."""
     out: list[str] = ["req(1)."]
     has_boundary = q.permission_boundary is not None
     # RCPs limit resources of member accounts, for the services that support them (search.lp
@@ -328,7 +330,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         groups.append([query_comp])
         service = q.resource.split(":")[2] if q.resource.count(":") >= 2 and q.resource.split(":")[2] not in ("", "*") else "s3"
         generic = [f"arn:aws:{service}:us-east-1:{resource_account or '111122223333'}:example",
-                   f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x")]
+                   f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x")] + list(extra_resources)
         dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic, groups=groups)
         regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
         # A request names an ARN: a region whose witness is not one may still hold ARNs.
