@@ -194,6 +194,42 @@ class Authorizer:
                      vpc_endpoint_policy=vpce_policy, management_account=self.snap.management_account,
                      absent_prefixes=("",) if c.target and c.constraints.strict else ("aws:principaltag/",))
 
+    def decide_input(self, principal: str, action: str, resource: str, context: dict) -> DecideInput:
+        """A concrete request with every layer the snapshot gives it (`decide --snapshot`): the
+        principal's policies, boundary and tags, the resource's (or trust) policy, SCPs, RCPs,
+        and the endpoint's policy when aws:SourceVpce names an endpoint of the snapshot."""
+        e = self.snap.entity(principal)
+        ctx = {k.lower(): k for k in context}
+        via = context.get(ctx.get("aws:calledvia", ""), [])
+        via = tuple(via if isinstance(via, list) else [via])
+        vpce = context.get(ctx.get("aws:sourcevpce", ""))
+        endpoint = vpce if isinstance(vpce, str) and vpce in self.snap.endpoints else None
+        q = self.query(HopCheck(e, action, resource, via, endpoint))
+        full = dict(context)
+        for k, v in q.where.items():
+            if k.lower() not in ctx and k.lower() not in ("aws:calledvia", "aws:viaawsservice"):
+                full[k] = v if len(v) != 1 else v[0]
+        return DecideInput(request=Request(principal=e.arn, action=action, resource=resource,
+                                           resource_account=q.resource_account, context=full),
+                           identity_policies=q.identity_policies, resource_policy=q.resource_policy,
+                           permission_boundary=q.permission_boundary, scps=q.scps, rcps=q.rcps,
+                           vpc_endpoint_policy=q.vpc_endpoint_policy, management_account=q.management_account)
+
+    def command(self, hop: "Hop") -> str:
+        """The hop as a ready `reasoner decide --snapshot` command."""
+        import shlex
+
+        args = ["reasoner", "decide"]
+        for o in self.snap.origin:
+            args += ["--snapshot", o]
+        args += ["--principal", hop.principal, "--action", hop.action, "--resource", hop.resource]
+        for k, v in hop.context.items():
+            if k.lower().startswith("aws:principaltag/") or k.lower() in ("aws:principalorgid", "aws:viaawsservice"):
+                continue  # the snapshot gives these
+            for item in (v if isinstance(v, list) else [v]):
+                args += ["--context", f"{k}={str(item).lower() if isinstance(item, bool) else item}"]
+        return " ".join(shlex.quote(a) for a in args)
+
     # -- answers ----------------------------------------------------------------------------------
     def check_many(self, checks: list[HopCheck]) -> list[HopResult]:
         t0 = time.perf_counter()
@@ -217,7 +253,7 @@ class Authorizer:
         settled = set()
         for (i, c, q), inp, d in zip(plain_idx, inputs, decisions):
             if d.decision == "allow":
-                out[i] = HopResult("possible", hop=_hop(c, inp))
+                out[i] = HopResult("possible", hop=self._with_command(_hop(c, inp)))
                 settled.add(i)
             elif d.decision is not None and not _context_matters(q):
                 out[i] = HopResult("impossible", reason="no statement that can apply has a condition or a "
@@ -233,10 +269,17 @@ class Authorizer:
                 out[i] = HopResult("unknown", reason=exc.message)
                 continue
             out[i] = _from_can(c, a)
+            if out[i].hop is not None:
+                self._with_command(out[i].hop)
         for (i, c, _q) in todo:
             self.cache[_key(c)] = out[i]
         self.stats.seconds += time.perf_counter() - t0
         return out  # type: ignore[return-value]
+
+    def _with_command(self, hop: "Hop") -> "Hop":
+        if self.snap.origin:
+            hop.decide_command = self.command(hop)
+        return hop
 
     def first_calls(self, who: Entity, action: str, resource: str, cons: Constraints,
                     target: bool = False) -> list[HopCheck]:

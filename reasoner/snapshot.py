@@ -94,6 +94,7 @@ class OrgNode:
 
 @dataclass
 class Snapshot:
+    origin: list[str] = field(default_factory=list)  # the paths it was loaded from
     sources: list[str] = field(default_factory=list)
     principals: dict[str, Entity] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
@@ -187,6 +188,7 @@ def load_snapshot(paths: str | Path | list) -> Snapshot:
     """Load one or several snapshot files or directories into one Snapshot."""
     snap = Snapshot()
     items = paths if isinstance(paths, list) else [paths]
+    snap.origin = [str(x) for x in items]
     pending_groups: list[tuple] = []  # (entity, group names, boundary ARN, file, path)
     for item in items:
         p = Path(item)

@@ -358,3 +358,21 @@ def test_iamspy_expectations(case):
         a = pf.who_can(action, res, cons)
         got = "unknown" if a.unknown else sorted(p.principal for p in a.principals)
     assert got == (deviation or case["expected"])
+
+
+def test_printed_decide_commands_reproduce_the_allow(seed_reach):
+    """Each hop prints a ready `reasoner decide --snapshot ...` command; running it gives allow."""
+    import shlex
+
+    commands = list(dict.fromkeys(h.decide_command for _, a, _ in seed_reach for p in a.paths[:1] for h in p.hops))
+    assert all(c.startswith("reasoner decide --snapshot ") for c in commands)
+    for cmd in commands[:5]:
+        proc = run_cli(*shlex.split(cmd)[1:], "--json")
+        assert proc.returncode == 0, proc.stderr
+        assert json.loads(proc.stdout)["decision"] == "allow", cmd
+
+
+def test_decide_snapshot_refuses_extra_layers():
+    proc = run_cli("decide", "--snapshot", str(SEED / "snapshot" / "snapshot.json"), "--principal", "Admin",
+                   "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--boundary", "x.json")
+    assert proc.returncode == 2 and "--snapshot gives every policy layer" in proc.stderr

@@ -142,6 +142,7 @@ def decide_command(
     rcp: list[str] = typer.Option([], "--rcp", help="RCP files of one OU level, comma-separated; repeat per level, root first."),
     vpce_policy: Optional[Path] = typer.Option(None, "--vpce-policy", help="VPC endpoint policy (applies when aws:SourceVpce is given)."),
     management_account: Optional[str] = typer.Option(None, help="The organization's management account (SCPs/RCPs do not apply to it)."),
+    snapshot: list[Path] = typer.Option([], "--snapshot", help="Take every policy layer from an account snapshot (repeatable for several files)."),
     case: Optional[Path] = typer.Option(None, help="A case folder: decide its questions and compare with the expected answers."),
     question: Optional[str] = typer.Option(None, help="With --case: only this question id."),
     batch: Optional[str] = typer.Option(None, help="JSONL batch file ('-' for stdin): one request object per line, one JSON answer per line."),
@@ -182,6 +183,18 @@ def decide_command(
     missing = [n for n, v in (("--principal", principal), ("--action", action), ("--resource", resource)) if not v]
     if missing:
         raise InputError(f"missing {', '.join(missing)} (or give --case or --batch)", source="<command line>")
+    if snapshot:
+        given = [n for n, v in (("--identity-policy", identity_policy), ("--resource-policy", resource_policy),
+                                ("--boundary", boundary), ("--session-policy", session_policy), ("--scp", scp),
+                                ("--rcp", rcp), ("--vpce-policy", vpce_policy)) if v]
+        if given:
+            raise InputError(f"--snapshot gives every policy layer; drop {', '.join(given)}", source="<command line>")
+        from reasoner.paths import Authorizer
+        from reasoner.snapshot import load_snapshot
+
+        inp = Authorizer(load_snapshot(list(snapshot))).decide_input(principal, action, resource, parse_context(context))
+        _print_single(console, inp, as_json, fail_on_deny)
+        return
     req = Request(principal=principal, action=action, resource=resource, resource_account=resource_account,
                   context=parse_context(context))
     inp = DecideInput(
@@ -193,6 +206,10 @@ def decide_command(
         vpc_endpoint_policy=_named(vpce_policy) if vpce_policy else None,
         management_account=management_account,
     )
+    _print_single(console, inp, as_json, fail_on_deny)
+
+
+def _print_single(console: Console, inp: DecideInput, as_json: bool, fail_on_deny: bool) -> None:
     d = decide_many([inp], explain=True, source="<command line>")[0]
     if d.error:
         print(f"error: {d.error}", file=sys.stderr)
