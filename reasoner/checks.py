@@ -106,12 +106,19 @@ def _search(policy: NamedPolicy, owner: str, action: str, resource: str, outside
         candidates = candidate_principals(policy.policy, owner, outside_only=outside_only)
     except AbstractionError as exc:
         return CheckResult(None, None, None, str(exc))
+    return search_principals(policy, owner, action, resource, candidates)
+
+
+def search_principals(policy: NamedPolicy, owner: str, action: str, resource: str, candidates: list[str],
+                      rcps: list[list[NamedPolicy]] | None = None, management_account: str | None = None) -> CheckResult:
+    """Is any of these principals allowed through the resource policy (their own account
+    allowing everything), within the resource account's RCPs?"""
     unknown = None
     for cand in candidates:
         p = parse_principal(cand)
         identity = [] if p.type in ("anonymous", "service") else [NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)]
         q = Query(principal=cand, action=action, resource=resource, resource_account=owner,
-                  identity_policies=identity, resource_policy=policy)
+                  identity_policies=identity, resource_policy=policy, rcps=rcps, management_account=management_account)
         a = can(q)
         if a.answer == "possible":
             return CheckResult(False, a, cand, f"{cand} can: {a.witness['request']['action']} on {a.witness['request']['resource']}")

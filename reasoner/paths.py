@@ -369,9 +369,20 @@ def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
 # -- statement-level prefilters (sound: an allow needs an Allow statement that can apply) ------------
 
 def _covers_action(st, action: str) -> bool:
+    """Can the statement's Action / NotAction cover `action` (a name, or a pattern: then
+    conservatively, any overlap of service parts counts)?"""
+    if _is_pattern(action):
+        if st.Action is None:
+            return True
+        return any(_services_overlap(p, action) for p in st.Action)
     pats = st.Action if st.Action is not None else st.NotAction
     hit = any(plain_glob_match(p.lower(), action) for p in pats or [])
     return hit != (st.Action is None)
+
+
+def _services_overlap(p: str, q: str) -> bool:
+    a, b = p.lower().split(":", 1)[0], q.lower().split(":", 1)[0]
+    return "*" in a or "*" in b or "?" in a or "?" in b or a == b
 
 
 def _may_cover_resource(st, resource: str) -> bool:
@@ -458,8 +469,13 @@ def _chains_for(action: str, cons: Constraints) -> list[list]:
     out: list[list] = []
     seen: set[tuple] = set()
 
+    def callers(target: str) -> list:
+        if _is_pattern(target):  # a pattern target: every chain that may call into it
+            return [c for c in chains.chains if any(_services_overlap(p, target) for p in c.calls)]
+        return chains.callers_of(target)
+
     def extend(target: str, tail: list) -> None:
-        for ch in chains.callers_of(target):
+        for ch in callers(target):
             if ch.service.lower() in banned or any(ch.service == t.service for t in tail):
                 continue
             route = [ch] + tail
@@ -539,6 +555,8 @@ class PathFinder:
         alive: dict[str, list[Hop]] = {}
         for e in who_list:
             for trig in route[0].trigger_actions():
+                if not may_allow_identity(e, trig, _trigger_resource(trig, e)):
+                    continue  # sound: a trigger no Allow statement covers is denied
                 checks = self.auth.first_calls(e, trig, _trigger_resource(trig, e), cons)
                 res = self.auth.check_many(checks)
                 hit = next((r for r in res if r.outcome == "possible"), None)
@@ -553,7 +571,7 @@ class PathFinder:
                 e = self.snap.principals[arn]
                 ok = None
                 for trig in route[depth].trigger_actions():
-                    if not route[depth - 1].calls_action(trig):
+                    if not route[depth - 1].calls_action(trig) or not may_allow_identity(e, trig, "*"):
                         continue
                     r = self.auth.check_many([HopCheck(e, trig, _trigger_resource(trig, e), services[:depth],
                                                        None, cons)])[0]

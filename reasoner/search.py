@@ -131,6 +131,14 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
 
     program = FactProgram()
     layers = _layers(query, principal)
+    if query.goal == "allow" and len(actions) > 200:
+        # Scale: an action no Allow statement's Action / NotAction can cover is implicitly denied,
+        # so it cannot be a witness; only the covered ones are searched.
+        allow_pats = [(st.Action, st.NotAction) for _, _, named in layers for st in named.policy.Statement
+                      if st.Effect == "Allow"]
+        if not any(a is None for a, _ in allow_pats):
+            pats = [x.lower() for a, _ in allow_pats for x in a]
+            actions = [a for a in actions if any(_glob(p, a.lower()) for p in pats)] or actions[:1]
     compiled = []
     for atom, kind, named in layers:
         cp = program.policy(named.policy, named.name)
