@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine with only Python 3.11:
-#   ./dev.sh demo   set up .venv, decide the bundled Athena / VPC-endpoint case, answer its searches and paths
+#   ./dev.sh demo   set up .venv, decide the bundled Athena / VPC-endpoint case, answer its searches and paths, prove its invariants
 #   ./dev.sh test   set up .venv and run the whole test suite
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,6 +25,7 @@ case "${1:-}" in
     .venv/bin/reasoner decide --case cases/athena-vpce
     .venv/bin/reasoner can --case cases/athena-vpce
     .venv/bin/reasoner reach --case cases/athena-vpce
+    .venv/bin/reasoner prove cases/athena-vpce/invariants.yaml cases/athena-vpce
     ;;
   test)
     setup
