@@ -174,7 +174,22 @@ def _step(tokens, states: frozenset[int], ch: str) -> frozenset[int]:
     return _closure(tokens, frozenset(nxt))
 
 
+_STRING_MEMO: dict[tuple, tuple[str, ...]] = {}
+
+
 def _string_witnesses(comparisons: list[tuple[str, tuple]], groups: list[list[int]], strings: set[int]) -> list[str]:
+    """The witnesses of _search_strings, memoised: the same patterns come back for every principal
+    and direction of a diff, and every statement of a lint."""
+    key = (tuple(comparisons), tuple(tuple(g) for g in groups), frozenset(strings))
+    hit = _STRING_MEMO.get(key)
+    if hit is None:
+        if len(_STRING_MEMO) > 512:
+            _STRING_MEMO.clear()
+        hit = _STRING_MEMO[key] = tuple(_search_strings(comparisons, groups, strings))
+    return list(hit)
+
+
+def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]], strings: set[int]) -> list[str]:
     """Shortest witnesses of every realisable group signature (plus the literals, for readability).
 
     The state of the search is, per OR-group, either settled (True: a member accepts every

@@ -1,0 +1,562 @@
+"""`diff`: the requests one policy (set) allows and the other does not, in both directions.
+
+Same machinery as `can` (reasoner/search.py): the request's free dimensions (action, resource,
+context keys) are split into regions built from the statements of BOTH sides, so that every
+region behaves uniformly for both; encodings/search.lp chooses one region per dimension and asks
+for an allow by the gaining side (request 1), encodings/diff.lp decides the same request against
+the other side (request 2) and forbids an allow there. For resource-based policies the principal
+is searched too, over the finite cover of reasoner/checks.py (one solve per principal).
+
+Every witness is re-decided by the concrete decider (allowed by the gaining side, not allowed by
+the other) before it is reported. "No difference" is answered only when every domain is complete;
+otherwise "unknown" with the reason. Differences are enumerated as classes (the action region,
+the resource region and the set of the gaining side's statements that apply), one minimal
+witness each, with the context regions the class admits (brave consequences).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import clingo
+from pydantic import BaseModel, ConfigDict
+
+from reasoner import catalogue
+from reasoner.checks import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_resource_policy
+from reasoner.decide import decide_many
+from reasoner.domains import AbstractionError
+from reasoner.errors import InputError, InternalError
+from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, StmtInfo, rcp_services
+from reasoner.model.policy import load_policy
+from reasoner.model.request import DecideInput, NamedPolicy
+from reasoner.patterns import fill, plain_glob_match
+from reasoner.principals import derived_context, parse_principal
+from reasoner.search import Dimension, Query, _batch_line, _command, _facts
+from reasoner.solve import encoding
+from reasoner.values import compare
+
+DEFAULT_ACCOUNT = "111122223333"
+# Identity policies are attached to someone: a placeholder role session unless --principal.
+PLACEHOLDER_PRINCIPAL = f"arn:aws:sts::{DEFAULT_ACCOUNT}:assumed-role/DiffPlaceholderRole/session"
+MAX_CLASSES = 20
+POLICY_SUFFIXES = (".json", ".yaml", ".yml")
+
+Direction = Literal["added", "removed"]
+
+
+# ---- inputs ----------------------------------------------------------------------------------------
+@dataclass
+class PolicySet:
+    """One side of a diff: a policy, or the policies of a directory or a comma-separated list."""
+
+    label: str
+    policies: list[NamedPolicy]
+
+
+def load_policy_set(spec: str) -> PolicySet:
+    """A file, a directory of .json/.yaml files, or several files separated by commas."""
+    parts = [p for p in spec.split(",") if p.strip()] if "," in spec else [spec]
+    files: list[Path] = []
+    for part in parts:
+        p = Path(part.strip())
+        if p.is_dir():
+            found = sorted(f for f in p.iterdir() if f.is_file() and f.suffix.lower() in POLICY_SUFFIXES)
+            if not found:
+                raise InputError("directory holds no .json or .yaml policy file", source=str(p))
+            files.extend(found)
+        else:
+            files.append(p)
+    if not files:
+        raise InputError("no policy file given", source=spec)
+    return PolicySet(spec, [NamedPolicy(str(f), load_policy(f)) for f in files])
+
+
+def policy_kind(sets: list[PolicySet]) -> str:
+    """identity when no statement has Principal / NotPrincipal, resource when every policy has one."""
+    flags = {(ps.label, p.name): is_resource_policy(p.policy) for ps in sets for p in ps.policies}
+    if all(flags.values()):
+        return "resource"
+    if not any(flags.values()):
+        return "identity"
+    ident = next(name for (_, name), f in flags.items() if not f)
+    res = next(name for (_, name), f in flags.items() if f)
+    raise InputError(f"mixes identity policies (no Principal, e.g. {ident}) and resource-based policies "
+                     f"(with Principal, e.g. {res}); give --kind or compare like with like", source=ident)
+
+
+# ---- answers ---------------------------------------------------------------------------------------
+class StatementText(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    policy: str
+    index: int
+    sid: str | None = None
+    effect: str
+
+
+class ActionRegion(BaseModel):
+    """The catalogue actions no Action / NotAction pattern of either side can tell apart."""
+
+    model_config = ConfigDict(frozen=True)
+
+    count: int
+    services: list[str]
+    examples: list[str]
+    matches: list[str]  # patterns (of either side) every action of the region matches
+    not_matches: list[str]  # patterns of the same services that none of them matches
+
+
+class ContextConstraint(BaseModel):
+    """What one searched key can be in a class: its possible regions (and whether it can be absent)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    key: str
+    absent: bool  # the key may be absent
+    values: list[str]  # region witnesses it may take
+    notes: list[str]  # per value: which condition values it matches
+
+
+class DiffClass(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    principal: str
+    service: str
+    action: str
+    actions: ActionRegion
+    resource: str
+    resource_matches: list[str]
+    resource_not_matches: list[str]
+    context: list[ContextConstraint]  # only the keys the class constrains
+    statements: list[StatementText]  # the gaining side's statements that allow the witness
+    other_side: str  # why the other side does not allow the witness
+    witness: dict  # the request, as in a `decide --batch` line
+    decide_old: str | None = None  # ready `reasoner decide` commands (when the policies are files)
+    decide_new: str | None = None
+
+
+class DiffDirection(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    answer: Literal["differs", "same", "unknown"]
+    reason: str
+    classes: list[DiffClass] = []
+    all_listed: bool = True  # False when the class limit cut the enumeration
+
+
+class DiffAnswer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: Literal["identity", "resource"]
+    old: str
+    new: str
+    principals: list[str]
+    resource_account: str
+    added: DiffDirection | None = None  # allowed by NEW, not by OLD ("new access")
+    removed: DiffDirection | None = None  # allowed by OLD, not by NEW
+    scope: list[Dimension] = []
+
+
+# ---- actions -----------------------------------------------------------------------------------------
+@dataclass
+class _ActionTable:
+    """The catalogue actions some statement of either side covers, split by their signature over
+    every Action / NotAction pattern in scope (plus the RCP and trust-policy flags)."""
+
+    representatives: list[str]
+    members: dict[str, list[str]]  # representative -> every action of its region
+    bits: dict[str, frozenset[str]]  # representative -> the (lower-case) patterns it matches
+    spelling: dict[str, str]  # lower-case pattern -> as written
+
+
+def _service_part(pattern: str) -> str:
+    return pattern.split(":", 1)[0] if ":" in pattern else pattern
+
+
+def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactProgram,
+                  written: list[str]) -> _ActionTable:
+    patterns = sorted({program._action_plain[x] for st in diffed + others for x in st.actions})
+    spelling = {p: p for p in patterns}
+    for text in written:
+        if spelling.get(text.lower()) == text.lower():
+            spelling[text.lower()] = text
+    # A statement of neither diffed side covering an action means both sides decide it alike (the
+    # other layers are the same): only actions some diffed statement covers can differ.
+    literal_services = set()
+    every_service = False
+    for st in diffed:
+        if st.not_action:
+            every_service = True
+        for x in st.actions:
+            sp = _service_part(program._action_plain[x])
+            if "*" in sp or "?" in sp or ":" not in program._action_plain[x]:
+                every_service = True
+            else:
+                literal_services.add(sp)
+    services = sorted(catalogue.services()) if every_service else sorted(literal_services & catalogue.services())
+    hit: dict[str, set[str]] = {}
+    for p in patterns:
+        sp = _service_part(p)
+        for svc in services:
+            if not plain_glob_match(sp, svc) and ":" in p:
+                continue
+            for entry in catalogue._service_actions(svc).values():
+                full = f"{svc}:{entry['name']}"
+                if plain_glob_match(p, full.lower()):
+                    hit.setdefault(full, set()).add(p)
+    diffed_patterns = [(st, {program._action_plain[x] for x in st.actions}) for st in diffed]
+    regions: dict[tuple, list[str]] = {}
+    for svc in services:
+        for entry in catalogue._service_actions(svc).values():
+            full = f"{svc}:{entry['name']}"
+            mine = frozenset(hit.get(full, ()))
+            if not any(bool(mine & pats) != st.not_action for st, pats in diffed_patterns):
+                continue
+            low = full.lower()
+            sig = (mine, svc in rcp_services(), svc == "kms" or low in _TRUST_POLICY_ACTIONS)
+            regions.setdefault(sig, []).append(full)
+    named = {_service_part(p) for p in patterns}
+    reps, members, bits = [], {}, {}
+    for sig, acts in regions.items():
+        # A readable representative: from a service the patterns name, shortest name first.
+        rep = min(acts, key=lambda a: (a.split(":")[0] not in named, len(a), a))
+        reps.append(rep)
+        members[rep] = sorted(acts)
+        bits[rep] = sig[0]
+    reps.sort()
+    return _ActionTable(reps, members, bits, spelling)
+
+
+def _describe_actions(table: _ActionTable, rep: str) -> ActionRegion:
+    acts = table.members[rep]
+    services = sorted({a.split(":")[0] for a in acts})
+    matched = table.bits[rep]
+    not_matched = [p for p in table.spelling if p not in matched
+                   and any(":" not in p or plain_glob_match(_service_part(p), s) for s in services)]
+    return ActionRegion(count=len(acts), services=services[:20], examples=acts[:5],
+                        matches=sorted(table.spelling[p] for p in matched),
+                        not_matches=sorted(table.spelling[p] for p in not_matched)[:20])
+
+
+# ---- the search ---------------------------------------------------------------------------------------
+@dataclass
+class _Side:
+    name: str  # "OLD" / "NEW"
+    policies: list[NamedPolicy]
+
+
+@dataclass
+class _Found:
+    principal: str
+    key: tuple
+    gain_input: DecideInput
+    lose_input: DecideInput
+    action: str
+    resource: str
+    context: list[ContextConstraint]
+    resource_matches: list[str]
+    resource_not_matches: list[str]
+
+
+@dataclass
+class _DirectionResult:
+    found: list[_Found] = field(default_factory=list)
+    unknown: list[str] = field(default_factory=list)
+    cut: bool = False
+
+
+class Differ:
+    """Both sides compiled once; searches per principal and direction."""
+
+    def __init__(self, old: list[NamedPolicy], new: list[NamedPolicy], kind: str, *, principal: str | None = None,
+                 resource_account: str | None = None):
+        self.kind = kind
+        self.sides = {"OLD": _Side("OLD", old), "NEW": _Side("NEW", new)}
+        self.program = FactProgram()
+        self.compiled: dict[int, object] = {}
+        layer_kind = "resource" if kind == "resource" else "identity"
+        for side in self.sides.values():
+            if kind == "resource" and len(side.policies) != 1:
+                raise InputError(f"a resource has one resource-based policy: {side.name} holds {len(side.policies)} "
+                                 "(give one file per side, or --kind identity)",
+                                 source=side.policies[0].name if side.policies else None)
+            for p in side.policies:
+                cp = self.program.policy(p.policy, p.name)
+                self.program._check_layer(cp, p, layer_kind, None, ())
+                self.compiled[id(p)] = cp
+        self.allow_all = NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)
+        self.allow_all_cp = self.program.policy(ALLOW_ALL, self.allow_all.name)
+        self.diffed = [st for side in self.sides.values() for p in side.policies for st in self.compiled[id(p)].statements]
+        self.owner = resource_account or (DEFAULT_ACCOUNT if kind == "resource" else None)
+        if kind == "identity":
+            self.principals = [principal or PLACEHOLDER_PRINCIPAL]
+            parsed = parse_principal(self.principals[0], path=("principal",))
+            if parsed.type in ("anonymous", "service"):
+                raise InputError(f"a {parsed.type} principal has no identity policies", path=("principal",))
+            self.owner = self.owner or parsed.account or DEFAULT_ACCOUNT
+            self.cover_error = None
+        else:
+            self.cover_error = None
+            if principal:
+                parse_principal(principal, path=("principal",))
+                self.principals = [principal]
+            else:
+                cover: list[str] = []
+                try:
+                    for side in self.sides.values():
+                        for p in side.policies:
+                            cover += candidate_principals(p.policy, self.owner, outside_only=False)
+                except AbstractionError as exc:
+                    self.cover_error = str(exc)
+                self.principals = list(dict.fromkeys(cover))
+        others = self.allow_all_cp.statements if kind == "resource" else []
+        written = [a for side in self.sides.values() for p in side.policies for st in p.policy.Statement
+                   for a in (st.Action or st.NotAction or [])]
+        self.actions = _action_table(self.diffed, others, self.program, written)
+        self.scope: list[Dimension] = []
+
+    # -- layers -------------------------------------------------------------------------------------
+    def _layers(self, side: _Side, principal) -> list[tuple[str, str, NamedPolicy]]:
+        if self.kind == "identity":
+            return [("identity", "identity", p) for p in side.policies]
+        out = [("resource", "resource", side.policies[0])]
+        # Callers of other accounts are taken to be allowed by their own identity policies (as
+        # Access Analyzer does); callers of the owner account carry no identity policy, so what
+        # the resource policy itself grants them is compared.
+        if principal.type not in ("anonymous", "service") and principal.account != self.owner:
+            out.append(("identity", "identity", self.allow_all))
+        return out
+
+    def _input(self, layers, request) -> DecideInput:
+        ident = [p for atom, _, p in layers if atom == "identity"]
+        res = next((p for atom, _, p in layers if atom == "resource"), None)
+        return DecideInput(request=request, identity_policies=ident, resource_policy=res)
+
+    # -- one direction --------------------------------------------------------------------------------
+    def search(self, directions: tuple[Direction, ...] = ("added", "removed"), *, limit: int = MAX_CLASSES,
+               summarise: bool = True) -> dict[str, DiffDirection]:
+        """Each direction: up to `limit` classes of requests one side allows and the other does not."""
+        sides = {"added": (self.sides["NEW"], self.sides["OLD"]), "removed": (self.sides["OLD"], self.sides["NEW"])}
+        results = {d: _DirectionResult() for d in directions}
+        if self.cover_error:
+            for r in results.values():
+                r.unknown.append(self.cover_error)
+        elif self.actions.representatives:
+            for cand in self.principals:
+                self._search_principal(cand, {d: (*sides[d], results[d]) for d in directions}, limit, summarise)
+        return {d: self._answer(*sides[d], results[d]) for d in directions}
+
+    def _search_principal(self, cand: str, todo: dict, limit: int, summarise: bool) -> None:
+        principal = parse_principal(cand, path=("principal",))
+        # As in can(): the context AWS derives from the principal is fixed, ViaAWSService searched.
+        fixed_ctx = derived_context(principal, {})
+        fixed_ctx.pop("aws:viaawsservice", None)
+        anonymous_keys = principal.type in ("anonymous", "service")
+        program = self.program
+        statements = self.diffed + ([] if self.kind == "identity" else self.allow_all_cp.statements)
+        # aws:username "is always included in the request context for IAM users"; requests by roles,
+        # the root user and anonymous callers do not include it (IAM User Guide, global condition
+        # keys), so for them it is absent rather than searched.
+        absent = set() if principal.type == "user" else {"aws:username"}
+        singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
+        q = Query(principal=cand, action="*", resource="*", resource_account=self.owner)
+        try:
+            # The regions, once for both directions: request 1's facts without its policies.
+            facts, domains, decode = _facts(program, q, principal, fixed_ctx, absent, self.actions.representatives,
+                                            self.owner, [], statements, anonymous_keys,
+                                            extra_resources=self._arn_candidates(statements, singles))
+        except AbstractionError as exc:
+            for _, _, result in todo.values():
+                result.unknown.append(f"{cand}: {exc}" if self.kind == "resource" else str(exc))
+            return
+        if not self.scope:
+            self.scope = [Dimension(name=d.name, regions=len(d.regions), examples=[r.witness for r in d.regions[:6]],
+                                    complete=d.complete) for d in domains]
+        names = {v: k for k, v in program._strings.items()}
+        regions_of = {d.name: [r.witness for r in d.regions] for d in domains}
+        conds_by_key: dict[str, list] = {}
+        for st in statements:
+            for c in st.conds:
+                conds_by_key.setdefault(c.key_text, []).append(c)
+        base = program.text() + "\n" + "\n".join(facts) + "\nminimal_witness.\n"
+        for gain, lose, result in todo.values():
+            gain_layers, lose_layers = self._layers(gain, principal), self._layers(lose, principal)
+            side_facts = [f"req_policy({r},{atom},{program.policy(p.policy, p.name).pid})."
+                          for r, layers in ((1, gain_layers), (2, lose_layers)) for atom, _, p in layers]
+            gain_stmts = {st.sid_global for p in gain.policies for st in program.policy(p.policy, p.name).statements}
+            ctl = clingo.Control(["--warn=none", "0"])
+            for name in ("decide.lp", "search.lp", "diff.lp"):
+                ctl.load(str(encoding(name)))
+            ctl.add("base", [], base + "\n".join(side_facts))
+            ctl.ground([("base", [])])
+            scoped_gain = sorted(s for s in gain_stmts if ctl.symbolic_atoms[
+                clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)])] is not None)
+            found_any = False
+            block = 0
+            while len(result.found) < limit:
+                models: list[list[clingo.Symbol]] = []
+                ctl.solve(on_model=lambda m: models.__setitem__(slice(None), [m.symbols(shown=True)]))
+                if not models:
+                    break
+                found_any = True
+                syms = models[0]
+                act = next(s.arguments[0].number for s in syms if s.name == "pick_action")
+                res = next((s.arguments[0].number for s in syms if s.name == "pick_resource"), None)
+                applies = frozenset(s.arguments[1].number for s in syms if s.name == "stmt_applies"
+                                    and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts)
+                request = decode(syms)[0].request
+                assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
+                if res is not None:
+                    assumptions.append((clingo.Function("pick_resource", [clingo.Number(res)]), True))
+                for s in scoped_gain:
+                    assumptions.append((clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]),
+                                        s in applies))
+                context = (self._summary(ctl, assumptions, names, regions_of, conds_by_key, singles)
+                           if summarise else [])
+                rmatch, rnot = self._resource_text(request.resource, statements, singles)
+                result.found.append(_Found(cand, (cand, act, res, applies), self._input(gain_layers, request),
+                                           self._input(lose_layers, request), request.action, request.resource,
+                                           context, rmatch, rnot))
+                # The next class: not this (action region, resource region, applying statements).
+                body = [f"pick_action({act})"] + ([f"pick_resource({res})"] if res is not None else [])
+                body += [("" if s in applies else "not ") + f"stmt_applies(1,{s})" for s in scoped_gain]
+                block += 1
+                ctl.add(f"block{block}", [], ":- " + ", ".join(body) + ".")
+                ctl.ground([(f"block{block}", [])])
+            else:
+                more: list[int] = []
+                ctl.solve(on_model=lambda m: more.append(1) or False)
+                result.cut = result.cut or bool(more)
+            if not found_any:
+                incomplete = [d for d in domains if not d.complete]
+                if incomplete:
+                    why = "; ".join(d.note for d in incomplete)
+                    result.unknown.append(f"{cand}: {why}" if self.kind == "resource" else why)
+
+    def _arn_candidates(self, statements, singles) -> tuple[str, ...]:
+        """ARN-shaped fillings of every Resource pattern, tried first as region witnesses: a region
+        whose shortest member is not an ARN ('arn:aws:ec2:' for 'arn:aws:ec2:*') still gets one."""
+        out: list[str] = []
+        for st in statements:
+            for x in st.resources:
+                p = fill(self.program._resource_by_id[x], singles)
+                if p is None:
+                    continue
+                for star in ("x", "x/x", ""):
+                    text = "".join((star if c == "*" else "x") if wild else c for c, wild in p)
+                    parts = text.split(":", 5)
+                    if parts[0] != "arn":
+                        continue
+                    parts += ["x"] * (6 - len(parts))
+                    out.append(":".join(parts))
+        return tuple(dict.fromkeys(out))
+
+    def _summary(self, ctl, assumptions, names, regions_of, conds_by_key, singles) -> list[ContextConstraint]:
+        """Brave consequences of the class: every region (or absence) some difference in it takes."""
+        conf = ctl.configuration.solve
+        conf.enum_mode, conf.opt_mode = "brave", "ignore"
+        brave: list[list[clingo.Symbol]] = []
+        ctl.solve(assumptions=assumptions, on_model=lambda m: brave.__setitem__(slice(None), [m.symbols(shown=True)]))
+        conf.enum_mode, conf.opt_mode = "auto", "opt"
+        if not brave:
+            raise InternalError("a class of differences has no model under its own assumptions")
+        values: dict[str, list[str]] = {}
+        absent: set[str] = set()
+        for s in brave[0]:
+            if s.name == "pick":
+                values.setdefault(names[s.arguments[0].number][2:], []).append(names[s.arguments[1].number][2:])
+            elif s.name == "unpicked":
+                absent.add(names[s.arguments[0].number][2:])
+        out = []
+        for key in sorted(set(values) | absent):
+            vals = sorted(values.get(key, []))
+            every = set(regions_of.get(key, []))
+            if set(vals) >= every and (key in absent or key not in regions_of or _always_present(key)):
+                continue  # unconstrained in this class
+            notes = []
+            for v in vals:
+                hits = [f"{c.label.split(' ', 1)[0]} {', '.join(t.source for t in c.templates)}"
+                        for c in conds_by_key.get(key, []) if self.program._value_matches(c, v, singles)]
+                notes.append("matches " + "; ".join(dict.fromkeys(hits)) if hits else "matches no value the policies give")
+            out.append(ContextConstraint(key=_spell(key, conds_by_key), absent=key in absent, values=vals, notes=notes))
+        return out
+
+    def _resource_text(self, resource: str, statements, singles) -> tuple[list[str], list[str]]:
+        seen: dict[str, bool] = {}
+        for st in statements:
+            if st in self.allow_all_cp.statements:
+                continue
+            for x in st.resources:
+                t = self.program._resource_by_id[x]
+                p = fill(t, singles)
+                if p is None or t.source in seen:
+                    continue
+                seen[t.source] = compare("arn_like", p, resource)
+        return sorted(k for k, v in seen.items() if v), sorted(k for k, v in seen.items() if not v)
+
+    # -- answers --------------------------------------------------------------------------------------
+    def _answer(self, gain: _Side, lose: _Side, result: _DirectionResult) -> DiffDirection:
+        what = (f"{gain.name} allows and {lose.name} does not")
+        if not result.found:
+            if not self.actions.representatives:
+                return DiffDirection(answer="same", reason="no catalogue action is covered by a statement of either side")
+            if result.unknown:
+                return DiffDirection(answer="unknown", reason=f"no request that {what} was found, but "
+                                     + "; ".join(dict.fromkeys(result.unknown)))
+            return DiffDirection(answer="same", reason=f"no request that {what}: every region of every dimension "
+                                 f"was searched{' for every principal of the cover' if self.kind == 'resource' else ''}")
+        checks = decide_many([x for f in result.found for x in (f.gain_input, f.lose_input)])
+        classes = []
+        for i, f in enumerate(result.found):
+            dg, dl = checks[2 * i], checks[2 * i + 1]
+            if dg.decision != "allow" or dl.decision in ("allow", None):
+                raise InternalError(f"the diff search found a witness the concrete decider does not confirm "
+                                    f"({gain.name}: {dg.decision} {dg.error or ''}, {lose.name}: {dl.decision} "
+                                    f"{dl.error or ''}): {f.gain_input.request.model_dump()}")
+            stmts = [StatementText(policy=s.policy, index=s.index, sid=s.sid, effect=s.effect)
+                     for s in dg.determining_statements if s.policy != self.allow_all.name]
+            if dl.decision == "explicit_deny":
+                other = f"{lose.name} denies it: " + ", ".join(
+                    f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in dl.determining_statements)
+            else:
+                other = f"{lose.name} has no statement that allows it ({', '.join(dl.missing_allow) or 'no allow'})"
+            rep = next(r for r in self.actions.representatives if r.lower() == f.action.lower())
+            gi, li = (f.gain_input, f.lose_input)
+            new_in, old_in = (gi, li) if gain.name == "NEW" else (li, gi)
+            files = all(Path(p.name).is_file() for side in self.sides.values() for p in side.policies)
+            classes.append(DiffClass(
+                principal=f.principal, service=f.action.split(":")[0], action=f.action,
+                actions=_describe_actions(self.actions, rep), resource=f.resource,
+                resource_matches=f.resource_matches, resource_not_matches=f.resource_not_matches,
+                context=f.context, statements=stmts, other_side=other,
+                witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
+                decide_old=_command(old_in) if files else None, decide_new=_command(new_in) if files else None))
+        classes.sort(key=lambda c: (c.service, c.action, c.resource, c.principal))
+        note = f" (also: {'; '.join(dict.fromkeys(result.unknown))})" if result.unknown else ""
+        more = ", more not listed (raise --limit)" if result.cut else ""
+        return DiffDirection(answer="differs", reason=f"{len(classes)} class(es) of requests that {what}{more}{note}",
+                             classes=classes, all_listed=not result.cut)
+
+
+def _always_present(key: str) -> bool:
+    from reasoner.search import ALWAYS_PRESENT
+
+    return key in ALWAYS_PRESENT
+
+
+def _spell(key: str, conds_by_key) -> str:
+    for c in conds_by_key.get(key, []):
+        return c.label.split(" ", 1)[1]
+    return key
+
+
+def diff(old: PolicySet, new: PolicySet, *, kind: str | None = None, principal: str | None = None,
+         resource_account: str | None = None, directions: tuple[Direction, ...] = ("added", "removed"),
+         limit: int = MAX_CLASSES, summarise: bool = True) -> DiffAnswer:
+    kind = kind or policy_kind([old, new])
+    d = Differ(old.policies, new.policies, kind, principal=principal, resource_account=resource_account)
+    out = d.search(directions, limit=limit, summarise=summarise)
+    return DiffAnswer(kind=kind, old=old.label, new=new.label, principals=d.principals, resource_account=d.owner,
+                      scope=d.scope, **out)
