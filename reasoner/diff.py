@@ -16,6 +16,7 @@ witness each, with the context regions the class admits (brave consequences).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -29,7 +30,7 @@ from reasoner.decide import decide_many
 from reasoner.domains import AbstractionError
 from reasoner.errors import InputError, InternalError
 from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, StmtInfo, rcp_services
-from reasoner.model.policy import load_policy
+from reasoner.model.policy import load_policy, parse_policy
 from reasoner.model.request import DecideInput, NamedPolicy
 from reasoner.patterns import fill, plain_glob_match
 from reasoner.principals import derived_context, parse_principal
@@ -286,8 +287,6 @@ class Differ:
                 cp = self.program.policy(p.policy, p.name)
                 self.program._check_layer(cp, p, layer_kind, None, ())
                 self.compiled[id(p)] = cp
-        self.allow_all = NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)
-        self.allow_all_cp = self.program.policy(ALLOW_ALL, self.allow_all.name)
         self.diffed = [st for side in self.sides.values() for p in side.policies for st in self.compiled[id(p)].statements]
         self.owner = resource_account or (DEFAULT_ACCOUNT if kind == "resource" else None)
         if kind == "identity":
@@ -297,6 +296,16 @@ class Differ:
                 raise InputError(f"a {parsed.type} principal has no identity policies", path=("principal",))
             self.owner = self.owner or parsed.account or DEFAULT_ACCOUNT
             self.cover_error = None
+            # Identity policies are compared as if the resource side delegated to IAM (as the
+            # default KMS key policy does: "Principal": {"AWS": "arn:aws:iam::ACCOUNT:root"}): so
+            # KMS keys, role trust policies ("must explicitly allow", Policy evaluation logic)
+            # and resources of another account ("both sides", Cross-account policy evaluation)
+            # leave the decision to the identity policies, and nothing is granted by the helper
+            # itself (an account grant only delegates).
+            self.helper = NamedPolicy(f"<resource policy delegating to account {parsed.account}>", parse_policy({
+                "Version": "2012-10-17", "Statement": [{
+                    "Sid": "ResourceSideDelegatesToIAM", "Effect": "Allow",
+                    "Principal": {"AWS": f"arn:aws:iam::{parsed.account}:root"}, "Action": "*", "Resource": "*"}]}))
         else:
             self.cover_error = None
             if principal:
@@ -311,7 +320,10 @@ class Differ:
                 except AbstractionError as exc:
                     self.cover_error = str(exc)
                 self.principals = list(dict.fromkeys(cover))
-        others = self.allow_all_cp.statements if kind == "resource" else []
+            # Callers of other accounts are allowed by their own identity policies (checks.py).
+            self.helper = NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)
+        self.helper_cp = self.program.policy(self.helper.policy, self.helper.name)
+        others = self.helper_cp.statements
         written = [a for side in self.sides.values() for p in side.policies for st in p.policy.Statement
                    for a in (st.Action or st.NotAction or [])]
         self.actions = _action_table(self.diffed, others, self.program, written)
@@ -320,13 +332,13 @@ class Differ:
     # -- layers -------------------------------------------------------------------------------------
     def _layers(self, side: _Side, principal) -> list[tuple[str, str, NamedPolicy]]:
         if self.kind == "identity":
-            return [("identity", "identity", p) for p in side.policies]
+            return [("identity", "identity", p) for p in side.policies] + [("resource", "resource", self.helper)]
         out = [("resource", "resource", side.policies[0])]
         # Callers of other accounts are taken to be allowed by their own identity policies (as
         # Access Analyzer does); callers of the owner account carry no identity policy, so what
         # the resource policy itself grants them is compared.
         if principal.type not in ("anonymous", "service") and principal.account != self.owner:
-            out.append(("identity", "identity", self.allow_all))
+            out.append(("identity", "identity", self.helper))
         return out
 
     def _input(self, layers, request) -> DecideInput:
@@ -355,7 +367,7 @@ class Differ:
         fixed_ctx.pop("aws:viaawsservice", None)
         anonymous_keys = principal.type in ("anonymous", "service")
         program = self.program
-        statements = self.diffed + ([] if self.kind == "identity" else self.allow_all_cp.statements)
+        statements = self.diffed + self.helper_cp.statements
         # aws:username "is always included in the request context for IAM users"; requests by roles,
         # the root user and anonymous callers do not include it (IAM User Guide, global condition
         # keys), so for them it is absent rather than searched.
@@ -366,7 +378,8 @@ class Differ:
             # The regions, once for both directions: request 1's facts without its policies.
             facts, domains, decode = _facts(program, q, principal, fixed_ctx, absent, self.actions.representatives,
                                             self.owner, [], statements, anonymous_keys,
-                                            extra_resources=self._arn_candidates(statements, singles))
+                                            extra_resources=self._arn_candidates(statements, singles),
+                                            typed_values=True)
         except AbstractionError as exc:
             for _, _, result in todo.values():
                 result.unknown.append(f"{cand}: {exc}" if self.kind == "resource" else str(exc))
@@ -407,6 +420,8 @@ class Differ:
                 applies = frozenset(s.arguments[1].number for s in syms if s.name == "stmt_applies"
                                     and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts)
                 request = decode(syms)[0].request
+                request = request.model_copy(update={"resource": self._typed_resource(
+                    request.action, request.resource, statements, singles)})
                 assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
                 if res is not None:
                     assumptions.append((clingo.Function("pick_resource", [clingo.Number(res)]), True))
@@ -483,10 +498,28 @@ class Differ:
             out.append(ContextConstraint(key=_spell(key, conds_by_key), absent=key in absent, values=vals, notes=notes))
         return out
 
+    def _typed_resource(self, action: str, resource: str, statements, singles) -> str:
+        """An ARN of one of the action's own resource types in the same region, when there is one
+        (every Resource pattern in scope matches it exactly when it matches the region's witness)."""
+        info = catalogue.lookup(action)
+        templates = [fill(self.program._resource_by_id[x], singles) for st in statements for x in st.resources]
+        templates = [t for t in templates if t is not None]
+
+        def sig(value: str) -> tuple[bool, ...]:
+            return tuple(compare("arn_like", t, value) for t in templates)
+
+        target = sig(resource)
+        names = {"Partition": "aws", "Region": "us-east-1", "Account": self.owner}
+        for _, fmt, _ in (info.resource_types if info else ()):
+            cand = re.sub(r"\$\{(\w+)\}", lambda m: names.get(m.group(1), "example"), fmt)
+            if cand and sig(cand) == target:
+                return cand
+        return resource
+
     def _resource_text(self, resource: str, statements, singles) -> tuple[list[str], list[str]]:
         seen: dict[str, bool] = {}
         for st in statements:
-            if st in self.allow_all_cp.statements:
+            if st in self.helper_cp.statements:
                 continue
             for x in st.resources:
                 t = self.program._resource_by_id[x]
@@ -495,6 +528,20 @@ class Differ:
                     continue
                 seen[t.source] = compare("arn_like", p, resource)
         return sorted(k for k, v in seen.items() if v), sorted(k for k, v in seen.items() if not v)
+
+    def _commands(self, old_in: DecideInput, new_in: DecideInput) -> tuple[str | None, str | None]:
+        """Ready `reasoner decide` commands, when every policy involved is a file."""
+        if not all(Path(p.name).is_file() for side in self.sides.values() for p in side.policies):
+            return None, None
+        if self.kind == "identity":
+            r = old_in.request
+            al = r.action.lower()
+            if al.startswith("kms:") or al in _TRUST_POLICY_ACTIONS or r.resource_account != parse_principal(r.principal).account:
+                return None, None  # the decision needs the delegating resource policy, which is no file
+            # Same account, no key or trust policy needed: the account grant changes nothing.
+            old_in = DecideInput(request=r, identity_policies=old_in.identity_policies)
+            new_in = DecideInput(request=r, identity_policies=new_in.identity_policies)
+        return _command(old_in), _command(new_in)
 
     # -- answers --------------------------------------------------------------------------------------
     def _answer(self, gain: _Side, lose: _Side, result: _DirectionResult) -> DiffDirection:
@@ -516,23 +563,23 @@ class Differ:
                                     f"({gain.name}: {dg.decision} {dg.error or ''}, {lose.name}: {dl.decision} "
                                     f"{dl.error or ''}): {f.gain_input.request.model_dump()}")
             stmts = [StatementText(policy=s.policy, index=s.index, sid=s.sid, effect=s.effect)
-                     for s in dg.determining_statements if s.policy != self.allow_all.name]
+                     for s in dg.determining_statements if s.policy != self.helper.name]
             if dl.decision == "explicit_deny":
                 other = f"{lose.name} denies it: " + ", ".join(
                     f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in dl.determining_statements)
             else:
-                other = f"{lose.name} has no statement that allows it ({', '.join(dl.missing_allow) or 'no allow'})"
+                other = f"no statement of {lose.name} allows it"
             rep = next(r for r in self.actions.representatives if r.lower() == f.action.lower())
             gi, li = (f.gain_input, f.lose_input)
             new_in, old_in = (gi, li) if gain.name == "NEW" else (li, gi)
-            files = all(Path(p.name).is_file() for side in self.sides.values() for p in side.policies)
+            old_cmd, new_cmd = self._commands(old_in, new_in)
             classes.append(DiffClass(
                 principal=f.principal, service=f.action.split(":")[0], action=f.action,
                 actions=_describe_actions(self.actions, rep), resource=f.resource,
                 resource_matches=f.resource_matches, resource_not_matches=f.resource_not_matches,
                 context=f.context, statements=stmts, other_side=other,
                 witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
-                decide_old=_command(old_in) if files else None, decide_new=_command(new_in) if files else None))
+                decide_old=old_cmd, decide_new=new_cmd))
         classes.sort(key=lambda c: (c.service, c.action, c.resource, c.principal))
         note = f" (also: {'; '.join(dict.fromkeys(result.unknown))})" if result.unknown else ""
         more = ", more not listed (raise --limit)" if result.cut else ""

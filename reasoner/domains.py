@@ -67,6 +67,10 @@ class Domain:
         return tuple(any(compare(*self.comparisons[i], value) for i in g) for g in self.groups)
 
 
+_TYPED = {"numeric": lambda v: parse_number(v) is not None, "date": lambda v: parse_date(v) is not None,
+          "bool": lambda v: v.lower() in ("true", "false"), "ip": lambda v: parse_network(v) is not None}
+
+
 def signature(comparisons: list[tuple[str, tuple]], value: str) -> tuple[bool, ...]:
     return tuple(compare(fam, pat, value) for fam, pat in comparisons)
 
@@ -82,10 +86,13 @@ HINTS = {
 
 
 def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidates: list[str] = (),
-                 groups: list[list[tuple[str, tuple]]] | None = None) -> Domain:
+                 groups: list[list[tuple[str, tuple]]] | None = None, value_kind: str | None = None) -> Domain:
     """Regions of one dimension: every realisable signature, one witness each.
 
-    `groups` (lists of comparisons, each ORed) default to one group per comparison."""
+    `groups` (lists of comparisons, each ORed) default to one group per comparison. `value_kind`
+    (numeric, date, bool, ip): the key only ever holds values of that type; when every comparison
+    is of that kind, the regions are those of well-typed values only (the kind's own witnesses
+    cover its whole line, so none is missed)."""
     comparisons = list(dict.fromkeys(list(comparisons) + [c for g in groups or [] for c in g]))
     index = {c: i for i, c in enumerate(comparisons)}
     group_ix = ([sorted({index[c] for c in g}) for g in groups] if groups is not None
@@ -115,6 +122,8 @@ def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidat
     if len(kinds) > 1:
         dom.complete = False
         dom.note = f"{name} is compared as {' and '.join(sorted(kinds))}: regions of mixed kinds are not proved complete"
+    if value_kind is not None and kinds == {value_kind}:
+        candidates = [c for c in candidates if _TYPED[value_kind](c)]
     seen: dict[tuple[bool, ...], str] = {}
     for c in candidates:
         sig = dom.signature(c)

@@ -236,9 +236,12 @@ def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
 
 
 def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions, resource_account, compiled,
-           statements, anonymous_keys: bool = False, extra_resources: tuple[str, ...] = ()):
+           statements, anonymous_keys: bool = False, extra_resources: tuple[str, ...] = (),
+           typed_values: bool = False):
     """extra_resources: more candidate resource witnesses, tried before the searched ones (diff
-    passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses)."""
+    passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses).
+    typed_values: keys of a numeric, date, bool or IP type (catalogue.value_kind) only take
+    values of that type (diff and lint; can keeps its untyped regions)."""
     out: list[str] = ["req(1)."]
     has_boundary = q.permission_boundary is not None
     # RCPs limit resources of member accounts, for the services that support them (search.lp
@@ -421,7 +424,8 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         excluded = [(f, plain(v)) for f, v in exclude.get(key, [])]
         if excluded:
             groups.append(excluded)
-        dom = build_domain(key, comps + excluded, groups=groups)
+        dom = build_domain(key, comps + excluded, groups=groups,
+                           value_kind=catalogue.value_kind(key) if typed_values else None)
         domains.append(dom)
         k = kid(key)
         out.append(f"dim({k}).")
