@@ -29,7 +29,7 @@ from reasoner.checks import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_
 from reasoner.decide import decide_many
 from reasoner.domains import AbstractionError
 from reasoner.errors import InputError, InternalError
-from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, StmtInfo, rcp_services
+from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
 from reasoner.model.policy import load_policy, parse_policy
 from reasoner.model.request import DecideInput, NamedPolicy
 from reasoner.patterns import fill, plain_glob_match
@@ -103,7 +103,8 @@ class ActionRegion(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     count: int
-    services: list[str]
+    service_count: int
+    services: list[str]  # the first 20
     examples: list[str]
     matches: list[str]  # patterns (of either side) every action of the region matches
     not_matches: list[str]  # patterns of the same services that none of them matches
@@ -123,7 +124,8 @@ class ContextConstraint(BaseModel):
 class DiffClass(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    principal: str
+    principal: str  # the witness's principal
+    principals: list[str]  # every principal of the cover with this same class (resource policies)
     service: str
     action: str
     actions: ActionRegion
@@ -179,7 +181,8 @@ def _service_part(pattern: str) -> str:
 def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactProgram,
                   written: list[str]) -> _ActionTable:
     patterns = sorted({program._action_plain[x] for st in diffed + others for x in st.actions})
-    spelling = {p: p for p in patterns}
+    # Shown: the diffed sides' own patterns, as first written (the helper's "*" is not theirs).
+    spelling = {p: p for p in sorted({program._action_plain[x] for st in diffed for x in st.actions})}
     for text in written:
         if spelling.get(text.lower()) == text.lower():
             spelling[text.lower()] = text
@@ -216,7 +219,8 @@ def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactP
             if not any(bool(mine & pats) != st.not_action for st, pats in diffed_patterns):
                 continue
             low = full.lower()
-            sig = (mine, svc in rcp_services(), svc == "kms" or low in _TRUST_POLICY_ACTIONS)
+            # No RCP layer takes part in a diff: only the key / trust policy flag splits further.
+            sig = (mine, svc == "kms" or low in _TRUST_POLICY_ACTIONS)
             regions.setdefault(sig, []).append(full)
     named = {_service_part(p) for p in patterns}
     reps, members, bits = [], {}, {}
@@ -236,8 +240,8 @@ def _describe_actions(table: _ActionTable, rep: str) -> ActionRegion:
     matched = table.bits[rep]
     not_matched = [p for p in table.spelling if p not in matched
                    and any(":" not in p or plain_glob_match(_service_part(p), s) for s in services)]
-    return ActionRegion(count=len(acts), services=services[:20], examples=acts[:5],
-                        matches=sorted(table.spelling[p] for p in matched),
+    return ActionRegion(count=len(acts), service_count=len(services), services=services[:20], examples=acts[:5],
+                        matches=sorted(table.spelling[p] for p in matched if p in table.spelling),
                         not_matches=sorted(table.spelling[p] for p in not_matched)[:20])
 
 
@@ -259,6 +263,20 @@ class _Found:
     context: list[ContextConstraint]
     resource_matches: list[str]
     resource_not_matches: list[str]
+
+
+@dataclass
+class _Regions:
+    cand: str
+    principal: object
+    facts: str
+    scope: list[int]  # statements whose Action / NotAction covers some searched action
+    domains: list
+    decode: object
+    singles: dict[str, str]
+    statements: list[StmtInfo]
+    regions_of: dict[str, list[str]]
+    conds_by_key: dict[str, list]
 
 
 @dataclass
@@ -328,6 +346,7 @@ class Differ:
                    for a in (st.Action or st.NotAction or [])]
         self.actions = _action_table(self.diffed, others, self.program, written)
         self.scope: list[Dimension] = []
+        self._region_cache: dict[str, _Regions | str] = {}
 
     # -- layers -------------------------------------------------------------------------------------
     def _layers(self, side: _Side, principal) -> list[tuple[str, str, NamedPolicy]]:
@@ -361,12 +380,27 @@ class Differ:
         return {d: self._answer(*sides[d], results[d]) for d in directions}
 
     def _search_principal(self, cand: str, todo: dict, limit: int, summarise: bool) -> None:
+        reg = self._regions(cand)
+        if isinstance(reg, str):
+            for _, _, result in todo.values():
+                result.unknown.append(reg)
+            return
+        for gain, lose, result in todo.values():
+            gain_layers, lose_layers = self._layers(gain, reg.principal), self._layers(lose, reg.principal)
+            gain_stmts = {st.sid_global for p in gain.policies for st in self.program.policy(p.policy, p.name).statements}
+            self._run(reg, gain_layers, lose_layers, gain_stmts, reg.scope, reg.scope, result, limit, summarise)
+
+    def _regions(self, cand: str) -> "_Regions | str":
+        """The regions for one principal (request 1's facts, without its policies and statement
+        scope), shared by both directions and every statement of a lint; a reason when unknown."""
+        hit = self._region_cache.get(cand)
+        if hit is not None:
+            return hit
         principal = parse_principal(cand, path=("principal",))
         # As in can(): the context AWS derives from the principal is fixed, ViaAWSService searched.
         fixed_ctx = derived_context(principal, {})
         fixed_ctx.pop("aws:viaawsservice", None)
         anonymous_keys = principal.type in ("anonymous", "service")
-        program = self.program
         statements = self.diffed + self.helper_cp.statements
         # aws:username "is always included in the request context for IAM users"; requests by roles,
         # the root user and anonymous callers do not include it (IAM User Guide, global condition
@@ -375,80 +409,87 @@ class Differ:
         singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
         q = Query(principal=cand, action="*", resource="*", resource_account=self.owner)
         try:
-            # The regions, once for both directions: request 1's facts without its policies.
-            facts, domains, decode = _facts(program, q, principal, fixed_ctx, absent, self.actions.representatives,
-                                            self.owner, [], statements, anonymous_keys,
+            facts, domains, decode = _facts(self.program, q, principal, fixed_ctx, absent,
+                                            self.actions.representatives, self.owner, [], statements, anonymous_keys,
                                             extra_resources=self._arn_candidates(statements, singles),
                                             typed_values=True)
         except AbstractionError as exc:
-            for _, _, result in todo.values():
-                result.unknown.append(f"{cand}: {exc}" if self.kind == "resource" else str(exc))
-            return
+            hit = self._region_cache[cand] = f"{cand}: {exc}" if self.kind == "resource" else str(exc)
+            return hit
         if not self.scope:
             self.scope = [Dimension(name=d.name, regions=len(d.regions), examples=[r.witness for r in d.regions[:6]],
                                     complete=d.complete) for d in domains]
-        names = {v: k for k, v in program._strings.items()}
-        regions_of = {d.name: [r.witness for r in d.regions] for d in domains}
+        scope = [int(line[len("req_stmt_in_scope(1,"):-2]) for line in facts if line.startswith("req_stmt_in_scope(1,")]
+        facts = [line for line in facts if not line.startswith(("req_stmt_in_scope(1,", "req_stmt_scope(1)"))]
         conds_by_key: dict[str, list] = {}
         for st in statements:
             for c in st.conds:
                 conds_by_key.setdefault(c.key_text, []).append(c)
-        base = program.text() + "\n" + "\n".join(facts) + "\nminimal_witness.\n"
-        for gain, lose, result in todo.values():
-            gain_layers, lose_layers = self._layers(gain, principal), self._layers(lose, principal)
-            side_facts = [f"req_policy({r},{atom},{program.policy(p.policy, p.name).pid})."
-                          for r, layers in ((1, gain_layers), (2, lose_layers)) for atom, _, p in layers]
-            gain_stmts = {st.sid_global for p in gain.policies for st in program.policy(p.policy, p.name).statements}
-            ctl = clingo.Control(["--warn=none", "0"])
-            for name in ("decide.lp", "search.lp", "diff.lp"):
-                ctl.load(str(encoding(name)))
-            ctl.add("base", [], base + "\n".join(side_facts))
-            ctl.ground([("base", [])])
-            scoped_gain = sorted(s for s in gain_stmts if ctl.symbolic_atoms[
-                clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)])] is not None)
-            found_any = False
-            block = 0
-            while len(result.found) < limit:
-                models: list[list[clingo.Symbol]] = []
-                ctl.solve(on_model=lambda m: models.__setitem__(slice(None), [m.symbols(shown=True)]))
-                if not models:
-                    break
-                found_any = True
-                syms = models[0]
-                act = next(s.arguments[0].number for s in syms if s.name == "pick_action")
-                res = next((s.arguments[0].number for s in syms if s.name == "pick_resource"), None)
-                applies = frozenset(s.arguments[1].number for s in syms if s.name == "stmt_applies"
-                                    and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts)
-                request = decode(syms)[0].request
-                request = request.model_copy(update={"resource": self._typed_resource(
-                    request.action, request.resource, statements, singles)})
-                assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
-                if res is not None:
-                    assumptions.append((clingo.Function("pick_resource", [clingo.Number(res)]), True))
-                for s in scoped_gain:
-                    assumptions.append((clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]),
-                                        s in applies))
-                context = (self._summary(ctl, assumptions, names, regions_of, conds_by_key, singles)
-                           if summarise else [])
-                rmatch, rnot = self._resource_text(request.resource, statements, singles)
-                result.found.append(_Found(cand, (cand, act, res, applies), self._input(gain_layers, request),
-                                           self._input(lose_layers, request), request.action, request.resource,
-                                           context, rmatch, rnot))
-                # The next class: not this (action region, resource region, applying statements).
-                body = [f"pick_action({act})"] + ([f"pick_resource({res})"] if res is not None else [])
-                body += [("" if s in applies else "not ") + f"stmt_applies(1,{s})" for s in scoped_gain]
-                block += 1
-                ctl.add(f"block{block}", [], ":- " + ", ".join(body) + ".")
-                ctl.ground([(f"block{block}", [])])
-            else:
-                more: list[int] = []
-                ctl.solve(on_model=lambda m: more.append(1) or False)
-                result.cut = result.cut or bool(more)
-            if not found_any:
-                incomplete = [d for d in domains if not d.complete]
-                if incomplete:
-                    why = "; ".join(d.note for d in incomplete)
-                    result.unknown.append(f"{cand}: {why}" if self.kind == "resource" else why)
+        hit = self._region_cache[cand] = _Regions(
+            cand, principal, "\n".join(facts), scope, domains, decode, singles, statements,
+            {d.name: [r.witness for r in d.regions] for d in domains}, conds_by_key)
+        return hit
+
+    def _run(self, reg: "_Regions", gain_layers, lose_layers, gain_stmts: set[int], scope1: list[int],
+             scope2: list[int], result: "_DirectionResult", limit: int, summarise: bool) -> None:
+        """Classes of requests request 1 (gain layers, statements scope1) allows and request 2
+        (lose layers, statements scope2) does not, appended to result until it holds `limit`."""
+        program = self.program
+        side_facts = [f"req_policy({r},{atom},{program.policy(p.policy, p.name).pid})."
+                      for r, layers in ((1, gain_layers), (2, lose_layers)) for atom, _, p in layers]
+        side_facts += ["req_stmt_scope(1).", "req_stmt_scope(2)."]
+        side_facts += [f"req_stmt_in_scope(1,{s})." for s in scope1] + [f"req_stmt_in_scope(2,{s})." for s in scope2]
+        ctl = clingo.Control(["--warn=none", "0"])
+        for name in ("decide.lp", "search.lp", "diff.lp"):
+            ctl.load(str(encoding(name)))
+        ctl.add("base", [], program.text() + "\n" + reg.facts + "\nminimal_witness.\n" + "\n".join(side_facts))
+        ctl.ground([("base", [])])
+        names = {v: k for k, v in program._strings.items()}
+        scoped_gain = sorted(s for s in gain_stmts if ctl.symbolic_atoms[
+            clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)])] is not None)
+        found_any = False
+        block = 0
+        while len(result.found) < limit:
+            models: list[list[clingo.Symbol]] = []
+            ctl.solve(on_model=lambda m: models.__setitem__(slice(None), [m.symbols(shown=True)]))
+            if not models:
+                break
+            found_any = True
+            syms = models[0]
+            act = next(s.arguments[0].number for s in syms if s.name == "pick_action")
+            res = next((s.arguments[0].number for s in syms if s.name == "pick_resource"), None)
+            applies = frozenset(s.arguments[1].number for s in syms if s.name == "stmt_applies"
+                                and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts)
+            request = reg.decode(syms)[0].request
+            request = request.model_copy(update={"resource": self._typed_resource(
+                request.action, request.resource, reg.statements, reg.singles)})
+            assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
+            if res is not None:
+                assumptions.append((clingo.Function("pick_resource", [clingo.Number(res)]), True))
+            for s in scoped_gain:
+                assumptions.append((clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]),
+                                    s in applies))
+            context = (self._summary(ctl, assumptions, names, reg.regions_of, reg.conds_by_key, reg.singles)
+                       if summarise else [])
+            rmatch, rnot = self._resource_text(request.resource, reg.statements, reg.singles)
+            result.found.append(_Found(reg.cand, (reg.cand, act, res, applies), self._input(gain_layers, request),
+                                       self._input(lose_layers, request), request.action, request.resource,
+                                       context, rmatch, rnot))
+            # The next class: not this (action region, resource region, applying statements).
+            body = [f"pick_action({act})"] + ([f"pick_resource({res})"] if res is not None else [])
+            body += [("" if s in applies else "not ") + f"stmt_applies(1,{s})" for s in scoped_gain]
+            block += 1
+            ctl.add(f"block{block}", [], ":- " + ", ".join(body) + ".")
+            ctl.ground([(f"block{block}", [])])
+        else:
+            more: list[int] = []
+            ctl.solve(on_model=lambda m: more.append(1) or False)
+            result.cut = result.cut or bool(more)
+        if not found_any:
+            incomplete = [d for d in reg.domains if not d.complete]
+            if incomplete:
+                why = "; ".join(d.note for d in incomplete)
+                result.unknown.append(f"{reg.cand}: {why}" if self.kind == "resource" else why)
 
     def _arn_candidates(self, statements, singles) -> tuple[str, ...]:
         """ARN-shaped fillings of every Resource pattern, tried first as region witnesses: a region
@@ -574,17 +615,33 @@ class Differ:
             new_in, old_in = (gi, li) if gain.name == "NEW" else (li, gi)
             old_cmd, new_cmd = self._commands(old_in, new_in)
             classes.append(DiffClass(
-                principal=f.principal, service=f.action.split(":")[0], action=f.action,
+                principal=f.principal, principals=[f.principal], service=f.action.split(":")[0], action=f.action,
                 actions=_describe_actions(self.actions, rep), resource=f.resource,
                 resource_matches=f.resource_matches, resource_not_matches=f.resource_not_matches,
                 context=f.context, statements=stmts, other_side=other,
                 witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
                 decide_old=old_cmd, decide_new=new_cmd))
+        classes = _merge_principals(classes)
         classes.sort(key=lambda c: (c.service, c.action, c.resource, c.principal))
         note = f" (also: {'; '.join(dict.fromkeys(result.unknown))})" if result.unknown else ""
         more = ", more not listed (raise --limit)" if result.cut else ""
         return DiffDirection(answer="differs", reason=f"{len(classes)} class(es) of requests that {what}{more}{note}",
                              classes=classes, all_listed=not result.cut)
+
+
+def _merge_principals(classes: list[DiffClass]) -> list[DiffClass]:
+    """One entry for the principals of the cover that differ in the same way (same action and
+    resource regions, statements and context)."""
+    merged: dict[str, DiffClass] = {}
+    for c in classes:
+        key = c.model_dump_json(exclude={"principal", "principals", "witness", "decide_old", "decide_new",
+                                         "other_side"})
+        if key in merged:
+            first = merged[key]
+            merged[key] = first.model_copy(update={"principals": first.principals + [c.principal]})
+        else:
+            merged[key] = c
+    return list(merged.values())
 
 
 def _always_present(key: str) -> bool:

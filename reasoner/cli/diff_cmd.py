@@ -34,15 +34,16 @@ def action_text(c: DiffClass) -> str:
     if a.count == 1:
         text = c.action
     else:
-        where = f"{len(a.services)}{'+' if len(a.services) >= 20 else ''} services" if len(a.services) > 1 else a.services[0]
-        text = f"{c.action} and {a.count - 1} more {where} actions"
-    if a.count > 1 or a.not_matches:
-        if a.matches:
-            text += f" — matching {', '.join(a.matches)}"
-            if a.not_matches:
-                text += f"; not {', '.join(a.not_matches[:6])}{' …' if len(a.not_matches) > 6 else ''}"
-        else:
-            text += f" — matching none of {', '.join(a.not_matches[:6]) or 'the patterns'} (NotAction)"
+        where = f"of {a.services[0]}" if a.service_count == 1 else f"in {a.service_count} services"
+        text = f"{c.action} and {a.count - 1:,} more actions {where}"
+    if a.matches:
+        text += f" — matching {', '.join(a.matches)}"
+        if a.not_matches:
+            text += f"; not {', '.join(a.not_matches[:6])}{' …' if len(a.not_matches) > 6 else ''}"
+    elif a.not_matches:
+        text += f" — matching none of {', '.join(a.not_matches[:6])}{' …' if len(a.not_matches) > 6 else ''}"
+    else:
+        text += " — named by no Action pattern (a NotAction statement covers them)"
     return text
 
 
@@ -66,7 +67,8 @@ def render_direction(console: Console, title: str, d: DiffDirection) -> None:
         console.print(f"  [bold cyan]{escape(service)}[/]")
         for c in group:
             console.print(f"    [bold]{escape(action_text(c))}[/]")
-            rows = [("principal", c.principal)] if not c.principal.endswith("DiffPlaceholderRole/session") else []
+            rows = [] if c.principal.endswith("DiffPlaceholderRole/session") else [
+                ("principal", ", ".join(c.principals))]
             res = c.resource
             if c.resource_matches or c.resource_not_matches:
                 res += "  (matching " + (", ".join(c.resource_matches) or "no Resource pattern") + \
