@@ -305,7 +305,8 @@ class Differ:
                 cp = self.program.policy(p.policy, p.name)
                 self.program._check_layer(cp, p, layer_kind, None, ())
                 self.compiled[id(p)] = cp
-        self.diffed = [st for side in self.sides.values() for p in side.policies for st in self.compiled[id(p)].statements]
+        self.diffed = list({st.sid_global: st for side in self.sides.values() for p in side.policies
+                            for st in self.compiled[id(p)].statements}.values())
         self.owner = resource_account or (DEFAULT_ACCOUNT if kind == "resource" else None)
         if kind == "identity":
             self.principals = [principal or PLACEHOLDER_PRINCIPAL]

@@ -13,6 +13,7 @@ from reasoner.cli.can_cmd import can_command
 from reasoner.cli.checks_cmd import check_access_not_granted, check_no_public_access
 from reasoner.cli.decide_cmd import decide_command
 from reasoner.cli.diff_cmd import diff_command
+from reasoner.cli.lint_cmd import lint_command
 from reasoner.cli.paths_cmd import privesc_command, reach_command, who_can_command
 from reasoner.cli.prove_cmd import prove_command
 from reasoner.errors import ExitCode, InputError, InternalError
@@ -31,6 +32,7 @@ app.command("check-access-not-granted")(check_access_not_granted)
 app.command("check-no-public-access")(check_no_public_access)
 app.command("actions")(actions_command)
 app.command("diff")(diff_command)
+app.command("lint")(lint_command)
 app.command("who-can")(who_can_command)
 app.command("reach")(reach_command)
 app.command("privesc")(privesc_command)
