@@ -110,6 +110,16 @@ class ActionRegion(BaseModel):
     not_matches: list[str]  # patterns of the same services that none of them matches
 
 
+class ResourceRegion(BaseModel):
+    """Resources no Resource / NotResource pattern can tell apart: the patterns they match."""
+
+    model_config = ConfigDict(frozen=True)
+
+    example: str
+    matches: list[str]
+    not_matches: list[str]
+
+
 class ContextConstraint(BaseModel):
     """What one searched key can be in a class: its possible regions (and whether it can be absent)."""
 
@@ -129,9 +139,9 @@ class DiffClass(BaseModel):
     service: str
     action: str
     actions: ActionRegion
-    resource: str
-    resource_matches: list[str]
-    resource_not_matches: list[str]
+    resource: str  # the witness's resource
+    resources: list[ResourceRegion]  # every resource region some difference of the class takes
+    resources_any: bool  # ... which is every region: the class does not depend on the resource
     context: list[ContextConstraint]  # only the keys the class constrains
     statements: list[StatementText]  # the gaining side's statements that allow the witness
     other_side: str  # why the other side does not allow the witness
@@ -261,8 +271,8 @@ class _Found:
     action: str
     resource: str
     context: list[ContextConstraint]
-    resource_matches: list[str]
-    resource_not_matches: list[str]
+    resources: list[ResourceRegion]
+    resources_any: bool
 
 
 @dataclass
@@ -465,19 +475,23 @@ class Differ:
             request = request.model_copy(update={"resource": self._typed_resource(
                 request.action, request.resource, reg.statements, reg.singles)})
             assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
-            if res is not None:
-                assumptions.append((clingo.Function("pick_resource", [clingo.Number(res)]), True))
             for s in scoped_gain:
                 assumptions.append((clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]),
                                     s in applies))
-            context = (self._summary(ctl, assumptions, names, reg.regions_of, reg.conds_by_key, reg.singles)
-                       if summarise else [])
-            rmatch, rnot = self._resource_text(request.resource, reg.statements, reg.singles)
-            result.found.append(_Found(reg.cand, (reg.cand, act, res, applies), self._input(gain_layers, request),
+            resources = [names[res][2:]] if res is not None else []
+            context: list[ContextConstraint] = []
+            if summarise:
+                context, resources = self._summary(ctl, assumptions, names, reg.regions_of, reg.conds_by_key,
+                                                   reg.singles)
+            every = reg.regions_of.get("resource (*)", [])
+            regions = [ResourceRegion(example=r, **dict(zip(("matches", "not_matches"),
+                                                              self._resource_text(r, reg.statements, reg.singles))))
+                       for r in sorted(resources)]
+            result.found.append(_Found(reg.cand, (reg.cand, act, applies), self._input(gain_layers, request),
                                        self._input(lose_layers, request), request.action, request.resource,
-                                       context, rmatch, rnot))
-            # The next class: not this (action region, resource region, applying statements).
-            body = [f"pick_action({act})"] + ([f"pick_resource({res})"] if res is not None else [])
+                                       context, regions, summarise and set(resources) >= set(every)))
+            # The next class: not this (action region, applying statements).
+            body = [f"pick_action({act})"]
             body += [("" if s in applies else "not ") + f"stmt_applies(1,{s})" for s in scoped_gain]
             block += 1
             ctl.add(f"block{block}", [], ":- " + ", ".join(body) + ".")
@@ -510,8 +524,10 @@ class Differ:
                     out.append(":".join(parts))
         return tuple(dict.fromkeys(out))
 
-    def _summary(self, ctl, assumptions, names, regions_of, conds_by_key, singles) -> list[ContextConstraint]:
-        """Brave consequences of the class: every region (or absence) some difference in it takes."""
+    def _summary(self, ctl, assumptions, names, regions_of, conds_by_key,
+                 singles) -> tuple[list[ContextConstraint], list[str]]:
+        """Brave consequences of the class: every context region (or absence) and every resource
+        region some difference in it takes (each one alone: not every combination is one)."""
         conf = ctl.configuration.solve
         conf.enum_mode, conf.opt_mode = "brave", "ignore"
         brave: list[list[clingo.Symbol]] = []
@@ -521,8 +537,11 @@ class Differ:
             raise InternalError("a class of differences has no model under its own assumptions")
         values: dict[str, list[str]] = {}
         absent: set[str] = set()
+        resources = []
         for s in brave[0]:
-            if s.name == "pick":
+            if s.name == "pick_resource":
+                resources.append(names[s.arguments[0].number][2:])
+            elif s.name == "pick":
                 values.setdefault(names[s.arguments[0].number][2:], []).append(names[s.arguments[1].number][2:])
             elif s.name == "unpicked":
                 absent.add(names[s.arguments[0].number][2:])
@@ -538,7 +557,7 @@ class Differ:
                         for c in conds_by_key.get(key, []) if self.program._value_matches(c, v, singles)]
                 notes.append("matches " + "; ".join(dict.fromkeys(hits)) if hits else "matches no value the policies give")
             out.append(ContextConstraint(key=_spell(key, conds_by_key), absent=key in absent, values=vals, notes=notes))
-        return out
+        return out, resources
 
     def _typed_resource(self, action: str, resource: str, statements, singles) -> str:
         """An ARN of one of the action's own resource types in the same region, when there is one
@@ -552,8 +571,11 @@ class Differ:
 
         target = sig(resource)
         names = {"Partition": "aws", "Region": "us-east-1", "Account": self.owner}
-        for _, fmt, _ in (info.resource_types if info else ()):
-            cand = re.sub(r"\$\{(\w+)\}", lambda m: names.get(m.group(1), "example"), fmt)
+        formats = [fmt for _, fmt, _ in (info.resource_types if info else ())]
+        # Actions without resource types are authorised against "*" (Service Authorization
+        # Reference: "you must specify all resources ("*") in the Resource element").
+        candidates = [re.sub(r"\$\{(\w+)\}", lambda m: names.get(m.group(1), "example"), f) for f in formats] or ["*"]
+        for cand in candidates:
             if cand and sig(cand) == target:
                 return cand
         return resource
@@ -618,7 +640,7 @@ class Differ:
             classes.append(DiffClass(
                 principal=f.principal, principals=[f.principal], service=f.action.split(":")[0], action=f.action,
                 actions=_describe_actions(self.actions, rep), resource=f.resource,
-                resource_matches=f.resource_matches, resource_not_matches=f.resource_not_matches,
+                resources=f.resources, resources_any=f.resources_any,
                 context=f.context, statements=stmts, other_side=other,
                 witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
                 decide_old=old_cmd, decide_new=new_cmd))

@@ -32,7 +32,7 @@ class Check(str, Enum):
 def action_text(c: DiffClass) -> str:
     a = c.actions
     if a.count == 1:
-        text = c.action
+        return c.action
     else:
         where = f"of {a.services[0]}" if a.service_count == 1 else f"in {a.service_count} services"
         text = f"{c.action} and {a.count - 1:,} more actions {where}"
@@ -55,6 +55,17 @@ def context_lines(c: DiffClass) -> list[str]:
     return out or ["any (the class does not depend on it)"]
 
 
+def resource_lines(c: DiffClass) -> list[str]:
+    if c.resources_any:
+        return ["any"]
+    out = []
+    for r in c.resources:
+        why = ("matching " + (", ".join(r.matches) or "no Resource pattern")
+               + ("; not " + ", ".join(r.not_matches) if r.not_matches else ""))
+        out.append(f"{r.example}  ({why})")
+    return out or [c.resource]
+
+
 def render_direction(console: Console, title: str, d: DiffDirection) -> None:
     style = {"differs": "bold red", "same": "bold green", "unknown": "bold yellow"}[d.answer]
     head = {"differs": f"{len(d.classes)} class(es)" + ("" if d.all_listed else ", more not listed (--limit)"),
@@ -65,15 +76,19 @@ def render_direction(console: Console, title: str, d: DiffDirection) -> None:
         return
     for service, group in groupby(d.classes, key=lambda c: c.service):
         console.print(f"  [bold cyan]{escape(service)}[/]")
+        # Classes that differ only in their action region are shown together.
+        merged: dict[str, list[DiffClass]] = {}
         for c in group:
-            console.print(f"    [bold]{escape(action_text(c))}[/]")
+            key = json.dumps([c.principals, resource_lines(c), context_lines(c),
+                              [s.model_dump() for s in c.statements], c.other_side.split(":")[0]])
+            merged.setdefault(key, []).append(c)
+        for same in merged.values():
+            c = same[0]
+            for other in same:
+                console.print(f"    [bold]{escape(action_text(other))}[/]")
             rows = [] if c.principal.endswith("DiffPlaceholderRole/session") else [
                 ("principal", ", ".join(c.principals))]
-            res = c.resource
-            if c.resource_matches or c.resource_not_matches:
-                res += "  (matching " + (", ".join(c.resource_matches) or "no Resource pattern") + \
-                       ("; not " + ", ".join(c.resource_not_matches) if c.resource_not_matches else "") + ")"
-            rows.append(("resource", res))
+            rows += [("resource", line) for line in resource_lines(c)]
             rows += [("context", line) for line in context_lines(c)]
             rows.append(("because", ", ".join(f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}"
                                               for s in c.statements) + f"; {c.other_side}"))
@@ -116,7 +131,7 @@ def diff_command(
 
 
 def _render(a: DiffAnswer, check: bool) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    console = Console(width=None if sys.stdout.isatty() else 160, emoji=False, highlight=False)
     who = ("principals: " + ", ".join(a.principals)) if a.kind == "resource" else f"principal {a.principals[0]}"
     console.print(f"[bold]diff[/] {escape(a.old)} → {escape(a.new)}  [dim]({a.kind} policies; {escape(who)}; "
                   f"resources of account {a.resource_account})[/]", soft_wrap=True)

@@ -35,7 +35,7 @@ def lint_command(
     if as_json:
         print(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
-        console = Console(width=None if sys.stdout.isatty() else 160)
+        console = Console(width=None if sys.stdout.isatty() else 160, emoji=False, highlight=False)
         if report.findings:
             t = Table(title=f"{len(report.findings)} finding(s) in {len(report.files)} file(s)")
             t.add_column("file")
