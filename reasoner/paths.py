@@ -77,8 +77,26 @@ class Hop:
     resource: str
     called_via: list[str]
     context: dict  # the witness request's context (the conditions that remain)
-    decide_command: str | None = None
-    witness: dict | None = None  # a `decide --batch` line
+    # Built on demand (most hops of a large who-can are never printed):
+    _input: DecideInput | None = None  # the concrete witness request with its layers
+    _witness: dict | None = None  # a `decide --batch` line
+    _command: str | None = None
+    _auth: "Authorizer | None" = None
+
+    @property
+    def witness(self) -> dict | None:
+        if self._witness is None and self._input is not None:
+            self._witness = _batch_line(self._input)
+        return self._witness
+
+    @property
+    def decide_command(self) -> str | None:
+        if self._command is None:
+            if self._auth is not None and self._auth.snap.origin:
+                self._command = self._auth.command(self)
+            elif self._input is not None:
+                self._command = _command(self._input)
+        return self._command
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "principal": self.principal, "action": self.action, "resource": self.resource,
@@ -231,7 +249,9 @@ class Authorizer:
         return " ".join(shlex.quote(a) for a in args)
 
     # -- answers ----------------------------------------------------------------------------------
-    def check_many(self, checks: list[HopCheck]) -> list[HopResult]:
+    def check_many(self, checks: list[HopCheck], groups: list | None = None) -> list[HopResult | None]:
+        """Answer every check. With `groups`, a check whose group already has a possible answer
+        is not searched (its result is None): one way per group is enough."""
         t0 = time.perf_counter()
         out: list[HopResult | None] = [None] * len(checks)
         todo: list[tuple[int, HopCheck, Query]] = []
@@ -259,8 +279,12 @@ class Authorizer:
                 out[i] = HopResult("impossible", reason="no statement that can apply has a condition or a "
                                    "policy variable, and the request is " + d.decision.replace("_", " "))
                 settled.add(i)
+        found = {groups[i] for i in range(len(checks)) if groups is not None and out[i] is not None
+                 and out[i].outcome == "possible"}
         for i, c, q in todo:
             if i in settled:
+                continue
+            if groups is not None and groups[i] in found:
                 continue
             self.stats.searches += 1
             try:
@@ -271,14 +295,16 @@ class Authorizer:
             out[i] = _from_can(c, a)
             if out[i].hop is not None:
                 self._with_command(out[i].hop)
+                if groups is not None:
+                    found.add(groups[i])
         for (i, c, _q) in todo:
-            self.cache[_key(c)] = out[i]
+            if out[i] is not None:
+                self.cache[_key(c)] = out[i]
         self.stats.seconds += time.perf_counter() - t0
         return out  # type: ignore[return-value]
 
     def _with_command(self, hop: "Hop") -> "Hop":
-        if self.snap.origin:
-            hop.decide_command = self.command(hop)
+        hop._auth = self
         return hop
 
     def first_calls(self, who: Entity, action: str, resource: str, cons: Constraints,
@@ -339,6 +365,26 @@ def _context_matters(q: Query) -> bool:
     return False
 
 
+_VIA_KEYS = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:viaawsservice")
+
+
+def _via_matters(q: Query) -> bool:
+    """Does a statement that can apply to this action read aws:CalledVia* or aws:ViaAWSService
+    (in a condition or a policy variable)?"""
+    action = q.action.lower()
+    for pol in _policies(q):
+        for st in pol.Statement:
+            if not _covers_action(st, action):
+                continue
+            keys = [k.lower() for block in (st.Condition or {}).values() for k in block]
+            texts = [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
+            texts += list(st.Resource or []) + list(st.NotResource or [])
+            if any(k.startswith(_VIA_KEYS) for k in keys) or any("${aws:calledvia" in t.lower()
+                                                                   or "${aws:viaawsservice" in t.lower() for t in texts):
+                return True
+    return False
+
+
 def _has_variable(st) -> bool:
     for element in (st.Resource, st.NotResource):
         if element and any("${" in r for r in element):
@@ -350,8 +396,7 @@ def _hop(c: HopCheck, inp: DecideInput) -> Hop:
     kind = "assume" if c.action.lower().startswith("sts:assumerole") and not c.called_via else (
         "service" if c.called_via else "call")
     return Hop(kind=kind, principal=c.who.arn, action=inp.request.action, resource=inp.request.resource,
-               called_via=list(c.called_via), context=dict(inp.request.context),
-               decide_command=_command(inp), witness=_batch_line(inp))
+               called_via=list(c.called_via), context=dict(inp.request.context), _input=inp)
 
 
 def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
@@ -362,8 +407,8 @@ def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
         "service" if c.called_via else "call")
     return HopResult("possible", hop=Hop(kind=kind, principal=c.who.arn, action=req["action"],
                                          resource=req["resource"], called_via=list(c.called_via),
-                                         context=req.get("context", {}), decide_command=a.decide_command,
-                                         witness=a.witness))
+                                         context=req.get("context", {}), _command=a.decide_command,
+                                         _witness=a.witness))
 
 
 # -- statement-level prefilters (sound: an allow needs an Allow statement that can apply) ------------
@@ -396,10 +441,25 @@ def _may_cover_resource(st, resource: str) -> bool:
     return False
 
 
+_MAY_ALLOW: dict[tuple[int, str, str], tuple[Policy, bool]] = {}
+
+
+def _policy_may_allow(policy: Policy, action: str, resource: str) -> bool:
+    # Keyed by the policy object: managed policies are shared by many principals of a snapshot.
+    # The entry holds the policy, so its id cannot be reused while the entry lives.
+    key = (id(policy), action, resource)
+    hit = _MAY_ALLOW.get(key)
+    if hit is None:
+        if len(_MAY_ALLOW) > 500_000:
+            _MAY_ALLOW.clear()
+        hit = _MAY_ALLOW[key] = (policy, any(st.Effect == "Allow" and _covers_action(st, action)
+                                             and _may_cover_resource(st, resource) for st in policy.Statement))
+    return hit[1]
+
+
 def may_allow_identity(e: Entity, action: str, resource: str) -> bool:
     action = action.lower()
-    return any(st.Effect.lower() == "allow" and _covers_action(st, action) and _may_cover_resource(st, resource)
-               for p in e.identity_policies for st in p.policy.Statement)
+    return any(_policy_may_allow(p.policy, action, resource) for p in e.identity_policies)
 
 
 def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
@@ -409,10 +469,15 @@ def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
     for st in rp.policy.Statement:
         if st.Effect.lower() != "allow" or not _covers_action(st, action):
             continue
-        if st.NotPrincipal is not None or st.Principal == "*":
+        if st.NotPrincipal is not None:
             return True
+        # Only a grant to "*" or to the principal itself can allow on its own (or with an identity
+        # allow across accounts); a grant naming the account delegates to the identity policies,
+        # which may_allow_identity checks (layers.lp: resource_grant How = account).
         entries = [v for _, v in st.Principal.entries()] if st.Principal is not None else []
-        if any(v == "*" or e.account in v for v in entries):
+        if any(v == "*" or v == e.arn for v in entries):
+            return True
+        if e.kind == "federated" and any(v == e.arn.removeprefix("federated:") for v in entries):
             return True
     return False
 
@@ -507,6 +572,7 @@ class PathFinder:
         self.progress = progress or (lambda what, done, total: None)
         self._assume_cache: dict[tuple, HopResult] = {}
         self._trust = None
+        self._candidates: dict[str, list[Entity]] = {}
 
     # Routes of one identity (no role assumption): direct first call, then via service chains.
     def routes(self, who_list: list[Entity], action: str, resource: str, cons: Constraints,
@@ -520,13 +586,21 @@ class PathFinder:
             if e.incomplete:
                 result[e.arn][1].append(f"{e.incomplete[0]}")
         cands = [e for e in cands if not e.incomplete]
-        # 1. the target as a first call (per endpoint option)
+        # 1. the target as a first call (per endpoint option); one way per principal is enough
+        #    unless every route is asked for
         checks = [c for e in cands for c in self.auth.first_calls(e, action, resource, cons, target=True)]
-        for c, r in zip(checks, self.auth.check_many(checks)):
-            self._record(result, c.who, r, [])
-        # 2. via service chains
+        res = self.auth.check_many(checks, None if all_routes else [c.who.arn for c in checks])
+        for c, r in zip(checks, res):
+            if r is not None:
+                self._record(result, c.who, r, [])
+        # 2. via service chains. A service hop differs from a direct call without an endpoint only
+        #    in aws:CalledVia* / aws:ViaAWSService (its network keys are absent, a choice the direct
+        #    call has too), so it can succeed where the direct call failed only when a statement
+        #    that can apply reads those keys.
+        chain_cands = [e for e in cands if all_routes or (not result[e.arn][0]
+                       and _via_matters(self.auth.query(HopCheck(e, action, resource, (), None, cons, True))))]
         for route in _chains_for(action, cons):
-            need = [e for e in cands if all_routes or not result[e.arn][0]]
+            need = [e for e in chain_cands if all_routes or not result[e.arn][0]]
             if not need:
                 break
             self._chain_routes(need, route, action, resource, cons, result)
@@ -550,40 +624,38 @@ class PathFinder:
 
     def _chain_routes(self, who_list, route: list, action, resource, cons, result) -> None:
         """Hop 0: a trigger of the first service from the caller's network; hop k: a trigger of
-        the next service that the previous one calls, with CalledVia so far; last: the target."""
+        the next service that the previous one calls, with CalledVia so far; last: the target.
+        Each hop is checked for every principal still on the route in one batch."""
         services = tuple(c.service for c in route)
         alive: dict[str, list[Hop]] = {}
+        checks: list[HopCheck] = []
         for e in who_list:
             for trig in route[0].trigger_actions():
-                if not may_allow_identity(e, trig, _trigger_resource(trig, e)):
-                    continue  # sound: a trigger no Allow statement covers is denied
-                checks = self.auth.first_calls(e, trig, _trigger_resource(trig, e), cons)
-                res = self.auth.check_many(checks)
-                hit = next((r for r in res if r.outcome == "possible"), None)
-                if hit:
-                    alive[e.arn] = [hit.hop]
-                    break
-                for r in res:
-                    if r.outcome == "unknown":
-                        result[e.arn][1].append(r.reason or "unknown")
+                if may_allow_identity(e, trig, _trigger_resource(trig, e)):  # else denied (sound)
+                    checks += self.auth.first_calls(e, trig, _trigger_resource(trig, e), cons)
+        for c, r in zip(checks, self.auth.check_many(checks, [c.who.arn for c in checks])):
+            if r is None:
+                continue
+            if r.outcome == "possible" and c.who.arn not in alive:
+                alive[c.who.arn] = [r.hop]
+            elif r.outcome == "unknown":
+                result[c.who.arn][1].append(r.reason or "unknown")
         for depth in range(1, len(route)):
-            for arn in list(alive):
+            checks = []
+            for arn in alive:
                 e = self.snap.principals[arn]
-                ok = None
-                for trig in route[depth].trigger_actions():
-                    if not route[depth - 1].calls_action(trig) or not may_allow_identity(e, trig, "*"):
-                        continue
-                    r = self.auth.check_many([HopCheck(e, trig, _trigger_resource(trig, e), services[:depth],
-                                                       None, cons)])[0]
-                    if r.outcome == "possible":
-                        ok = r.hop
-                        break
-                    if r.outcome == "unknown":
-                        result[arn][1].append(r.reason or "unknown")
-                if ok is None:
-                    del alive[arn]
-                else:
-                    alive[arn].append(ok)
+                checks += [HopCheck(e, trig, _trigger_resource(trig, e), services[:depth], None, cons)
+                           for trig in route[depth].trigger_actions()
+                           if route[depth - 1].calls_action(trig) and may_allow_identity(e, trig, "*")]
+            reached: dict[str, Hop] = {}
+            for c, r in zip(checks, self.auth.check_many(checks, [c.who.arn for c in checks])):
+                if r is None:
+                    continue
+                if r.outcome == "possible" and c.who.arn not in reached:
+                    reached[c.who.arn] = r.hop
+                elif r.outcome == "unknown":
+                    result[c.who.arn][1].append(r.reason or "unknown")
+            alive = {arn: hops + [reached[arn]] for arn, hops in alive.items() if arn in reached}
         checks = [HopCheck(self.snap.principals[arn], action, resource, services, None, cons, True) for arn in alive]
         for c, r in zip(checks, self.auth.check_many(checks)):
             self._record(result, c.who, r, alive[c.who.arn])
@@ -629,13 +701,22 @@ class PathFinder:
     def assume_candidates(self, role: Entity) -> list[Entity]:
         """Principals a trust policy can let in (sound prefilter): named directly, or of a named
         account with an identity policy that may allow sts:AssumeRole, or anyone."""
+        hit = self._candidates.get(role.arn)
+        if hit is None:
+            hit = self._candidates[role.arn] = self._assume_candidates(role)
+        return hit
+
+    def _assume_candidates(self, role: Entity) -> list[Entity]:
         arns, accounts, anyone = self._trust_index().get(role.arn, (set(), set(), False))
+        if not arns and not accounts and not anyone:
+            return []
         out = []
         for e in self.snap.principals.values():
             if e.arn == role.arn or e.incomplete:
                 continue
             if e.arn in arns or (e.kind != "federated" and (
-                    anyone or (e.account in accounts and e.arn in self._may_assume))):
+                    anyone or (e.account in accounts and e.arn in self._may_assume
+                               and may_allow_identity(e, ASSUME_ACTION, role.arn)))):
                 out.append(e)
         return out
 
@@ -670,25 +751,33 @@ class PathFinder:
             elif reasons:
                 unknown[arn] = reasons[0]
         # Backward search over role assumption: whoever can become a role in `best` can too.
+        # Level by level; a principal is checked only when the edge would give it a shorter path,
+        # and one edge per principal is enough (the rest are not searched).
         frontier = [a for a in best if self.snap.principals[a].kind == "role"]
-        done = 0
         while frontier:
-            nxt = []
+            self.progress("assume", len(best), len(entities))
+            checks: list[HopCheck] = []
             for role_arn in frontier:
-                done += 1
-                self.progress("assume", done, len(entities))
-                role = self.snap.principals[role_arn]
-                for e, r in self.assume_edges_into(role, cons):
-                    if r.outcome == "possible":
-                        cand = Path(e.arn, [r.hop] + best[role_arn].hops)
-                        if e.arn not in best or len(cand.hops) < len(best[e.arn].hops):
-                            best[e.arn] = cand
-                            unknown.pop(e.arn, None)
-                            if e.kind == "role":
-                                nxt.append(e.arn)
-                    elif r.outcome == "unknown" and e.arn not in best:
-                        unknown.setdefault(e.arn, f"assuming {role_arn}: {r.reason}")
-            frontier = nxt
+                length = 1 + len(best[role_arn].hops)
+                for e in self.assume_candidates(self.snap.principals[role_arn]):
+                    if e.arn in best and len(best[e.arn].hops) <= length:
+                        continue
+                    checks += self.auth.first_calls(e, assume_action(e), role_arn, cons)
+            nxt = []
+            for c, r in zip(checks, self.auth.check_many(checks, [c.who.arn for c in checks])):
+                if r is None:
+                    continue
+                e = c.who
+                if r.outcome == "possible":
+                    cand = Path(e.arn, [r.hop] + best[c.resource].hops)
+                    if e.arn not in best or len(cand.hops) < len(best[e.arn].hops):
+                        best[e.arn] = cand
+                        unknown.pop(e.arn, None)
+                        if e.kind == "role":
+                            nxt.append(e.arn)
+                elif r.outcome == "unknown" and e.arn not in best:
+                    unknown.setdefault(e.arn, f"assuming {c.resource}: {r.reason}")
+            frontier = list(dict.fromkeys(nxt))
         found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
         return WhoCanAnswer(action, resource, [PrincipalAnswer(p.principal, "possible", p) for p in found],
                             [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
