@@ -81,6 +81,7 @@ class Hop:
     _input: DecideInput | None = None  # the concrete witness request with its layers
     _witness: dict | None = None  # a `decide --batch` line
     _command: str | None = None
+    _snapshot_command: str | None = None
     _auth: "Authorizer | None" = None
 
     @property
@@ -91,11 +92,12 @@ class Hop:
 
     @property
     def decide_command(self) -> str | None:
-        if self._command is None:
-            if self._auth is not None and self._auth.snap.origin:
-                self._command = self._auth.command(self)
-            elif self._input is not None:
-                self._command = _command(self._input)
+        if self._auth is not None and self._auth.snap.origin:  # a snapshot: decide --snapshot
+            if self._snapshot_command is None:
+                self._snapshot_command = self._auth.command(self)
+            return self._snapshot_command
+        if self._command is None and self._input is not None:
+            self._command = _command(self._input)
         return self._command
 
     def to_json(self) -> dict:
