@@ -82,9 +82,12 @@ def policy_kind(sets: list[PolicySet]) -> str:
     if not any(flags.values()):
         return "identity"
     ident = next(name for (_, name), f in flags.items() if not f)
-    res = next(name for (_, name), f in flags.items() if f)
-    raise InputError(f"mixes identity policies (no Principal, e.g. {ident}) and resource-based policies "
-                     f"(with Principal, e.g. {res}); give --kind or compare like with like", source=ident)
+    res = next(p for ps in sets for p in ps.policies if flags[(ps.label, p.name)])
+    index = next(i for i, st in enumerate(res.policy.Statement) if st.Principal is not None or st.NotPrincipal is not None)
+    element = "Principal" if res.policy.Statement[index].Principal is not None else "NotPrincipal"
+    raise InputError(f"a resource-based policy (it names a principal) compared with an identity policy ({ident} "
+                     "has no Principal); give --kind or compare like with like", source=res.name,
+                     path=("Statement", index, element))
 
 
 # ---- answers ---------------------------------------------------------------------------------------
@@ -472,8 +475,7 @@ class Differ:
             applies = frozenset(s.arguments[1].number for s in syms if s.name == "stmt_applies"
                                 and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts)
             request = reg.decode(syms)[0].request
-            request = request.model_copy(update={"resource": self._typed_resource(
-                request.action, request.resource, reg.statements, reg.singles)})
+            typed = self._typed_resource(request.action, request.resource, reg.statements, reg.singles)
             assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
             for s in scoped_gain:
                 assumptions.append((clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]),
@@ -483,6 +485,20 @@ class Differ:
             if summarise:
                 context, resources = self._summary(ctl, assumptions, names, reg.regions_of, reg.conds_by_key,
                                                    reg.singles)
+                if typed == request.resource and catalogue.lookup(request.action).resource_types:
+                    # Prefer a witness on the action's own resource type, from another region of the class.
+                    for r in sorted(resources):
+                        if self._typed_resource(request.action, r, reg.statements, reg.singles) != r:
+                            pick = (clingo.Function("pick_resource", [clingo.Number(program.intern("r:" + r))]), True)
+                            again: list[list[clingo.Symbol]] = []
+                            ctl.solve(assumptions=assumptions + [pick],
+                                      on_model=lambda m: again.__setitem__(slice(None), [m.symbols(shown=True)]))
+                            if again:
+                                request = reg.decode(again[0])[0].request
+                                typed = self._typed_resource(request.action, request.resource, reg.statements,
+                                                             reg.singles)
+                                break
+            request = request.model_copy(update={"resource": typed})
             every = reg.regions_of.get("resource (*)", [])
             regions = [ResourceRegion(example=r, **dict(zip(("matches", "not_matches"),
                                                               self._resource_text(r, reg.statements, reg.singles))))
