@@ -500,8 +500,9 @@ class Differ:
                                 break
             request = request.model_copy(update={"resource": typed})
             every = reg.regions_of.get("resource (*)", [])
-            regions = [ResourceRegion(example=r, **dict(zip(("matches", "not_matches"),
-                                                              self._resource_text(r, reg.statements, reg.singles))))
+            regions = [ResourceRegion(example=self._typed_resource(request.action, r, reg.statements, reg.singles),
+                                      **dict(zip(("matches", "not_matches"),
+                                                 self._resource_text(r, reg.statements, reg.singles))))
                        for r in sorted(resources)]
             result.found.append(_Found(reg.cand, (reg.cand, act, applies), self._input(gain_layers, request),
                                        self._input(lose_layers, request), request.action, request.resource,
