@@ -318,14 +318,21 @@ def test_cli_unknown_and_bad_input(tmp_path, cli):
     public = _file(tmp_path, "bucket.json", {**GET, "Principal": "*"})
     proc = cli("diff", public, var)
     assert proc.returncode == 2 and f"{public}: $.Statement[0].Principal:" in proc.stderr
-    proc = cli("diff", public, var, "--kind", "identity")
-    assert proc.returncode == 2 and "Principal" in proc.stderr
-    proc = cli("diff", str(tmp_path / "missing.json"), var)
-    assert proc.returncode == 2 and "missing.json" in proc.stderr
-    empty = tmp_path / "empty"
-    empty.mkdir()
-    proc = cli("diff", str(empty), var)
-    assert proc.returncode == 2 and "no .json or .yaml" in proc.stderr
+
+
+def test_bad_inputs_name_the_file(tmp_path):
+    """Errors main.py prints as one line (exit 2): file and JSON path, no traceback."""
+    public = _file(tmp_path, "bucket.json", {**GET, "Principal": "*"})
+    ident = _file(tmp_path, "ident.json", GET)
+    with pytest.raises(InputError, match="an identity policy cannot have Principal") as exc:
+        diff(load_policy_set(public), load_policy_set(ident), kind="identity")
+    assert exc.value.source == public and exc.value.path == ("Statement", 0, "Principal")
+    with pytest.raises(InputError, match="cannot read file") as exc:
+        load_policy_set(str(tmp_path / "missing.json"))
+    assert exc.value.source.endswith("missing.json")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(InputError, match="no .json or .yaml"):
+        load_policy_set(str(tmp_path / "empty"))
 
 
 def test_two_resource_policies_on_one_side_are_rejected():
