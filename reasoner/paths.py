@@ -193,7 +193,12 @@ class Authorizer:
             if found:
                 rp, resource_account = found.policy, found.account
         else:
-            covered = self.snap.resource_policies_covered(c.resource)
+            # A request acts on a resource of its own service (sts: IAM roles): only those
+            # resources' policies can apply.
+            service = c.action.split(":", 1)[0].lower()
+            service = "iam" if service == "sts" else service
+            covered = [rp for rp in self.snap.resource_policies_covered(c.resource)
+                       if rp.arn.split(":")[2].lower() == service or service == "*"]
             if len(covered) > 1:
                 raise InputError(f"the resource pattern {c.resource!r} covers {len(covered)} resources with "
                                  "different resource policies; ask about each one", path=("resource",))
@@ -266,7 +271,10 @@ class Authorizer:
             elif (broken := self.snap.broken_policy_for(c.resource)) is not None:
                 out[i] = self.cache[key] = HopResult("unknown", reason=f"the resource policy is unknown: {broken}")
             else:
-                todo.append((i, c, self.query(c)))
+                try:
+                    todo.append((i, c, self.query(c)))
+                except InputError as exc:
+                    out[i] = self.cache[key] = HopResult("unknown", reason=exc.message)
         # Plain concrete requests first, all in one grounding.
         plain_idx = [(i, c, q) for i, c, q in todo if _concrete(q)]
         inputs = [_plain_input(q) for _, _, q in plain_idx]
