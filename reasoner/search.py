@@ -284,26 +284,39 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     # -- actions: one representative per signature over the Action patterns in scope --------
     all_ids = sorted({x for st in statements for x in st.actions})
     services = {a.split(":")[0].lower() for a in actions}
-    # Patterns whose service part cannot match a searched service never match its actions.
-    action_ids = [x for x in all_ids if any(_glob(program._action_plain[x].split(":", 1)[0], svc) for svc in services)]
-    for x in set(all_ids) - set(action_ids):
-        for a in actions:
-            program._action_cache[(x, a.lower())] = False
+    # Patterns whose service part cannot match a searched service never match its actions. An
+    # action's name has one ':', so a pattern with a ':' can only match actions of the services
+    # its service part matches; a pattern without one is tried on every action.
+    by_service: dict[str, list[int]] = {svc: [] for svc in services}
+    action_ids = []
+    for x in all_ids:
+        text = program._action_plain[x]
+        part = text.split(":", 1)[0]
+        if "*" not in part and "?" not in part:  # a literal service part matches itself only
+            matched = [part] if part in services else []
+        else:
+            matched = [svc for svc in services if _glob(part, svc)]
+        if matched:
+            action_ids.append(x)
+            for svc in (services if ":" not in text else matched):
+                by_service[svc].append(x)
+    cache = program._action_cache
     groups: dict[tuple, str] = {}
     for a in actions:
         al = a.lower()
         service = al.split(":")[0]
-        bits = []
-        for x in action_ids:
-            hit = program._action_cache.get((x, al))
+        hits = []
+        for x in by_service[service]:
+            hit = cache.get((x, al))
             if hit is None:
-                hit = program._action_cache[(x, al)] = _glob(program._action_plain[x], al)
-            bits.append(hit)
-        sig = (tuple(bits), service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS)
+                hit = cache[(x, al)] = _glob(program._action_plain[x], al)
+            if hit:
+                hits.append(x)
+        sig = (frozenset(hits), service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS)
         groups.setdefault(sig, a)
     # Only statements whose Action / NotAction covers some searched action can apply: the
     # other statements are left out of the grounding and of every domain (scale rule).
-    hit_sets = [{x for x, ok in zip(action_ids, sig[0]) if ok} for sig in groups]
+    hit_sets = [sig[0] for sig in groups]
     statements = [st for st in statements
                   if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
     out.append("req_stmt_scope(1).")
@@ -315,7 +328,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         action_names[aid] = a
         out.append(f"action_region({aid}).")
         for x in action_ids:
-            if program._action_cache[(x, a.lower())]:
+            if x in sig[0]:
                 out.append(f"action_hit({aid},{x}).")
         if sig[1]:
             out.append(f"rcp_action({aid}).")
