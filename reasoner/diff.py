@@ -41,6 +41,8 @@ from reasoner.values import compare
 DEFAULT_ACCOUNT = "111122223333"
 # Identity policies are attached to someone: a placeholder role session unless --principal.
 PLACEHOLDER_PRINCIPAL = f"arn:aws:sts::{DEFAULT_ACCOUNT}:assumed-role/DiffPlaceholderRole/session"
+# lint judges identity policies for both kinds of holder: only IAM users have aws:username.
+PLACEHOLDER_USER = f"arn:aws:iam::{DEFAULT_ACCOUNT}:user/DiffPlaceholderUser"
 MAX_CLASSES = 20
 POLICY_SUFFIXES = (".json", ".yaml", ".yml")
 
@@ -170,6 +172,7 @@ class DiffAnswer(BaseModel):
     new: str
     principals: list[str]
     resource_account: str
+    notes: list[str] = []
     added: DiffDirection | None = None  # allowed by NEW, not by OLD ("new access")
     removed: DiffDirection | None = None  # allowed by OLD, not by NEW
     scope: list[Dimension] = []
@@ -303,7 +306,8 @@ class Differ:
     """Both sides compiled once; searches per principal and direction."""
 
     def __init__(self, old: list[NamedPolicy], new: list[NamedPolicy], kind: str, *, principal: str | None = None,
-                 resource_account: str | None = None):
+                 resource_account: str | None = None, holders: tuple[str, ...] = (PLACEHOLDER_PRINCIPAL,)):
+        """holders: the default principals holding identity policies (when no --principal)."""
         self.kind = kind
         self.sides = {"OLD": _Side("OLD", old), "NEW": _Side("NEW", new)}
         self.program = FactProgram()
@@ -322,10 +326,12 @@ class Differ:
                             for st in self.compiled[id(p)].statements}.values())
         self.owner = resource_account or (DEFAULT_ACCOUNT if kind == "resource" else None)
         if kind == "identity":
-            self.principals = [principal or PLACEHOLDER_PRINCIPAL]
-            parsed = parse_principal(self.principals[0], path=("principal",))
-            if parsed.type in ("anonymous", "service"):
-                raise InputError(f"a {parsed.type} principal has no identity policies", path=("principal",))
+            self.principals = [principal] if principal else list(holders)
+            for p in self.principals:
+                parsed = parse_principal(p, path=("principal",))
+                if parsed.type in ("anonymous", "service"):
+                    raise InputError(f"a {parsed.type} principal has no identity policies", path=("principal",))
+            parsed = parse_principal(self.principals[0])
             self.owner = self.owner or parsed.account or DEFAULT_ACCOUNT
             self.cover_error = None
             # Identity policies are compared as if the resource side delegated to IAM (as the
@@ -702,5 +708,11 @@ def diff(old: PolicySet, new: PolicySet, *, kind: str | None = None, principal: 
     kind = kind or policy_kind([old, new])
     d = Differ(old.policies, new.policies, kind, principal=principal, resource_account=resource_account)
     out = d.search(directions, limit=limit, summarise=summarise)
+    notes = []
+    reads = {k for st in d.diffed for c in st.conds for k in (c.key_text, *(k for t in c.templates for k in t.keys))}
+    reads |= {k for st in d.diffed for x in st.resources for k in d.program._resource_by_id[x].keys}
+    if kind == "identity" and principal is None and "aws:username" in reads:
+        notes.append("the policies read aws:username, which only IAM users have: give --principal "
+                     f"arn:aws:iam::{d.owner}:user/NAME to compare what they grant a user")
     return DiffAnswer(kind=kind, old=old.label, new=new.label, principals=d.principals, resource_account=d.owner,
-                      scope=d.scope, **out)
+                      notes=notes, scope=d.scope, **out)

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict
 from reasoner import catalogue
 from reasoner.checks import is_resource_policy
 from reasoner.decide import decide_many
-from reasoner.diff import POLICY_SUFFIXES, Differ, _DirectionResult
+from reasoner.diff import PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, POLICY_SUFFIXES, Differ, _DirectionResult
 from reasoner.errors import InputError, InternalError
 from reasoner.model.policy import load_policy
 from reasoner.model.request import DecideInput, NamedPolicy
@@ -136,8 +136,13 @@ def redundant_statements(named: NamedPolicy, *, kind: str | None = None, princip
                          resource_account: str | None = None) -> tuple[list[Finding], list[Undecided]]:
     policy = named.policy
     kind = kind or ("resource" if is_resource_policy(policy) else "identity")
-    d = Differ([named], [named], kind, principal=principal, resource_account=resource_account)
+    # An identity policy is judged for a role session and an IAM user: a statement that only
+    # matters for users (${aws:username}, aws:PrincipalType User) is not redundant.
+    d = Differ([named], [named], kind, principal=principal, resource_account=resource_account,
+               holders=(PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER))
     cp = d.program.policy(policy, named.name)
+    who = ("every principal of the cover)" if kind == "resource" and not principal else
+           f"for {principal})" if principal else "for a role session and an IAM user holding it)")
     findings: list[Finding] = []
     undecided: list[Undecided] = []
     for st, info in zip(policy.Statement, cp.statements):
@@ -171,8 +176,7 @@ def redundant_statements(named: NamedPolicy, *, kind: str | None = None, princip
         elif info.effect == "allow":
             findings.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="redundant-allow",
                                     message="never changes a decision: the policy without it allows the "
-                                            "same requests (proved over every region"
-                                            + (" and every principal of the cover)" if kind == "resource" else ")")))
+                                            "same requests (proved over every region, " + who))
         else:
             findings.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="redundant-deny",
                                     message="never changes a decision of this policy: it only denies what the "

@@ -143,6 +143,7 @@ def test_aws_username_exists_only_for_iam_users():
     old, new = load_policy_set(str(pair / "initial.json")), load_policy_set(str(pair / "fixed.json"))
     as_role = diff(old, new)  # StringNotLike on an absent key holds: OLD allows every user ARN
     assert (as_role.added.answer, as_role.removed.answer) == ("same", "differs")
+    assert any("only IAM users" in n for n in as_role.notes)
     as_user = diff(old, new, principal=f"arn:aws:iam::{ACCOUNT}:user/bob@domain.com")
     assert (as_user.added.answer, as_user.removed.answer) == ("differs", "same")
     assert all(c.witness["resource"].endswith("@domain.com") for c in as_user.added.classes)

@@ -108,6 +108,15 @@ def test_resource_policy_grant_covered_by_a_public_grant_is_redundant():
     assert _kinds(_p(role)) == {}
 
 
+def test_statements_that_matter_for_iam_users_only_are_not_redundant():
+    """aws:username exists for IAM users only (global condition keys): lint judges identity
+    policies for a role session and for an IAM user (AWS managed policy IAMUserChangePassword)."""
+    from reasoner.model.policy import load_policy
+
+    path = CORPUS / "aws-managed-policies/IAMUserChangePassword.json"
+    assert _kinds(NamedPolicy(str(path), load_policy(path))) == {}
+
+
 def test_undecided_is_never_reported_as_redundant():
     var = {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}
     findings, undecided = redundant_statements(_p(var, ALL_B))

@@ -141,3 +141,5 @@ def _render(a: DiffAnswer, check: bool) -> None:
     render_direction(console, "NEW allows, OLD did not", a.added)
     if a.removed is not None:
         render_direction(console, "OLD allowed, NEW does not", a.removed)
+    for n in a.notes:
+        console.print(f"[dim]note: {escape(n)}[/]")
