@@ -9,9 +9,10 @@ is searched too, over the finite cover of reasoner/checks.py (one solve per prin
 
 Every witness is re-decided by the concrete decider (allowed by the gaining side, not allowed by
 the other) before it is reported. "No difference" is answered only when every domain is complete;
-otherwise "unknown" with the reason. Differences are enumerated as classes (the action region,
-the resource region and the set of the gaining side's statements that apply), one minimal
-witness each, with the context regions the class admits (brave consequences).
+otherwise "unknown" with the reason. Differences are enumerated as classes (an action region and
+the set of the gaining side's statements that apply), one minimal witness each, with the resource
+regions and context regions the class takes (brave consequences: each one occurs in some
+difference of the class; not every combination of them does).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from reasoner.model.policy import load_policy, parse_policy
 from reasoner.model.request import DecideInput, NamedPolicy
 from reasoner.patterns import fill, plain_glob_match
 from reasoner.principals import derived_context, parse_principal
-from reasoner.search import Dimension, Query, _batch_line, _command, _facts
+from reasoner.search import Dimension, Query, _command, _facts
 from reasoner.solve import encoding
 from reasoner.values import compare
 
