@@ -285,6 +285,54 @@ def test_witnesses_and_same_answers_agree_with_the_concrete_decider(old_stmts, n
             assert not bad, bad
 
 
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/reader"
+CALLERS = ["anonymous", f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s", f"arn:aws:sts::{ACCOUNT}:assumed-role/other/s",
+           f"arn:aws:iam::{ACCOUNT}:user/u", "arn:aws:sts::444455556666:assumed-role/x/s", "arn:aws:iam::444455556666:root"]
+
+
+@st.composite
+def bucket_statements(draw):
+    s = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+         "Principal": draw(st.sampled_from(["*", {"AWS": ROLE}, {"AWS": ACCOUNT}, {"AWS": "444455556666"}])),
+         "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "s3:Put*"])),
+         "Resource": draw(st.sampled_from(["arn:aws:s3:::b/*", "arn:aws:s3:::b/a?"]))}
+    if draw(st.booleans()):
+        s["Condition"] = {draw(st.sampled_from(["StringEquals", "StringNotEquals"])): {
+            "aws:PrincipalAccount": draw(st.sampled_from([ACCOUNT, "444455556666"]))}}
+    return s
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(bucket_statements(), min_size=1, max_size=3), st.lists(bucket_statements(), min_size=1, max_size=3),
+       st.integers(0, 10**6))
+def test_resource_policy_diffs_agree_with_the_concrete_decider(old_stmts, new_stmts, seed):
+    """Over the principal cover: callers of other accounts carry an allow-all identity policy (as
+    Access Analyzer assumes), callers of the owner account none."""
+    from reasoner.checks import ALLOW_ALL, ALLOW_ALL_FILE
+
+    old, new = _set(*old_stmts, name="old.json"), _set(*new_stmts, name="new.json")
+    a = diff(old, new, limit=3)
+    rnd = random.Random(seed)
+    allow_all = [NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)]
+
+    def inp(r: Request, side: PolicySet) -> DecideInput:
+        outside = r.principal != "anonymous" and ACCOUNT not in r.principal
+        return DecideInput(request=r, identity_policies=allow_all if outside else [], resource_policy=side.policies[0])
+
+    for direction, gain, lose in (("added", new, old), ("removed", old, new)):
+        d = getattr(a, direction)
+        assert d.answer in ("differs", "same"), d.reason
+        if d.answer == "differs":
+            reqs = [Request.model_validate(c.witness) for c in d.classes]
+        else:
+            reqs = [Request(principal=rnd.choice(CALLERS), action=rnd.choice(["s3:GetObject", "s3:PutObject"]),
+                            resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/key"]), resource_account=ACCOUNT)
+                    for _ in range(20)]
+        got = decide_many([inp(r, p) for r in reqs for p in (gain, lose)])
+        flips = [g.decision == "allow" and lo.decision != "allow" for g, lo in zip(got[::2], got[1::2])]
+        assert all(flips) if d.answer == "differs" else not any(flips), (direction, reqs, flips)
+
+
 # ---- CLI ---------------------------------------------------------------------------------------------
 def test_cli_check_no_new_access_exit_codes(tmp_path, cli):
     old = _file(tmp_path, "old.json", GET)
