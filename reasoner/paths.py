@@ -166,7 +166,9 @@ class Authorizer:
             where["aws:ViaAWSService"] = ["true"]
             absent += fas_absent_keys()
         else:
+            # The caller's own request: no service in between (hop_rules "direct").
             absent += ["aws:CalledVia"]
+            where["aws:ViaAWSService"] = ["false"]
             if c.endpoint:
                 where["aws:SourceVpce"] = [c.endpoint]
                 ep = self.snap.endpoints.get(c.endpoint)
@@ -197,8 +199,7 @@ class Authorizer:
             # resources' policies can apply.
             service = c.action.split(":", 1)[0].lower()
             service = "iam" if service == "sts" else service
-            covered = [rp for rp in self.snap.resource_policies_covered(c.resource)
-                       if rp.arn.split(":")[2].lower() == service or service == "*"]
+            covered = self.snap.resource_policies_covered(c.resource, None if service == "*" else service)
             if len(covered) > 1:
                 raise InputError(f"the resource pattern {c.resource!r} covers {len(covered)} resources with "
                                  "different resource policies; ask about each one", path=("resource",))
@@ -206,6 +207,10 @@ class Authorizer:
                 rp, resource_account = covered[0].policy, covered[0].account
         if resource_account is None and c.resource.startswith("arn:aws:s3:::"):
             resource_account = e.account  # S3 ARNs carry no account: the snapshot's own buckets
+        if resource_account is None:
+            parts = c.resource.split(":", 5)
+            if len(parts) == 6 and parts[4].isdigit() and len(parts[4]) == 12:
+                resource_account = parts[4]
         vpce_policy = None
         if c.endpoint:
             ep = self.snap.endpoints.get(c.endpoint)
@@ -272,20 +277,32 @@ class Authorizer:
                 out[i] = self.cache[key] = HopResult("unknown", reason=f"the resource policy is unknown: {broken}")
             else:
                 try:
-                    todo.append((i, c, self.query(c)))
+                    q = self.query(c)
                 except InputError as exc:
                     out[i] = self.cache[key] = HopResult("unknown", reason=exc.message)
-        # Plain concrete requests first, all in one grounding.
-        plain_idx = [(i, c, q) for i, c, q in todo if _concrete(q)]
-        inputs = [_plain_input(q) for _, _, q in plain_idx]
+                    continue
+                if not _may_allow(q):
+                    # Sound: an allow needs an Allow statement whose Action and Resource can match.
+                    out[i] = self.cache[key] = HopResult("impossible", reason="no Allow statement of any "
+                                                         "policy can match the action and resource")
+                    continue
+                todo.append((i, c, q))
+        # Plain concrete requests first, all in one grounding; a resource pattern is tried on one
+        # ARN it names (an allow there is a witness; a deny proves nothing and goes to the search).
+        plain_idx = [(i, c, q, None) for i, c, q in todo if _concrete(q) or _representable(q)]
+        # Then contexts that satisfy some Allow statement's conditions literally (cheap witnesses).
+        plain_idx += [(i, c, q, ctx) for i, c, q, _ in list(plain_idx) for ctx in _candidate_contexts(q)]
+        inputs = [_plain_input(q, ctx) for _, _, q, ctx in plain_idx]
         decisions = decide_many(inputs) if inputs else []
         self.stats.plain_decisions += len(inputs)
         settled = set()
-        for (i, c, q), inp, d in zip(plain_idx, inputs, decisions):
+        for (i, c, q, ctx), inp, d in zip(plain_idx, inputs, decisions):
+            if i in settled:
+                continue
             if d.decision == "allow":
                 out[i] = HopResult("possible", hop=self._with_command(_hop(c, inp)))
                 settled.add(i)
-            elif d.decision is not None and not _context_matters(q):
+            elif d.decision is not None and ctx is None and _concrete(q) and not _context_matters(q):
                 out[i] = HopResult("impossible", reason="no statement that can apply has a condition or a "
                                    "policy variable, and the request is " + d.decision.replace("_", " "))
                 settled.add(i)
@@ -341,9 +358,35 @@ def _concrete(q: Query) -> bool:
     return not _is_pattern(q.action) and not _is_pattern(q.resource) and catalogue.lookup(q.action) is not None
 
 
-def _plain_input(q: Query) -> DecideInput:
-    ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in q.where.items()}
-    return DecideInput(request=Request(principal=q.principal, action=q.action, resource=q.resource,
+def _representable(q: Query) -> bool:
+    """A concrete action on a resource pattern whose stand-in ARN is well formed."""
+    return not _is_pattern(q.action) and catalogue.lookup(q.action) is not None and q.resource != "*" \
+        and len(q.resource.split(":", 5)) == 6 and q.resource_account is not None
+
+
+def _stand_in(resource: str) -> str:
+    """One ARN a pattern names: every wildcard becomes 'x' (the region is arn:aws:ec2:x:...)."""
+    return resource.replace("*", "x").replace("?", "x")
+
+
+def _may_allow(q: Query) -> bool:
+    """Sound prefilter: some Allow statement (identity, or a resource policy naming anyone or
+    this principal) whose Action and Resource can match."""
+    action = q.action.lower()
+    for p in q.identity_policies:
+        if _policy_may_allow(p.policy, action, q.resource):
+            return True
+    if q.resource_policy is not None:
+        for st in q.resource_policy.policy.Statement:
+            if st.Effect == "Allow" and _covers_action(st, action):
+                return True
+    return False
+
+
+def _plain_input(q: Query, extra: dict[str, list[str]] | None = None) -> DecideInput:
+    fixed = {**(extra or {}), **q.where}
+    ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in fixed.items()}
+    return DecideInput(request=Request(principal=q.principal, action=q.action, resource=_stand_in(q.resource),
                                        resource_account=q.resource_account, context=ctx),
                        identity_policies=q.identity_policies, resource_policy=q.resource_policy,
                        permission_boundary=q.permission_boundary, scps=q.scps, rcps=q.rcps,
@@ -360,19 +403,66 @@ def _policies(q: Query) -> list[Policy]:
     return out
 
 
-def _context_matters(q: Query) -> bool:
-    """Could the context change this request's decision? Only through a condition or a policy
-    variable of a statement whose Action / NotAction covers the action (or the endpoint policy,
-    which a concrete first call either meets or not)."""
+_DERIVED = ("aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:username",
+            "aws:calledviafirst", "aws:calledvialast")
+
+
+def _free_keys(q: Query) -> set[str]:
+    """Context keys that statements which can apply read and that the request space leaves free
+    (not fixed by `where`, not absent, not derived from the principal or aws:CalledVia)."""
     action = q.action.lower()
+    fixed = {k.lower() for k in q.where} | {k.lower() for k in q.absent} | set(_DERIVED)
+    prefixes = tuple(p.lower() for p in q.absent_prefixes)
+    out = set()
     for pol in _policies(q):
         for st in pol.Statement:
-            if st.Condition or _has_variable(st):
-                pats = st.Action if st.Action is not None else st.NotAction
-                hit = any(plain_glob_match(p.lower(), action) for p in pats or [])
-                if hit != (st.Action is None):
-                    return True
-    return False
+            if not (st.Condition or _has_variable(st)) or not _covers_action(st, action):
+                continue
+            keys = {k.lower() for block in (st.Condition or {}).values() for k in block}
+            for r in list(st.Resource or []) + list(st.NotResource or []) + [
+                    v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]:
+                keys |= {m.lower() for m in _VARIABLE.findall(r)}
+            out |= {k for k in keys if k not in fixed and not (prefixes and k.startswith(prefixes))}
+    return out
+
+
+def _context_matters(q: Query) -> bool:
+    """Could the context change this request's decision? Only through a condition or a policy
+    variable, of a statement whose Action / NotAction covers the action, on a key the request
+    space leaves free; otherwise the plain request (fixed keys only) is the only request."""
+    return bool(_free_keys(q))
+
+
+_VARIABLE = __import__("re").compile(r"\$\{([^}:]+:[^}]+?)(?:,\s*'[^']*')?\}")
+
+
+def _candidate_contexts(q: Query, limit: int = 4) -> list[dict[str, list[str]]]:
+    """Contexts that satisfy the positive conditions of Allow statements literally (StringEquals,
+    StringLike without wildcards, Bool, ArnEquals...), to try concretely before a search: an
+    allow there is a witness; a deny proves nothing."""
+    action = q.action.lower()
+    out = []
+    free = _free_keys(q)
+    for pol in _policies(q):
+        for st in pol.Statement:
+            if st.Effect != "Allow" or not st.Condition or not _covers_action(st, action):
+                continue
+            ctx: dict[str, list[str]] = {}
+            for op, key, values in st.operators():
+                k = key.lower()
+                if k not in free or op.negated or not values:
+                    continue
+                v = values[0]
+                if op.family in ("string_equals", "string_equals_ic", "arn_equals", "bool", "numeric_equals") \
+                        or (op.family in ("string_like", "arn_like") and "$" not in v):
+                    ctx[key] = [v.replace("*", "x").replace("?", "x")]
+                elif op.family == "ip_address":
+                    ctx[key] = [v.split("/", 1)[0]]
+            if ctx and ctx not in out:
+                out.append(ctx)
+            if len(out) >= limit:
+                return out
+    return out
 
 
 _VIA_KEYS = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:viaawsservice")

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from reasoner import catalogue
-from reasoner.paths import ASSUME_ACTION, Authorizer, assume_action, Constraints, HopCheck, PathFinder, _covers_action
+from reasoner.paths import ASSUME_ACTION, Authorizer, _key, assume_action, Constraints, HopCheck, PathFinder, _covers_action
 from reasoner.search import Query, can
 from reasoner.snapshot import Entity, Snapshot
 
@@ -146,30 +146,56 @@ class Privesc:
         return out
 
     def steps_from(self, caller: Entity, techniques) -> list[tuple[str, Step, str | None]]:
-        """(kind, step, group joined) for every technique the caller can use; each required
-        request is checked with its exact conditions against the bound resource."""
-        out = []
-        for t in techniques:
-            reqs = [r for r in t.requires if not r.self_granted]
-            # Role assumption along trust policies is its own edge (PathFinder), endpoints included.
-            if [r.action for r in t.requires] == [ASSUME_ACTION] or not reqs:
-                continue
-            # Cheap sound prefilter: every required action needs some Allow statement.
-            if not all(_may_do(caller, r.action) for r in reqs):
-                continue
-            for target, group, values in self._bindings(t, caller):
-                if target == caller.arn and t.kind == "become":
+        return [(k, st, g) for _, k, st, g in self.steps_for([caller], techniques)]
+
+    def steps_for(self, callers: list[Entity], techniques) -> list[tuple[str, str, Step, str | None]]:
+        """(caller, kind, step, group joined) for every technique a caller can use; each required
+        request is checked with its exact conditions against the bound resource. Batched: the
+        requirements that do not depend on the target are checked first (once per caller and
+        technique), then the target-specific ones of the techniques still open, each round in
+        one call of the authorizer."""
+        plans = []  # (caller, technique, target, group, shared checks, specific checks)
+        for caller in callers:
+            for t in techniques:
+                reqs = [r for r in t.requires if not r.self_granted]
+                # Role assumption along trust policies is its own edge (PathFinder).
+                if [r.action for r in t.requires] == [ASSUME_ACTION] or not reqs:
                     continue
-                bound = [r for r in t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
-                         if not r.self_granted]
-                checks = [HopCheck(caller, r.action, r.resource, constraints=Constraints(where=tuple(r.context.items())),
-                                   target=True) for r in bound]
-                res = self.auth.check_many(checks)
-                if all(r.outcome == "possible" for r in res):
-                    via = [f"{c.action} on {c.resource}" + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
-                           for c in checks]
-                    out.append((t.kind, Step(t.id, caller.arn, target if not t.creates_target else "a new role", via,
-                                                  t.assumes), group))
+                # Cheap sound prefilter: every required action needs some Allow statement.
+                if not all(_may_do(caller, r.action) for r in reqs):
+                    continue
+                specific_idx = {i for i, r in enumerate(t.requires)
+                                if r.placeholders() & {"target", "group", "policy"}}
+                for target, group, values in self._bindings(t, caller):
+                    if target == caller.arn and t.kind == "become":
+                        continue
+                    bound = t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
+                    shared, specific = [], []
+                    for i, r in enumerate(bound):
+                        if r.self_granted:
+                            continue
+                        c = HopCheck(caller, r.action, r.resource,
+                                     constraints=Constraints(where=tuple(r.context.items())), target=True)
+                        (specific if i in specific_idx else shared).append(c)
+                    plans.append((caller, t, target, group, shared, specific))
+        results: dict[tuple, object] = {}
+        for phase in (4, 5):  # the shared checks, then the specific ones of plans still open
+            todo: dict[tuple, HopCheck] = {}
+            for plan in plans:
+                if all(results.get(_key(c)) == "possible" for c in plan[4]) or phase == 4:
+                    for c in plan[phase]:
+                        todo.setdefault(_key(c), c)
+            todo = {k: c for k, c in todo.items() if k not in results}
+            for k, r in zip(todo, self.auth.check_many(list(todo.values()))):
+                results[k] = r.outcome
+        out = []
+        for caller, t, target, group, shared, specific in plans:
+            checks = shared + specific
+            if all(results.get(_key(c)) == "possible" for c in checks):
+                via = [f"{c.action} on {c.resource}" + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
+                       for c in checks]
+                out.append((caller.arn, t.kind, Step(t.id, caller.arn, target if not t.creates_target else "a new role",
+                                                     via, t.assumes), group))
         return out
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
@@ -187,18 +213,17 @@ class Privesc:
         for i, e in enumerate(everyone):
             self.progress("admin checks", i, len(everyone))
             self.is_admin(e)
-        for i, e in enumerate(everyone):
-            self.progress("escalation steps", i, len(everyone))
-            if e.incomplete or self._admin.get(e.arn + "|"):
-                continue  # an admin needs no escalation; an incomplete principal is unknown
-            for kind, step, group in self.steps_from(e, techniques):
-                if step.target == "a new role":
-                    # A role the caller creates, writes the policy of and assumes: admin at once.
-                    new_role_admin[e.arn].append(step)
-                elif kind == "join-group":
-                    joins[e.arn].append((step, group))
-                else:
-                    {"become": become, "grant": grants}[kind][e.arn].append(step)
+        # An admin needs no escalation; an incomplete principal is unknown.
+        callers = [e for e in everyone if not e.incomplete and not self._admin.get(e.arn + "|")]
+        self.progress("escalation steps", 0, len(callers))
+        for arn, kind, step, group in self.steps_for(callers, techniques):
+            if step.target == "a new role":
+                # A role the caller creates, writes the policy of and assumes: admin at once.
+                new_role_admin[arn].append(step)
+            elif kind == "join-group":
+                joins[arn].append((step, group))
+            else:
+                {"become": become, "grant": grants}[kind][arn].append(step)
         # Role assumption along trust policies.
         for role in everyone:
             if role.kind != "role":

@@ -140,11 +140,21 @@ class Snapshot:
                 return why
         return None
 
-    def resource_policies_covered(self, pattern: str) -> list[ResourcePolicy]:
-        """Resource policies of resources a pattern can name (their own ARN or objects below it)."""
+    def resource_policies_covered(self, pattern: str, service: str | None = None) -> list[ResourcePolicy]:
+        """Resource policies of resources a pattern can name (their own ARN or objects below it),
+        only those of `service` when given (cached: the same patterns come back per principal)."""
+        key = (pattern, service)
+        cache = self.__dict__.setdefault("_covered_cache", {})
+        if key not in cache:
+            cache[key] = self._covered(pattern, service)
+        return cache[key]
+
+    def _covered(self, pattern: str, service: str | None) -> list[ResourcePolicy]:
         p = plain(pattern)
         out = []
         for rp in self.resource_policies.values():
+            if service is not None and rp.arn.split(":")[2].lower() != service:
+                continue
             if arn_match(p, rp.arn) or (rp.arn.startswith("arn:aws:s3:::") and arn_match(p, rp.arn + "/x")) \
                     or (not any(c in pattern for c in "*?") and self.resource_policy_for(pattern) is rp):
                 out.append(rp)
