@@ -99,7 +99,8 @@ def render_direction(console: Console, title: str, d: DiffDirection) -> None:
 
 
 def diff_command(
-    old: str = typer.Argument(..., help="OLD: a policy file, a directory of them, or files separated by commas."),
+    old: str = typer.Argument(..., help="OLD: a policy file, a directory of them, files separated by commas, "
+                                        "or an account snapshot (then NEW is one too)."),
     new: str = typer.Argument(..., help="NEW: the same."),
     kind: Optional[Kind] = typer.Option(None, help="identity or resource (default: resource when the policies "
                                                     "have Principal, identity otherwise)."),
@@ -115,6 +116,11 @@ def diff_command(
     """The requests NEW allows and OLD does not, and the reverse, proved exactly (with a witness each)."""
     if resource_account is not None and not (len(resource_account) == 12 and resource_account.isdigit()):
         raise InputError(f"--resource-account {resource_account!r} must be a 12-digit account ID", source="<command line>")
+    from reasoner.cli.snapshot_diff_cmd import is_snapshot, snapshot_diff
+
+    if is_snapshot(old) and is_snapshot(new):
+        snapshot_diff(old, new, check is not None, limit, as_json)
+        return
     old_set, new_set = load_policy_set(old), load_policy_set(new)
     directions = ("added",) if check else ("added", "removed")
     a = diff(old_set, new_set, kind=kind.value if kind else None, principal=principal,
