@@ -207,6 +207,8 @@ class Authorizer:
                 rp, resource_account = covered[0].policy, covered[0].account
         if resource_account is None and c.resource.startswith("arn:aws:s3:::"):
             resource_account = e.account  # S3 ARNs carry no account: the snapshot's own buckets
+        if resource_account is None and c.resource == "*":
+            resource_account = e.account  # an action without resource types: the caller's account
         if resource_account is None:
             parts = c.resource.split(":", 5)
             if len(parts) == 6 and parts[4].isdigit() and len(parts[4]) == 12:
@@ -292,6 +294,8 @@ class Authorizer:
         plain_idx = [(i, c, q, None) for i, c, q in todo if _concrete(q) or _representable(q)]
         # Then contexts that satisfy some Allow statement's conditions literally (cheap witnesses).
         plain_idx += [(i, c, q, ctx) for i, c, q, _ in list(plain_idx) for ctx in _candidate_contexts(q)]
+        plain_idx += [(i, c, q, {"__resource__": r}) for i, c, q, _ in list(plain_idx) if _ is None
+                      for r in _candidate_resources(q)]
         inputs = [_plain_input(q, ctx) for _, _, q, ctx in plain_idx]
         decisions = decide_many(inputs) if inputs else []
         self.stats.plain_decisions += len(inputs)
@@ -359,14 +363,44 @@ def _concrete(q: Query) -> bool:
 
 
 def _representable(q: Query) -> bool:
-    """A concrete action on a resource pattern whose stand-in ARN is well formed."""
-    return not _is_pattern(q.action) and catalogue.lookup(q.action) is not None and q.resource != "*" \
-        and len(q.resource.split(":", 5)) == 6 and q.resource_account is not None
+    """A concrete action on a resource pattern whose stand-in ARN is well formed (or "*", the
+    resource of actions without resource types)."""
+    return not _is_pattern(q.action) and catalogue.lookup(q.action) is not None \
+        and (q.resource == "*" or len(q.resource.split(":", 5)) == 6) and q.resource_account is not None
 
 
 def _stand_in(resource: str) -> str:
     """One ARN a pattern names: every wildcard becomes 'x' (the region is arn:aws:ec2:x:...)."""
-    return resource.replace("*", "x").replace("?", "x")
+    return resource if resource == "*" else resource.replace("*", "x").replace("?", "x")
+
+
+def _candidate_resources(q: Query, limit: int = 3) -> list[str]:
+    """ARNs inside the queried pattern that an Allow statement's Resource names, built component
+    by component (fixed parts of either side, wildcards as 'x'): concrete tries before a search."""
+    if not _is_pattern(q.resource) or q.resource == "*":
+        return []
+    qparts = q.resource.split(":", 5)
+    if len(qparts) != 6:
+        return []
+    action = q.action.lower()
+    out: list[str] = []
+    for pol in [p.policy for p in q.identity_policies] + ([q.resource_policy.policy] if q.resource_policy else []):
+        for st in pol.Statement:
+            if st.Effect != "Allow" or not _covers_action(st, action):
+                continue
+            for r in st.Resource or []:
+                rparts = r.split(":", 5)
+                if r == "*" or "${" in r or len(rparts) != 6:
+                    continue
+                for filler in ("x", "x/x"):  # a wildcard may have to span a path separator
+                    cand = ":".join(qa if not _is_pattern(qa) else ra if not _is_pattern(ra)
+                                    else ra.replace("*", filler).replace("?", "x") for qa, ra in zip(qparts, rparts))
+                    if cand not in out and arn_match(plain(q.resource), cand) and arn_match(plain(r), cand):
+                        out.append(cand)
+                        if len(out) >= limit:
+                            return out
+                        break
+    return out
 
 
 def _may_allow(q: Query) -> bool:
@@ -383,10 +417,12 @@ def _may_allow(q: Query) -> bool:
     return False
 
 
-def _plain_input(q: Query, extra: dict[str, list[str]] | None = None) -> DecideInput:
-    fixed = {**(extra or {}), **q.where}
+def _plain_input(q: Query, extra: dict | None = None) -> DecideInput:
+    extra = dict(extra or {})
+    resource = extra.pop("__resource__", None) or _stand_in(q.resource)
+    fixed = {**extra, **q.where}
     ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in fixed.items()}
-    return DecideInput(request=Request(principal=q.principal, action=q.action, resource=_stand_in(q.resource),
+    return DecideInput(request=Request(principal=q.principal, action=q.action, resource=resource,
                                        resource_account=q.resource_account, context=ctx),
                        identity_policies=q.identity_policies, resource_policy=q.resource_policy,
                        permission_boundary=q.permission_boundary, scps=q.scps, rcps=q.rcps,
@@ -513,9 +549,23 @@ def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
 
 # -- statement-level prefilters (sound: an allow needs an Allow statement that can apply) ------------
 
+_COVERS: dict[tuple[int, str], tuple[object, bool]] = {}
+
+
 def _covers_action(st, action: str) -> bool:
     """Can the statement's Action / NotAction cover `action` (a name, or a pattern: then
-    conservatively, any overlap of service parts counts)?"""
+    conservatively, any overlap of service parts counts)? Cached per statement object (kept
+    alive by the entry, so its id is not reused)."""
+    key = (id(st), action)
+    hit = _COVERS.get(key)
+    if hit is None:
+        if len(_COVERS) > 1_000_000:
+            _COVERS.clear()
+        hit = _COVERS[key] = (st, _covers_action_uncached(st, action))
+    return hit[1]
+
+
+def _covers_action_uncached(st, action: str) -> bool:
     if _is_pattern(action):
         if st.Action is None:
             return True

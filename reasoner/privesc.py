@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from reasoner import catalogue
-from reasoner.paths import ASSUME_ACTION, Authorizer, _key, assume_action, Constraints, HopCheck, PathFinder, _covers_action
+from reasoner.paths import ASSUME_ACTION, Authorizer, _key, assume_action, may_allow_identity, Constraints, HopCheck, PathFinder, _covers_action
 from reasoner.search import Query, can
 from reasoner.snapshot import Entity, Snapshot
 
@@ -289,8 +289,7 @@ class Privesc:
 
 
 def _may_do(e: Entity, action: str) -> bool:
-    a = action.lower()
-    return any(st.Effect == "Allow" and _covers_action(st, a) for p in e.identity_policies for st in p.policy.Statement)
+    return may_allow_identity(e, action, "*")
 
 
 def _trusts_service(role: Entity, service: str) -> bool:
