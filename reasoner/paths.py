@@ -293,9 +293,12 @@ class Authorizer:
         # ARN it names (an allow there is a witness; a deny proves nothing and goes to the search).
         plain_idx = [(i, c, q, None) for i, c, q in todo if _concrete(q) or _representable(q)]
         # Then contexts that satisfy some Allow statement's conditions literally (cheap witnesses).
-        plain_idx += [(i, c, q, ctx) for i, c, q, _ in list(plain_idx) for ctx in _candidate_contexts(q)]
-        plain_idx += [(i, c, q, {"__resource__": r}) for i, c, q, _ in list(plain_idx) if _ is None
-                      for r in _candidate_resources(q)]
+        base = list(plain_idx)
+        for i, c, q, _ in base:
+            contexts = [{}] + _candidate_contexts(q)
+            resources = [None] + _candidate_resources(q)
+            plain_idx += [(i, c, q, {**ctx, **({"__resource__": r} if r else {})})
+                          for r in resources for ctx in contexts if r or ctx]
         inputs = [_plain_input(q, ctx) for _, _, q, ctx in plain_idx]
         decisions = decide_many(inputs) if inputs else []
         self.stats.plain_decisions += len(inputs)
@@ -392,9 +395,10 @@ def _candidate_resources(q: Query, limit: int = 3) -> list[str]:
                 rparts = r.split(":", 5)
                 if r == "*" or "${" in r or len(rparts) != 6:
                     continue
-                for filler in ("x", "x/x"):  # a wildcard may have to span a path separator
+                for filler in ("x", "x/x"):  # a wildcard of the resource part may span a "/"
                     cand = ":".join(qa if not _is_pattern(qa) else ra if not _is_pattern(ra)
-                                    else ra.replace("*", filler).replace("?", "x") for qa, ra in zip(qparts, rparts))
+                                    else ra.replace("*", filler if n == 5 else "x").replace("?", "x")
+                                    for n, (qa, ra) in enumerate(zip(qparts, rparts)))
                     if cand not in out and arn_match(plain(q.resource), cand) and arn_match(plain(r), cand):
                         out.append(cand)
                         if len(out) >= limit:
@@ -488,7 +492,10 @@ def _candidate_contexts(q: Query, limit: int = 4) -> list[dict[str, list[str]]]:
                 k = key.lower()
                 if k not in free or op.negated or not values:
                     continue
-                v = values[0]
+                v = values[0].replace("${aws:PrincipalAccount}", q.principal.split(":")[4]
+                                      if q.principal.count(":") >= 5 else "")
+                if "${" in v:
+                    continue
                 if op.family in ("string_equals", "string_equals_ic", "arn_equals", "bool", "numeric_equals") \
                         or (op.family in ("string_like", "arn_like") and "$" not in v):
                     ctx[key] = [v.replace("*", "x").replace("?", "x")]
