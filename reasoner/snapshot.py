@@ -31,8 +31,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
 from reasoner.errors import InputError
-from reasoner.model.policy import load_document, parse_policy
+from reasoner.model.policy import load_document, parse_policy, validation_to_input_error
 from reasoner.model.request import NamedPolicy
 from reasoner.patterns import arn_match, plain
 
@@ -241,15 +243,46 @@ def _load_file(snap: Snapshot, f: Path, doc: Any, pending, *, strict: bool) -> N
         snap.sources.pop()
 
 
-_BUNDLE_KEYS = {"format", "authorization_details", "resource_policies", "organization", "management_account",
-                "vpc_endpoints", "description"}
+class ResourcePolicyEntry(BaseModel):
+    """One resource policy (the IAMSpy shape): the resource, its policy, the owning account."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    Resource: str = Field(description="the resource ARN (an S3 bucket's policy also covers its objects)")
+    Policy: dict | str = Field(description="the policy document, or its JSON text")
+    Account: str | None = Field(default=None, pattern=r"^\d{12}$", description="owner (S3 ARNs carry none)")
+
+
+class SnapshotBundle(BaseModel):
+    """The snapshot bundle file (README, "Account snapshots"); every part is optional but the
+    authorization details. Parts keep AWS's own output shapes and are read leniently; see
+    reasoner/snapshot.py for what is reported when a part is not valid."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: str | None = None
+    description: str = ""
+    authorization_details: dict | list[dict] = Field(
+        description="`aws iam get-account-authorization-details` output, verbatim (one or several pages/accounts)")
+    resource_policies: list[ResourcePolicyEntry] | dict[str, dict | str] | None = None
+    organization: dict | None = Field(default=None, description="the organization root node: Id, Arn, Policies "
+                                      "[{Name, Type, Content}], Children [OU / account nodes]")
+    management_account: str | None = Field(default=None, pattern=r"^\d{12}$")
+    vpc_endpoints: list[dict] | dict | None = Field(default=None, description="`aws ec2 describe-vpc-endpoints` "
+                                                    "output or its VpcEndpoints list")
+
+
+def snapshot_schema() -> dict:
+    return SnapshotBundle.model_json_schema()
 
 
 def _load_bundle(snap: Snapshot, src: str, doc: dict, pending) -> None:
-    extra = set(doc) - _BUNDLE_KEYS
-    if extra:
-        raise InputError(f"unknown bundle field {sorted(extra)[0]!r} (fields: {', '.join(sorted(_BUNDLE_KEYS))})",
-                         source=src, path=(sorted(extra)[0],))
+    try:
+        SnapshotBundle.model_validate(doc)
+    except ValidationError as exc:
+        raise validation_to_input_error(exc, src) from None
+    if isinstance(doc.get("resource_policies"), list):
+        doc = {**doc, "resource_policies": [{k: v for k, v in x.items()} for x in doc["resource_policies"]]}
     gaads = doc.get("authorization_details")
     for i, g in enumerate(gaads if isinstance(gaads, list) else [gaads]):
         path = ("authorization_details", i) if isinstance(gaads, list) else ("authorization_details",)

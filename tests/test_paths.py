@@ -376,3 +376,17 @@ def test_decide_snapshot_refuses_extra_layers():
     proc = run_cli("decide", "--snapshot", str(SEED / "snapshot" / "snapshot.json"), "--principal", "Admin",
                    "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--boundary", "x.json")
     assert proc.returncode == 2 and "--snapshot gives every policy layer" in proc.stderr
+
+
+def test_bundle_is_a_pydantic_model_with_a_checked_in_schema(tmp_path):
+    """docs/snapshot.schema.json is generated from reasoner.snapshot.SnapshotBundle."""
+    from reasoner.snapshot import snapshot_schema
+
+    assert json.loads((ROOT / "docs" / "snapshot.schema.json").read_text()) == snapshot_schema()
+    bad = tmp_path / "b.json"
+    bad.write_text(json.dumps({"authorization_details": {}, "management_account": "12"}))
+    with pytest.raises(InputError, match=r"\$\.management_account"):
+        load_snapshot(bad)
+    bad.write_text(json.dumps({"authorization_details": {}, "resource_policies": [{"Resource": "arn:aws:s3:::b"}]}))
+    with pytest.raises(InputError, match=r"\$\.resource_policies"):
+        load_snapshot(bad)
