@@ -35,9 +35,10 @@ def open_snapshot(paths: list[FsPath], console: Console, quiet: bool) -> Snapsho
     return snap
 
 
-def _progress(console: Console, enabled: bool):
+def _with_progress(enabled: bool, make, run):
+    """Build the worker with a progress callback (a rich bar on stderr when interactive) and run it."""
     if not enabled:
-        return None, None
+        return run(make(None))
     prog = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
                     console=Console(stderr=True), transient=True)
     task = prog.add_task("searching", total=1)
@@ -45,7 +46,8 @@ def _progress(console: Console, enabled: bool):
     def update(what: str, done: int, total: int) -> None:
         prog.update(task, description=what, completed=done, total=max(total, 1))
 
-    return prog, update
+    with prog:
+        return run(make(update))
 
 
 def path_text(p: Path) -> str:
@@ -70,14 +72,9 @@ def who_can_command(
     """Every principal of the snapshot that can do ACTION on RESOURCE, with its shortest path."""
     console = _console()
     snap = open_snapshot(snapshot, console, as_json)
-    prog, update = _progress(console, not as_json and sys.stderr.isatty())
-    finder = PathFinder(snap, progress=update)
     cons = Constraints(tuple(without_via), tuple(not_from_vpce))
-    if prog:
-        with prog:
-            a = finder.who_can(action, resource, cons)
-    else:
-        a = finder.who_can(action, resource, cons)
+    a = _with_progress(not as_json and sys.stderr.isatty(), lambda update: PathFinder(snap, progress=update),
+                       lambda finder: finder.who_can(action, resource, cons))
     if as_json:
         print(json.dumps({**a.to_json(), "snapshot_problems": snap.problems}, indent=2))
     else:
@@ -164,13 +161,8 @@ def privesc_command(
 
     console = _console()
     snap = open_snapshot(snapshot, console, as_json)
-    prog, update = _progress(console, not as_json and sys.stderr.isatty())
-    finder = Privesc(snap, progress=update)
-    if prog:
-        with prog:
-            rows = finder.run(from_)
-    else:
-        rows = finder.run(from_)
+    rows = _with_progress(not as_json and sys.stderr.isatty(), lambda update: Privesc(snap, progress=update),
+                          lambda finder: finder.run(from_))
     if as_json:
         print(json.dumps([r.to_json() for r in rows], indent=2))
     else:
