@@ -55,7 +55,9 @@ def path_text(p: Path) -> str:
     for i, h in enumerate(p.hops, 1):
         via = f" via {' -> '.join(h.called_via)}" if h.called_via else ""
         who = h.principal.rsplit(":", 1)[-1]
-        ctx = {k: v for k, v in h.context.items() if not k.lower().startswith("aws:principaltag/")}
+        # Keys the hop model fixes (tags, org, ViaAWSService) are not conditions that remain.
+        ctx = {k: v for k, v in h.context.items() if not k.lower().startswith("aws:principaltag/")
+               and k.lower() not in ("aws:principalorgid", "aws:viaawsservice")}
         lines.append(f"{i}. {who}: {h.kind} {h.action} on {h.resource}{via}"
                      + (f"\n   context {json.dumps(ctx)}" if ctx else ""))
     return "\n".join(lines)
