@@ -354,7 +354,13 @@ class Authorizer:
 
 
 def _key(c: HopCheck) -> tuple:
-    return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, c.constraints, c.target)
+    # Only the constraints that can change this hop's request space: --without-via restricts
+    # CalledVia (absent on a first call), --not-from-vpce the first call's SourceVpce, --where /
+    # --strict the target request.
+    k = c.constraints
+    relevant = (k.without_via if c.called_via else (), () if c.called_via else k.not_from_vpce,
+                k.where if c.target else (), k.strict and c.target)
+    return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, relevant, c.target)
 
 
 def _is_pattern(text: str) -> bool:
