@@ -36,7 +36,7 @@ from reasoner.model.request import DecideInput, NamedPolicy
 from reasoner.patterns import fill, plain_glob_match
 from reasoner.principals import derived_context, parse_principal
 from reasoner.search import Dimension, Query, _command, _facts
-from reasoner.solve import encoding
+from reasoner.solve import load_encodings
 from reasoner.values import compare
 
 DEFAULT_ACCOUNT = "111122223333"
@@ -461,8 +461,7 @@ class Differ:
         side_facts += ["req_stmt_scope(1).", "req_stmt_scope(2)."]
         side_facts += [f"req_stmt_in_scope(1,{s})." for s in scope1] + [f"req_stmt_in_scope(2,{s})." for s in scope2]
         ctl = clingo.Control(["--warn=none", "0"])
-        for name in ("decide.lp", "search.lp", "diff.lp"):
-            ctl.load(str(encoding(name)))
+        load_encodings(ctl, ("decide.lp", "search.lp", "diff.lp"))
         ctl.add("base", [], program.text() + "\n" + reg.facts + "\nminimal_witness.\n" + "\n".join(side_facts))
         ctl.ground([("base", [])])
         names = {v: k for k, v in program._strings.items()}

@@ -25,7 +25,7 @@ from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, rcp_services
 from reasoner.model.request import DecideInput, NamedPolicy, Request
 from reasoner.patterns import fill, plain
 from reasoner.principals import account_of_arn, derived_context, parse_principal, rcps_apply, scps_apply
-from reasoner.solve import encoding
+from reasoner.solve import load_encodings
 from reasoner.values import compare
 
 # Keys AWS includes in every authenticated request (IAM User Guide, global condition keys:
@@ -163,8 +163,7 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
                        complete=d.complete) for d in domains]
     # "0": enumerate to the optimum (one witness) or until MAX_WITNESSES distinct classes (--all).
     ctl = clingo.Control(["--warn=none", "0"])
-    for name in ("decide.lp", "search.lp"):
-        ctl.load(str(encoding(name)))
+    load_encodings(ctl, ("decide.lp", "search.lp"))
     if not all_witnesses:
         facts.append("minimal_witness.")
     if query.goal == "deny":

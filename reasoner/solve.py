@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import clingo
+from clingo import ast
 
 ENCODINGS = Path(__file__).resolve().parent.parent / "encodings"
 
@@ -16,14 +17,31 @@ def encoding(name: str) -> Path:
     return path
 
 
+_PARSED: dict[tuple[str, ...], list] = {}
+
+
+def load_encodings(ctl: clingo.Control, names: list[str] | tuple[str, ...]) -> None:
+    """Add encoding files (with their #includes) to a Control. They are parsed once per process
+    and added as syntax trees afterwards: a search or a batch builds a fresh Control each time,
+    and parsing the text again cost more than grounding small questions."""
+    key = tuple(names)
+    stms = _PARSED.get(key)
+    if stms is None:
+        stms = []
+        ast.parse_files([str(encoding(n)) for n in names], stms.append)
+        _PARSED[key] = stms
+    with ast.ProgramBuilder(ctl) as builder:
+        for stm in stms:
+            builder.add(stm)
+
+
 def solve_once(program_files: list[str], facts: str) -> list[clingo.Symbol]:
     """Ground the encodings with the facts and return the shown atoms of the unique model.
 
     The decision encodings are stratified, so there is exactly one answer set.
     """
     ctl = clingo.Control(["--warn=none", "1"])
-    for name in program_files:
-        ctl.load(str(encoding(name)))
+    load_encodings(ctl, program_files)
     ctl.add("base", [], facts)
     ctl.ground([("base", [])])
     symbols: list[clingo.Symbol] = []
