@@ -23,6 +23,8 @@ only when the search was complete; anything else makes the answer "unknown" with
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Literal
@@ -315,22 +317,22 @@ class Authorizer:
                 settled.add(i)
         found = {groups[i] for i in range(len(checks)) if groups is not None and out[i] is not None
                  and out[i].outcome == "possible"}
+        # The searches: grouped (one possible answer per group is enough), groups spread over
+        # the cores when there are enough of them to pay for the processes.
+        by_group: dict = {}
         for i, c, q in todo:
-            if i in settled:
+            if i in settled or (groups is not None and groups[i] in found):
                 continue
-            if groups is not None and groups[i] in found:
-                continue
+            by_group.setdefault(groups[i] if groups is not None else ("#", i), []).append((i, q))
+        for i, a in _search_groups_parallel(list(by_group.values())):
             self.stats.searches += 1
-            try:
-                a = can(q)
-            except InputError as exc:
-                out[i] = HopResult("unknown", reason=exc.message)
+            c = checks[i]
+            if isinstance(a, str):
+                out[i] = HopResult("unknown", reason=a)
                 continue
             out[i] = _from_can(c, a)
             if out[i].hop is not None:
                 self._with_command(out[i].hop)
-                if groups is not None:
-                    found.add(groups[i])
         for (i, c, _q) in todo:
             if out[i] is not None:
                 self.cache[_key(c)] = out[i]
@@ -351,6 +353,42 @@ class Authorizer:
             if ep.id not in cons.not_from_vpce:
                 checks.append(HopCheck(who, action, resource, (), ep.id, cons, target))
         return checks
+
+
+SEARCH_WORKERS = int(os.environ.get("REASONER_WORKERS", min(2, os.cpu_count() or 1)))
+MIN_PARALLEL_SEARCHES = 12
+
+
+def _search_groups(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanAnswer | str]]:
+    """Search each group's queries in order, stopping a group at its first possible answer."""
+    out: list[tuple[int, CanAnswer | str]] = []
+    for group in groups:
+        for i, q in group:
+            try:
+                a = can(q)
+            except InputError as exc:
+                out.append((i, exc.message))
+                continue
+            out.append((i, a))
+            if a.answer == "possible":
+                break
+    return out
+
+
+def _search_groups_parallel(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanAnswer | str]]:
+    n = sum(len(g) for g in groups)
+    if SEARCH_WORKERS < 2 or n < MIN_PARALLEL_SEARCHES or multiprocessing.current_process().daemon:
+        return _search_groups(groups)
+    # Balance by the number of queries; each worker keeps its groups' early stops.
+    shares: list[list] = [[] for _ in range(SEARCH_WORKERS)]
+    sizes = [0] * SEARCH_WORKERS
+    for g in sorted(groups, key=len, reverse=True):
+        k = sizes.index(min(sizes))
+        shares[k].append(g)
+        sizes[k] += len(g)
+    with multiprocessing.get_context("fork").Pool(SEARCH_WORKERS) as pool:
+        parts = pool.map(_search_groups, shares)
+    return [x for part in parts for x in part]
 
 
 def _key(c: HopCheck) -> tuple:
