@@ -897,6 +897,11 @@ class PathFinder:
             self._trust = idx
             self._may_assume = {e.arn for e in self.snap.principals.values()
                                 if may_allow_identity(e, ASSUME_ACTION, "*")}
+            self._may_assume_by_account: dict[str, list[Entity]] = {}
+            for arn in sorted(self._may_assume):
+                e = self.snap.principals[arn]
+                if e.kind != "federated":
+                    self._may_assume_by_account.setdefault(e.account, []).append(e)
         return self._trust
 
     def assume_candidates(self, role: Entity) -> list[Entity]:
@@ -911,15 +916,16 @@ class PathFinder:
         arns, accounts, anyone = self._trust_index().get(role.arn, (set(), set(), False))
         if not arns and not accounts and not anyone:
             return []
-        out = []
-        for e in self.snap.principals.values():
-            if e.arn == role.arn or e.incomplete:
-                continue
-            if e.arn in arns or (e.kind != "federated" and (
-                    anyone or (e.account in accounts and e.arn in self._may_assume
-                               and may_allow_identity(e, ASSUME_ACTION, role.arn)))):
-                out.append(e)
-        return out
+        if anyone:
+            pool = [e for e in self.snap.principals.values() if e.kind != "federated" or e.arn in arns]
+        else:
+            # Named principals, and in named accounts only those whose identity policies may
+            # allow sts:AssumeRole at all (indexed by account: no scan of the whole snapshot).
+            pool = [self.snap.principals[a] for a in arns if a in self.snap.principals]
+            pool += [e for acct in accounts for e in self._may_assume_by_account.get(acct, [])
+                     if e.arn not in arns and may_allow_identity(e, ASSUME_ACTION, role.arn)]
+        unique = {e.arn: e for e in pool}
+        return [e for e in unique.values() if e.arn != role.arn and not e.incomplete]
 
     def assume_edges_into(self, role: Entity, cons: Constraints) -> list[tuple[Entity, HopResult]]:
         """Principals that may assume `role`, each with the exact answer."""
