@@ -343,7 +343,6 @@ class Prover:
         # Role trust policies are resource policies too: an outside account that may assume a
         # role of the snapshot reaches everything the role can.
         from reasoner.checks import search_principals
-        from reasoner.model.request import NamedPolicy
 
         roles = [e for e in self.snap.principals.values() if e.kind == "role" and e.trust_policy is not None
                  and any(arn_match(plain(p), e.arn) for p in body.resources)]

@@ -158,7 +158,7 @@ def test_cross_account_assume_needs_both_sides(tmp_path):
     assert can_reach(good, "u", "s3:GetObject", "arn:aws:s3:::b/k").answer == "possible"
     bad = snapshot(tmp_path, users=[user("u", [allow("s3:*")])],
                    roles=[role("x", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("s3:GetObject")], account=B)])
-    a = can_reach(bad, "u", "s3:GetObject", f"arn:aws:s3:::b/k")
+    a = can_reach(bad, "u", "s3:GetObject", "arn:aws:s3:::b/k")
     # u reaches the object itself (same-account S3), but not through x: no sts:AssumeRole allow.
     assert all(len(p.hops) == 1 for p in a.paths)
 
