@@ -46,7 +46,7 @@ def generated_invariants(skip_privesc: bool) -> InvariantsFile:
         "resource": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/bench/platform:log-stream:x"}})
     for j, b in enumerate((3, 77, 150, 420)):
         inv.append({"id": f"bucket-{b}-not-public", "no-public": {"resources": [bucket_arn(b)]}})
-    inv.append({"id": "buckets-0-49-no-cross-account", "no-cross-account": {
+    inv.append({"id": "buckets-000-019-no-cross-account", "no-cross-account": {
         "resources": ["arn:aws:s3:::bench-bucket-00*", "arn:aws:s3:::bench-bucket-01*"]}})
     inv.append({"id": "roles-no-cross-account", "no-cross-account": {
         "resources": [f"arn:aws:iam::{ACCOUNT}:role/*"], "except_accounts": ["210987654321"]}})
