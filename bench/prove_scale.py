@@ -35,7 +35,7 @@ def generated_invariants(skip_privesc: bool) -> InvariantsFile:
         inv.append({"id": f"only-payments-write-{b}", "only": {
             "principals": [f"arn:aws:iam::{ACCOUNT}:role/payments-*"], "actions": ["s3:PutObject"],
             "resources": [bucket_arn(b) + "/*"]}})
-    for t in (1, 5):
+    for t in (1, 5, 9):
         inv.append({"id": f"never-ddb-{t}", "never": {"principals": {"match": ["*"], "tags": {"team": "search"}},
                                                       "actions": ["dynamodb:DeleteItem"], "resources": [table_arn(t)]}})
     inv.append({"id": "always-analytics-etl", "always": {
