@@ -35,7 +35,7 @@ from reasoner.errors import InputError
 from reasoner.model.policy import Policy
 from reasoner.model.request import DecideInput, NamedPolicy, Request
 from reasoner.patterns import arn_match, plain, plain_glob_match
-from reasoner.search import CanAnswer, Query, _batch_line, _command, can
+from reasoner.search import CanAnswer, Query, _batch_line, _command, _is_pattern, can
 from reasoner.snapshot import Entity, Snapshot
 
 
@@ -296,8 +296,9 @@ class Authorizer:
         plain_idx = [(i, c, q, None) for i, c, q in todo if _concrete(q) or _representable(q)]
         # Then contexts that satisfy some Allow statement's conditions literally (cheap witnesses).
         base = list(plain_idx)
+        free = {i: _free_keys(q) for i, _c, q, _ in base}
         for i, c, q, _ in base:
-            contexts = [{}] + _candidate_contexts(q)
+            contexts = [{}] + _candidate_contexts(q, free[i])
             resources = [None] + _candidate_resources(q)
             plain_idx += [(i, c, q, {**ctx, **({"__resource__": r} if r else {})})
                           for r in resources for ctx in contexts if r or ctx]
@@ -311,7 +312,7 @@ class Authorizer:
             if d.decision == "allow":
                 out[i] = HopResult("possible", hop=self._with_command(_hop(c, inp)))
                 settled.add(i)
-            elif d.decision is not None and ctx is None and _concrete(q) and not _context_matters(q):
+            elif d.decision is not None and ctx is None and _concrete(q) and not free[i]:
                 out[i] = HopResult("impossible", reason="no statement that can apply has a condition or a "
                                    "policy variable, and the request is " + d.decision.replace("_", " "))
                 settled.add(i)
@@ -399,10 +400,6 @@ def _key(c: HopCheck) -> tuple:
     relevant = (k.without_via if c.called_via else (), () if c.called_via else k.not_from_vpce,
                 k.where if c.target else (), k.strict and c.target)
     return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, relevant, c.target)
-
-
-def _is_pattern(text: str) -> bool:
-    return "*" in text or "?" in text
 
 
 def _concrete(q: Query) -> bool:
@@ -493,7 +490,8 @@ _DERIVED = ("aws:principalarn", "aws:principalaccount", "aws:principaltype", "aw
 
 def _free_keys(q: Query) -> set[str]:
     """Context keys that statements which can apply read and that the request space leaves free
-    (not fixed by `where`, not absent, not derived from the principal or aws:CalledVia)."""
+    (not fixed by `where`, not absent, not derived from the principal or aws:CalledVia). With
+    none, the context cannot change the decision: the plain request is the only request."""
     action = q.action.lower()
     fixed = {k.lower() for k in q.where} | {k.lower() for k in q.absent} | set(_DERIVED)
     prefixes = tuple(p.lower() for p in q.absent_prefixes)
@@ -510,23 +508,15 @@ def _free_keys(q: Query) -> set[str]:
     return out
 
 
-def _context_matters(q: Query) -> bool:
-    """Could the context change this request's decision? Only through a condition or a policy
-    variable, of a statement whose Action / NotAction covers the action, on a key the request
-    space leaves free; otherwise the plain request (fixed keys only) is the only request."""
-    return bool(_free_keys(q))
-
-
 _VARIABLE = __import__("re").compile(r"\$\{([^}:]+:[^}]+?)(?:,\s*'[^']*')?\}")
 
 
-def _candidate_contexts(q: Query, limit: int = 4) -> list[dict[str, list[str]]]:
+def _candidate_contexts(q: Query, free: set[str], limit: int = 4) -> list[dict[str, list[str]]]:
     """Contexts that satisfy the positive conditions of Allow statements literally (StringEquals,
     StringLike without wildcards, Bool, ArnEquals...), to try concretely before a search: an
     allow there is a witness; a deny proves nothing."""
     action = q.action.lower()
     out = []
-    free = _free_keys(q)
     for pol in _policies(q):
         for st in pol.Statement:
             if st.Effect != "Allow" or not st.Condition or not _covers_action(st, action):

@@ -240,7 +240,10 @@ def _load_file(snap: Snapshot, f: Path, doc: Any, pending, *, strict: bool) -> N
                          "get-account-authorization-details output, a resource-policy list, an "
                          "organization tree or describe-vpc-endpoints output", source=src)
     else:
+        # A file of a directory that is no snapshot part (notes, other collectors' output).
         snap.sources.pop()
+        snap.problems.append(f"{src}: $: not a snapshot part (GAAD, resource-policy list, organization "
+                             "tree, describe-vpc-endpoints); skipped")
 
 
 class ResourcePolicyEntry(BaseModel):
@@ -533,6 +536,10 @@ def _load_endpoints(snap: Snapshot, src: str, items: Any, prefix: tuple) -> None
         snap.endpoints[eid] = Endpoint(id=eid, vpc=ep.get("VpcId"), service=svc, policy=pol)
 
 
+_CLOUDMAPPER_POLICY_DIRS = {"s3-get-bucket-policy", "sqs-get-queue-attributes", "sns-get-topic-attributes",
+                            "lambda-get-policy", "secretsmanager-get-resource-policy", "ecr-get-repository-policy"}
+
+
 def _load_cloudmapper(snap: Snapshot, root: Path, files: list[Path], pending) -> None:
     """A CloudMapper `collect` dump: REGION/iam-get-account-authorization-details.json plus
     per-resource policy files named by URL-encoded ARN or name."""
@@ -545,12 +552,17 @@ def _load_cloudmapper(snap: Snapshot, root: Path, files: list[Path], pending) ->
         account = account or next((e.account for e in snap.principals.values()), None)
     for f in files:
         parent = f.parent.name
-        try:
-            doc = json.loads(f.read_text())
-        except (OSError, ValueError):
-            continue
         region = f.parent.parent.name
         name = urllib.parse.unquote(f.name)
+        try:
+            doc = json.loads(f.read_text())
+        except (OSError, ValueError) as exc:
+            if parent in _CLOUDMAPPER_POLICY_DIRS:
+                # A policy file we cannot read: the resource's policy is unknown, not absent.
+                snap.problems.append(f"{f}: $: cannot read ({exc}); the resource's policy is unknown")
+                if parent == "s3-get-bucket-policy":
+                    snap.broken_resources[f"arn:aws:s3:::{name}"] = snap.problems[-1]
+            continue
         if parent == "s3-get-bucket-policy" and isinstance(doc, dict) and "Policy" in doc:
             _load_resource_list(snap, str(f), [{"Resource": f"arn:aws:s3:::{name}", "Policy": doc["Policy"],
                                                 "Account": account}], ())
