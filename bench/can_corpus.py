@@ -22,10 +22,10 @@ sys.path.insert(0, str(ROOT))
 
 import clingo  # noqa: E402
 
-from reasoner import catalogue  # noqa: E402
-from reasoner.model.policy import parse_policy  # noqa: E402
-from reasoner.model.request import NamedPolicy  # noqa: E402
-from reasoner.search import Query, can  # noqa: E402
+from reasoner.policy import catalogue  # noqa: E402
+from reasoner.policy.document import parse_policy  # noqa: E402
+from reasoner.policy.request import NamedPolicy  # noqa: E402
+from reasoner.search.can import Query, can  # noqa: E402
 
 PRINCIPAL = "arn:aws:sts::111122223333:assumed-role/bench/session"
 

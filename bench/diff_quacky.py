@@ -53,7 +53,7 @@ def quacky_pairs(root: Path = QUACKY) -> list[tuple[Path, Path]]:
 
 
 def main() -> None:
-    from reasoner.diff import diff, load_policy_set
+    from reasoner.audit.diff import diff, load_policy_set
     from reasoner.errors import InputError
 
     ap = argparse.ArgumentParser()

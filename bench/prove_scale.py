@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from gen_account import ACCOUNT, bucket_arn, generate, table_arn  # noqa: E402
 
-from reasoner.invariants import InvariantsFile, Prover, load_invariants  # noqa: E402
-from reasoner.snapshot import load_snapshot  # noqa: E402
+from reasoner.audit.invariants import InvariantsFile, Prover, load_invariants  # noqa: E402
+from reasoner.account.snapshot import load_snapshot  # noqa: E402
 
 
 def generated_invariants(skip_privesc: bool) -> InvariantsFile:

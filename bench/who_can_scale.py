@@ -79,8 +79,8 @@ class _Timeout(Exception):
 
 
 def worker_whocan(a) -> int:
-    from reasoner.paths import Constraints, PathFinder
-    from reasoner.snapshot import load_snapshot
+    from reasoner.account.paths import Constraints, PathFinder
+    from reasoner.account.snapshot import load_snapshot
 
     t0 = time.perf_counter()
     snap = load_snapshot(a.snapshot)
@@ -137,8 +137,8 @@ def worker_whocan(a) -> int:
 def worker_privesc(a) -> int:
     from collections import Counter
 
-    from reasoner.privesc import Privesc
-    from reasoner.snapshot import load_snapshot
+    from reasoner.account.privesc import Privesc
+    from reasoner.account.snapshot import load_snapshot
 
     snap = load_snapshot(a.snapshot)
     if a.drop_resource_policies:  # the workaround run: see main()

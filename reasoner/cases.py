@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasoner.errors import InputError
-from reasoner.model.policy import Policy, load_document, parse_policy, validation_to_input_error
-from reasoner.model.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.document import Policy, load_document, parse_policy, validation_to_input_error
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
 Scalar = str | int | float | bool
 
@@ -173,7 +173,7 @@ class Case:
 
 def can_query(self: "Case", index: int):
     """The search question `index` of the case as a Query (reasoner/search.py)."""
-    from reasoner.search import Query
+    from reasoner.search.can import Query
 
     q = self.spec.can[index]
     path = ("can", index)
@@ -190,7 +190,7 @@ def can_query(self: "Case", index: int):
         rpol = self.named(resource.resource_policy, ("resources", q.resource, "resource_policy"))
     elif not resource:
         # An ARN pattern: the resource policy of the case resource it covers, when exactly one does.
-        from reasoner.patterns import arn_match, plain
+        from reasoner.policy.patterns import arn_match, plain
 
         owners = {r.resource_policy for r in self.spec.resources.values()
                   if r.resource_policy and arn_match(plain(q.resource), r.arn)}
@@ -238,8 +238,8 @@ def hop_label(h) -> str:
     return f"{h.kind} {h.action}{via}"
 
 
-def _case_snapshot(case: "Case"):
-    from reasoner.snapshot import load_snapshot
+def case_snapshot(case: "Case"):
+    from reasoner.account.snapshot import load_snapshot
 
     if not case.spec.snapshot:
         raise InputError("the case has no snapshot", source=case.source, path=("snapshot",))
@@ -248,9 +248,9 @@ def _case_snapshot(case: "Case"):
 
 def reach_questions(case: "Case") -> list[tuple]:
     """(question, answer, matches expectation) for every reach question of the case."""
-    from reasoner.paths import Constraints, PathFinder
+    from reasoner.account.paths import Constraints, PathFinder
 
-    finder = PathFinder(_case_snapshot(case))
+    finder = PathFinder(case_snapshot(case))
     out = []
     for q in case.spec.reach:
         a = finder.reach(q.from_, q.action, q.resource, Constraints(tuple(q.without_via), tuple(q.not_from_vpce)))
@@ -262,9 +262,9 @@ def reach_questions(case: "Case") -> list[tuple]:
 
 
 def who_can_questions(case: "Case") -> list[tuple]:
-    from reasoner.paths import Constraints, PathFinder
+    from reasoner.account.paths import Constraints, PathFinder
 
-    snap = _case_snapshot(case)
+    snap = case_snapshot(case)
     finder = PathFinder(snap)
     out = []
     for q in case.spec.who_can:

@@ -50,7 +50,7 @@ def test_batch_stdin_many_requests_one_grounding(monkeypatch):
     """Thousands of lines share policies and one solver call per chunk."""
     import io
 
-    import reasoner.decide as dec
+    import reasoner.engine.decide as dec
 
     calls = []
     real = dec.solve_once

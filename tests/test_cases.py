@@ -9,7 +9,7 @@ import pytest
 
 from conftest import ROOT, run_cli
 from reasoner.cases import load_case
-from reasoner.decide import decide_many
+from reasoner.engine.decide import decide_many
 
 CASE_DIRS = sorted(p.parent for p in (ROOT / "cases").glob("*/case.yaml"))
 QUESTIONS = [(d, i, q.id) for d in CASE_DIRS for i, q in enumerate(load_case(d).spec.decide)]
@@ -68,8 +68,8 @@ def test_case_can_question(folder, index, qid):
     """Every `can` question: the expected answer; a witness carries the expected context and
     is allowed by the concrete decider (can() re-checks it; this checks it once more)."""
     from reasoner.cases import can_query
-    from reasoner.model.request import decide_input_from_obj
-    from reasoner.search import can
+    from reasoner.policy.request import decide_input_from_obj
+    from reasoner.search.can import can
 
     case = load_case(folder)
     q = case.spec.can[index]

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from reasoner import catalogue
-from reasoner.chains import DATA_FILE as CHAINS_FILE
-from reasoner.chains import CatalogueDataError, load_chains, parse_chains
-from reasoner.techniques import DATA_FILE as TECHNIQUES_FILE
-from reasoner.techniques import PLACEHOLDERS, load_techniques, parse_techniques
+from reasoner.policy import catalogue
+from reasoner.account.chains import DATA_FILE as CHAINS_FILE
+from reasoner.account.chains import CatalogueDataError, load_chains, parse_chains
+from reasoner.account.techniques import DATA_FILE as TECHNIQUES_FILE
+from reasoner.account.techniques import PLACEHOLDERS, load_techniques, parse_techniques
 
 REFERENCE = Path("/work/shared/reference")
 

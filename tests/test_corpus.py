@@ -8,7 +8,7 @@ import pytest
 
 from conftest import CORPUS
 from reasoner.errors import InputError
-from reasoner.model.policy import load_policy
+from reasoner.policy.document import load_policy
 
 FOLDERS = ["aws-managed-policies", "scp-rcp-examples", "resource-policies", "identity-policies", "quacky-samples"]
 FILES = sorted(f for d in FOLDERS for f in (CORPUS / d).rglob("*.json"))

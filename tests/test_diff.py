@@ -15,11 +15,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.decide import decide_many
-from reasoner.diff import PLACEHOLDER_PRINCIPAL, PolicySet, diff, load_policy_set
+from reasoner.engine.decide import decide_many
+from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL, PolicySet, diff, load_policy_set
 from reasoner.errors import InputError
-from reasoner.model.policy import parse_policy
-from reasoner.model.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.document import parse_policy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
 from conftest import CORPUS
 
@@ -308,7 +308,7 @@ def bucket_statements(draw):
 def test_resource_policy_diffs_agree_with_the_concrete_decider(old_stmts, new_stmts, seed):
     """Over the principal cover: callers of other accounts carry an allow-all identity policy (as
     Access Analyzer assumes), callers of the owner account none."""
-    from reasoner.checks import ALLOW_ALL, ALLOW_ALL_FILE
+    from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE
 
     old, new = _set(*old_stmts, name="old.json"), _set(*new_stmts, name="new.json")
     a = diff(old, new, limit=3)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import clingo
 import pytest
 
-from reasoner.solve import encoding
+from reasoner.engine.solve import encoding
 
 
 def atoms(facts: str) -> set[str]:

@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 from conftest import GOLDEN, run_cli
-from reasoner.decide import decide_many
-from reasoner.model.request import PolicyCache, decide_input_from_obj
+from reasoner.engine.decide import decide_many
+from reasoner.policy.request import PolicyCache, decide_input_from_obj
 
 
 def _load() -> list[tuple[str, dict]]:

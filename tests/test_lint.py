@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import CORPUS
-from reasoner.decide import decide_many
-from reasoner.diff import PLACEHOLDER_PRINCIPAL
-from reasoner.lint import action_findings, redundant_statements
-from reasoner.model.policy import parse_policy
-from reasoner.model.request import DecideInput, NamedPolicy, Request
+from reasoner.engine.decide import decide_many
+from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL
+from reasoner.audit.lint import action_findings, redundant_statements
+from reasoner.policy.document import parse_policy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
 QUACKY = CORPUS / "quacky-samples"
 
@@ -62,7 +62,7 @@ def test_a_deny_of_what_nothing_allows_is_redundant_for_this_policy_only():
 
 
 def test_duplicates_are_each_redundant_and_the_note_says_so(tmp_path):
-    from reasoner.lint import lint
+    from reasoner.audit.lint import lint
 
     f = tmp_path / "dup.json"
     f.write_text(json.dumps({"Version": "2012-10-17", "Statement": [ALL_B, ALL_B]}))
@@ -84,7 +84,7 @@ def test_quacky_deny_on_the_bucket_is_redundant_in_the_initial_policy():
     deletes on arn:aws:s3:::mybucket removes nothing: the forum poster's bug (fixed.json adds the
     bucket ARN to the Allow, and there the Deny matters)."""
     pair = QUACKY / "s3/exp_single/s3_allow_all_except_delete"
-    from reasoner.model.policy import load_policy
+    from reasoner.policy.document import load_policy
 
     initial = NamedPolicy(str(pair / "initial.json"), load_policy(pair / "initial.json"))
     fixed = NamedPolicy(str(pair / "fixed.json"), load_policy(pair / "fixed.json"))
@@ -94,7 +94,7 @@ def test_quacky_deny_on_the_bucket_is_redundant_in_the_initial_policy():
 
 def test_quacky_complementary_ifexists_allows_are_both_needed():
     """NumericLessThanEqualsIfExists 10 and NumericGreaterThanIfExists 10 each allow a half."""
-    from reasoner.model.policy import load_policy
+    from reasoner.policy.document import load_policy
 
     path = QUACKY / "og/exp_multiple/numeric/numeric-equivalent-1.json"
     assert _kinds(NamedPolicy(str(path), load_policy(path))) == {}
@@ -111,7 +111,7 @@ def test_resource_policy_grant_covered_by_a_public_grant_is_redundant():
 def test_statements_that_matter_for_iam_users_only_are_not_redundant():
     """aws:username exists for IAM users only (global condition keys): lint judges identity
     policies for a role session and for an IAM user (AWS managed policy IAMUserChangePassword)."""
-    from reasoner.model.policy import load_policy
+    from reasoner.policy.document import load_policy
 
     path = CORPUS / "aws-managed-policies/IAMUserChangePassword.json"
     assert _kinds(NamedPolicy(str(path), load_policy(path))) == {}

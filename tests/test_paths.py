@@ -12,11 +12,11 @@ import pytest
 
 from conftest import CORPUS, ROOT, run_cli
 from reasoner.cases import hop_label, load_case, reach_questions, who_can_questions
-from reasoner.decide import decide_many
+from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
-from reasoner.model.request import decide_input_from_obj
-from reasoner.paths import Constraints, PathFinder
-from reasoner.snapshot import load_snapshot
+from reasoner.policy.request import decide_input_from_obj
+from reasoner.account.paths import Constraints, PathFinder
+from reasoner.account.snapshot import load_snapshot
 
 SNAPS = CORPUS / "account-snapshots"
 SEED = ROOT / "cases" / "athena-vpce"
@@ -379,8 +379,8 @@ def test_decide_snapshot_refuses_extra_layers():
 
 
 def test_bundle_is_a_pydantic_model_with_a_checked_in_schema(tmp_path):
-    """docs/snapshot.schema.json is generated from reasoner.snapshot.SnapshotBundle."""
-    from reasoner.snapshot import snapshot_schema
+    """docs/snapshot.schema.json is generated from reasoner.account.snapshot.SnapshotBundle."""
+    from reasoner.account.snapshot import snapshot_schema
 
     assert json.loads((ROOT / "docs" / "snapshot.schema.json").read_text()) == snapshot_schema()
     bad = tmp_path / "b.json"

@@ -12,10 +12,10 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.decide import decide_many
-from reasoner.model.request import decide_input_from_obj
-from reasoner.paths import Constraints, PathFinder
-from reasoner.snapshot import load_snapshot
+from reasoner.engine.decide import decide_many
+from reasoner.policy.request import decide_input_from_obj
+from reasoner.account.paths import Constraints, PathFinder
+from reasoner.account.snapshot import load_snapshot
 
 A = "111111111111"
 BUCKET = "arn:aws:s3:::data"

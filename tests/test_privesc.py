@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 from conftest import CORPUS, run_cli
-from reasoner.privesc import Privesc
-from reasoner.snapshot import load_snapshot
+from reasoner.account.privesc import Privesc
+from reasoner.account.snapshot import load_snapshot
 from test_paths import A, allow, role, snapshot, trust, user
 
 ADMIN_DOC = allow("*")

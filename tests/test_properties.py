@@ -16,10 +16,10 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.decide import decide_many
-from reasoner.model.policy import parse_policy
-from reasoner.model.request import DecideInput, NamedPolicy, Request
-from reasoner.patterns import arn_match, glob_match, plain
+from reasoner.engine.decide import decide_many
+from reasoner.policy.document import parse_policy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.patterns import arn_match, glob_match, plain
 
 ALPHA = "ab/:"
 texts = st.text(alphabet=ALPHA, max_size=6)

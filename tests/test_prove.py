@@ -11,8 +11,8 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from conftest import ROOT, run_cli
-from reasoner.invariants import InvariantsFile, Prover, json_schema, load_invariants
-from reasoner.snapshot import load_snapshot
+from reasoner.audit.invariants import InvariantsFile, Prover, json_schema, load_invariants
+from reasoner.account.snapshot import load_snapshot
 
 SEED = ROOT / "cases" / "athena-vpce"
 INVARIANTS = SEED / "invariants.yaml"

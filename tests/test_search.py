@@ -17,12 +17,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.decide import decide_many
-from reasoner.domains import build_domain, signature
-from reasoner.model.policy import parse_policy
-from reasoner.model.request import DecideInput, NamedPolicy, Request
-from reasoner.patterns import plain
-from reasoner.search import Query, can
+from reasoner.engine.decide import decide_many
+from reasoner.search.domains import build_domain, signature
+from reasoner.policy.document import parse_policy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.patterns import plain
+from reasoner.search.can import Query, can
 
 USER = "arn:aws:iam::111122223333:user/u"
 

@@ -7,8 +7,8 @@ import copy
 import json
 
 from conftest import ROOT, run_cli
-from reasoner.snapshot import load_snapshot
-from reasoner.snapshot_diff import diff_snapshots
+from reasoner.account.snapshot import load_snapshot
+from reasoner.audit.snapshot_diff import diff_snapshots
 
 SEED = ROOT / "cases" / "athena-vpce" / "snapshot" / "snapshot.json"
 BASE = json.loads(SEED.read_text())

@@ -8,7 +8,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reasoner import catalogue
+from reasoner.policy import catalogue
 from reasoner.errors import InputError
 
 

@@ -12,9 +12,9 @@ from rich.console import Console
 from rich.table import Table
 
 from reasoner.cases import can_query, load_case
-from reasoner.cli.decide_cmd import _levels, _named, parse_context
+from reasoner.cli.decide_cmd import policy_levels, named_policy, parse_context
 from reasoner.errors import ExitCode, InputError
-from reasoner.search import CanAnswer, Query, can
+from reasoner.search.can import CanAnswer, Query, can
 
 _STYLE = {"possible": "bold green", "impossible": "bold red", "unknown": "bold yellow"}
 
@@ -45,8 +45,8 @@ def _where(items: list[str]) -> dict[str, list[str]]:
 
 def _exclude(items: list[str]) -> dict[str, list[tuple[str, str]]]:
     """'aws:SourceIp=IpAddress:10.0.0.0/8' -> {'aws:SourceIp': [('ip_address', '10.0.0.0/8')]}."""
-    from reasoner.model.operators import parse_operator
-    from reasoner.values import policy_value_error
+    from reasoner.policy.operators import parse_operator
+    from reasoner.policy.values import policy_value_error
 
     out: dict[str, list[tuple[str, str]]] = {}
     for item in items:
@@ -119,12 +119,12 @@ def can_command(
     q = Query(principal=principal, action=action, resource=resource, resource_account=resource_account,
               where=_where(where), absent=absent, without_via=without_via, not_from_vpce=not_from_vpce,
               exclude=_exclude(exclude), present=present,
-              identity_policies=[_named(p) for p in identity_policy],
-              resource_policy=_named(resource_policy) if resource_policy else None,
-              permission_boundary=_named(boundary) if boundary else None,
-              session_policy=_named(session_policy) if session_policy else None,
-              scps=_levels(scp) if scp else None, rcps=_levels(rcp) if rcp else None,
-              vpc_endpoint_policy=_named(vpce_policy) if vpce_policy else None, management_account=management_account)
+              identity_policies=[named_policy(p) for p in identity_policy],
+              resource_policy=named_policy(resource_policy) if resource_policy else None,
+              permission_boundary=named_policy(boundary) if boundary else None,
+              session_policy=named_policy(session_policy) if session_policy else None,
+              scps=policy_levels(scp) if scp else None, rcps=policy_levels(rcp) if rcp else None,
+              vpc_endpoint_policy=named_policy(vpce_policy) if vpce_policy else None, management_account=management_account)
     a = can(q, all_witnesses=all_)
     if as_json:
         print(json.dumps(a.model_dump(mode="json"), indent=2))

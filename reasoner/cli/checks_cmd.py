@@ -11,8 +11,8 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from reasoner.checks import CheckResult, check_access_not_granted as _not_granted, check_no_public_access as _no_public
-from reasoner.cli.decide_cmd import _named
+from reasoner.audit.checks import CheckResult, check_access_not_granted as _not_granted, check_no_public_access as _no_public
+from reasoner.cli.decide_cmd import named_policy
 from reasoner.errors import ExitCode
 
 
@@ -42,7 +42,7 @@ def check_access_not_granted(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Fail (exit 1, with a witness) when the policy grants the action on the resource."""
-    _finish(_not_granted(_named(policy), action, resource, account), as_json, "check-access-not-granted")
+    _finish(_not_granted(named_policy(policy), action, resource, account), as_json, "check-access-not-granted")
 
 
 def check_no_public_access(
@@ -52,4 +52,4 @@ def check_no_public_access(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Fail (exit 1, with a witness) when anyone outside the account (or anonymous) gets access."""
-    _finish(_no_public(_named(policy), account, resource), as_json, "check-no-public-access")
+    _finish(_no_public(named_policy(policy), account, resource), as_json, "check-no-public-access")

@@ -11,13 +11,13 @@ from typing import Iterator, Optional
 import typer
 from rich.console import Console
 
-from reasoner.answers import Decision
+from reasoner.engine.answers import Decision
 from reasoner.cases import load_case
 from reasoner.cli.render import case_table, print_decision
-from reasoner.decide import decide_many
+from reasoner.engine.decide import decide_many
 from reasoner.errors import ExitCode, InputError
-from reasoner.model.policy import load_policy
-from reasoner.model.request import DecideInput, NamedPolicy, PolicyCache, Request, decide_input_from_obj
+from reasoner.policy.document import load_policy
+from reasoner.policy.request import DecideInput, NamedPolicy, PolicyCache, Request, decide_input_from_obj
 
 BATCH_CHUNK = 2500  # requests grounded together; bounds memory, and the unit of parallel work
 MAX_LINE_BYTES = 2_000_000
@@ -43,12 +43,12 @@ def parse_context(items: list[str]) -> dict[str, list[str] | str]:
     return {k: (v[0] if len(v) == 1 else v) for k, v in out.items()}
 
 
-def _named(path: Path) -> NamedPolicy:
+def named_policy(path: Path) -> NamedPolicy:
     return NamedPolicy(name=str(path), policy=load_policy(path))
 
 
-def _levels(values: list[str]) -> list[list[NamedPolicy]]:
-    return [[_named(Path(f)) for f in level.split(",") if f] for level in values]
+def policy_levels(values: list[str]) -> list[list[NamedPolicy]]:
+    return [[named_policy(Path(f)) for f in level.split(",") if f] for level in values]
 
 
 def read_batch(lines, source: str) -> Iterator[DecideInput | InputError]:
@@ -189,8 +189,8 @@ def decide_command(
                                 ("--rcp", rcp), ("--vpce-policy", vpce_policy)) if v]
         if given:
             raise InputError(f"--snapshot gives every policy layer; drop {', '.join(given)}", source="<command line>")
-        from reasoner.paths import Authorizer
-        from reasoner.snapshot import load_snapshot
+        from reasoner.account.paths import Authorizer
+        from reasoner.account.snapshot import load_snapshot
 
         inp = Authorizer(load_snapshot(list(snapshot))).decide_input(principal, action, resource, parse_context(context))
         _print_single(console, inp, as_json, fail_on_deny)
@@ -198,12 +198,12 @@ def decide_command(
     req = Request(principal=principal, action=action, resource=resource, resource_account=resource_account,
                   context=parse_context(context))
     inp = DecideInput(
-        id=None, request=req, identity_policies=[_named(p) for p in identity_policy],
-        resource_policy=_named(resource_policy) if resource_policy else None,
-        permission_boundary=_named(boundary) if boundary else None,
-        session_policy=_named(session_policy) if session_policy else None,
-        scps=_levels(scp) if scp else None, rcps=_levels(rcp) if rcp else None,
-        vpc_endpoint_policy=_named(vpce_policy) if vpce_policy else None,
+        id=None, request=req, identity_policies=[named_policy(p) for p in identity_policy],
+        resource_policy=named_policy(resource_policy) if resource_policy else None,
+        permission_boundary=named_policy(boundary) if boundary else None,
+        session_policy=named_policy(session_policy) if session_policy else None,
+        scps=policy_levels(scp) if scp else None, rcps=policy_levels(rcp) if rcp else None,
+        vpc_endpoint_policy=named_policy(vpce_policy) if vpce_policy else None,
         management_account=management_account,
     )
     _print_single(console, inp, as_json, fail_on_deny)

@@ -16,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from reasoner.diff import MAX_CLASSES, DiffAnswer, DiffClass, DiffDirection, diff, load_policy_set
+from reasoner.audit.diff import MAX_CLASSES, DiffAnswer, DiffClass, DiffDirection, diff, load_policy_set
 from reasoner.errors import ExitCode, InputError
 
 

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from reasoner.cli.diff_cmd import Kind
 from reasoner.errors import ExitCode, InputError
-from reasoner.lint import lint
+from reasoner.audit.lint import lint
 
 
 def lint_command(

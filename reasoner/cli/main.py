@@ -17,7 +17,7 @@ from reasoner.cli.lint_cmd import lint_command
 from reasoner.cli.paths_cmd import privesc_command, reach_command, who_can_command
 from reasoner.cli.prove_cmd import prove_command
 from reasoner.errors import ExitCode, InputError, InternalError
-from reasoner.model.policy import validation_to_input_error
+from reasoner.policy.document import validation_to_input_error
 
 app = typer.Typer(
     name="reasoner",

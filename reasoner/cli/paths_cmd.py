@@ -13,8 +13,8 @@ from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from reasoner.errors import ExitCode, InputError
-from reasoner.paths import Constraints, Path, PathFinder
-from reasoner.snapshot import Snapshot, load_snapshot
+from reasoner.account.paths import Constraints, Path, PathFinder
+from reasoner.account.snapshot import Snapshot, load_snapshot
 
 _STYLE = {"possible": "bold green", "impossible": "bold red", "unknown": "bold yellow"}
 
@@ -159,7 +159,7 @@ def privesc_command(
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """Which principals can become admin-equivalent (iam:* on *), by which chain of techniques."""
-    from reasoner.privesc import Privesc
+    from reasoner.account.privesc import Privesc
 
     console = _console()
     snap = open_snapshot(snapshot, console, as_json)

@@ -13,19 +13,19 @@ from rich.console import Console
 from rich.table import Table
 
 from reasoner.errors import ExitCode, InputError
-from reasoner.invariants import Result, json_schema, load_invariants
+from reasoner.audit.invariants import Result, json_schema, load_invariants
 
 FORMATS = ("table", "json", "junit", "sarif")
 _STYLE = {"proved": "bold green", "violated": "bold red", "unknown": "bold yellow"}
 
 
 def _snapshot_of(target: Path):
-    from reasoner.snapshot import load_snapshot
+    from reasoner.account.snapshot import load_snapshot
 
     if target.is_dir() and (target / "case.yaml").exists():
-        from reasoner.cases import _case_snapshot, load_case
+        from reasoner.cases import case_snapshot, load_case
 
-        return _case_snapshot(load_case(target))
+        return case_snapshot(load_case(target))
     return load_snapshot(target)
 
 
@@ -44,7 +44,7 @@ def prove_command(
     if invariants is None or target is None:
         raise InputError("usage: reasoner prove INVARIANTS SNAPSHOT|CASE", source="<command line>")
     spec = load_invariants(invariants)
-    from reasoner.invariants import Prover
+    from reasoner.audit.invariants import Prover
 
     prover = Prover(_snapshot_of(target))
     results = [prover.prove(inv) for inv in spec.invariants]

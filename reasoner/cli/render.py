@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
-from reasoner.answers import Decision, StatementRef
+from reasoner.engine.answers import Decision, StatementRef
 
 _STYLE = {"allow": "bold green", "explicit_deny": "bold red", "implicit_deny": "bold yellow"}
 

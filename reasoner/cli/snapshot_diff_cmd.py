@@ -32,8 +32,8 @@ def _snapshot_file(p: Path) -> bool:
 
 def snapshot_diff(old: str, new: str, check: bool, limit: int, as_json: bool) -> None:
     from reasoner.cli.diff_cmd import render_direction
-    from reasoner.snapshot import load_snapshot
-    from reasoner.snapshot_diff import diff_snapshots
+    from reasoner.account.snapshot import load_snapshot
+    from reasoner.audit.snapshot_diff import diff_snapshots
 
     directions = ("added",) if check else ("added", "removed")
     d = diff_snapshots(load_snapshot(old), load_snapshot(new), directions=directions, limit=limit)

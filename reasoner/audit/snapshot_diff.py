@@ -21,9 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from reasoner.diff import DiffAnswer, PolicySet, diff
-from reasoner.model.request import NamedPolicy
-from reasoner.snapshot import Entity, Snapshot
+from reasoner.audit.diff import DiffAnswer, PolicySet, diff
+from reasoner.policy.request import NamedPolicy
+from reasoner.account.snapshot import Entity, Snapshot
 
 EMPTY_NAME = "(none)"
 
@@ -138,7 +138,7 @@ def _compare(subject: str, what: str, old, new, *, kind: str, principal: str | N
 
 
 def _empty_policy(kind: str):
-    from reasoner.model.policy import parse_policy
+    from reasoner.policy.document import parse_policy
 
     # A policy that allows and denies nothing stands for "no policy" on one side.
     st = {"Effect": "Deny", "NotAction": "*", "Resource": "*"}

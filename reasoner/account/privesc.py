@@ -26,10 +26,10 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Callable
 
-from reasoner import catalogue
-from reasoner.paths import ASSUME_ACTION, Authorizer, _key, assume_action, may_allow_identity, Constraints, HopCheck, PathFinder, _covers_action
-from reasoner.search import Query, can
-from reasoner.snapshot import Entity, Snapshot
+from reasoner.policy import catalogue
+from reasoner.account.paths import ASSUME_ACTION, Authorizer, hop_cache_key, assume_action, may_allow_identity, Constraints, HopCheck, PathFinder, covers_action
+from reasoner.search.can import Query, can
+from reasoner.account.snapshot import Entity, Snapshot
 
 
 @dataclass
@@ -89,7 +89,7 @@ class Privesc:
         # Prefilter (exact for the action dimension): every IAM action must be covered by some
         # Allow statement, else that action is implicitly denied.
         allows = [st for p in policies for st in p.policy.Statement if st.Effect == "Allow"]
-        if not all(any(_covers_action(st, a.lower()) for st in allows) for a in _iam_actions()):
+        if not all(any(covers_action(st, a.lower()) for st in allows) for a in _iam_actions()):
             self._admin[key] = False
             return False
         where = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
@@ -182,16 +182,16 @@ class Privesc:
         for phase in (4, 5):  # the shared checks, then the specific ones of plans still open
             todo: dict[tuple, HopCheck] = {}
             for plan in plans:
-                if all(results.get(_key(c)) == "possible" for c in plan[4]) or phase == 4:
+                if all(results.get(hop_cache_key(c)) == "possible" for c in plan[4]) or phase == 4:
                     for c in plan[phase]:
-                        todo.setdefault(_key(c), c)
+                        todo.setdefault(hop_cache_key(c), c)
             todo = {k: c for k, c in todo.items() if k not in results}
             for k, r in zip(todo, self.auth.check_many(list(todo.values()))):
                 results[k] = r.outcome
         out = []
         for caller, t, target, group, shared, specific in plans:
             checks = shared + specific
-            if all(results.get(_key(c)) == "possible" for c in checks):
+            if all(results.get(hop_cache_key(c)) == "possible" for c in checks):
                 via = [f"{c.action} on {c.resource}" + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
                        for c in checks]
                 out.append((caller.arn, t.kind, Step(t.id, caller.arn, target if not t.creates_target else "a new role",
@@ -199,7 +199,7 @@ class Privesc:
         return out
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
-        from reasoner.techniques import load_techniques
+        from reasoner.account.techniques import load_techniques
 
         techniques = load_techniques().techniques
         entities = [self.snap.entity(start)] if start else sorted(self.snap.principals.values(), key=lambda e: e.arn)

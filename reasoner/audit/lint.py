@@ -24,13 +24,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reasoner import catalogue
-from reasoner.checks import is_resource_policy
-from reasoner.decide import decide_many
-from reasoner.diff import PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, POLICY_SUFFIXES, Differ, _DirectionResult
+from reasoner.policy import catalogue
+from reasoner.search.cover import is_resource_policy
+from reasoner.engine.decide import decide_many
+from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, POLICY_SUFFIXES, Differ, DirectionResult
 from reasoner.errors import InputError, InternalError
-from reasoner.model.policy import load_policy
-from reasoner.model.request import DecideInput, NamedPolicy
+from reasoner.policy.document import load_policy
+from reasoner.policy.request import DecideInput, NamedPolicy
 
 FindingKind = Literal["redundant-allow", "redundant-deny", "unknown-service", "unknown-action",
                       "action-matches-nothing"]
@@ -149,22 +149,22 @@ def redundant_statements(named: NamedPolicy, *, kind: str | None = None, princip
         i = info.index
         without = NamedPolicy(f"{named.name} without statement #{i}",
                               policy.model_copy(update={"Statement": [s for j, s in enumerate(policy.Statement) if j != i]}))
-        result = _DirectionResult()
+        result = DirectionResult()
         if d.cover_error:
             result.unknown.append(d.cover_error)
         for cand in ([] if d.cover_error else d.principals):
-            reg = d._regions(cand)
+            reg = d.regions_for(cand)
             if isinstance(reg, str):
                 result.unknown.append(reg)
                 continue
             if info.sid_global not in reg.scope:
                 continue  # its Action / NotAction covers no catalogue action: it never applies
-            layers = d._layers(d.sides["OLD"], reg.principal)
+            layers = d.side_layers(d.sides["OLD"], reg.principal)
             rest = [s for s in reg.scope if s != info.sid_global]
             if info.effect == "allow":  # some request allowed with it and not without it?
-                d._run(reg, layers, layers, {info.sid_global}, reg.scope, rest, result, 1, False)
+                d.run_direction(reg, layers, layers, {info.sid_global}, reg.scope, rest, result, 1, False)
             else:  # some request allowed without it and not with it?
-                d._run(reg, layers, layers, set(), rest, reg.scope, result, 1, False)
+                d.run_direction(reg, layers, layers, set(), rest, reg.scope, result, 1, False)
             if result.found:
                 _confirm(result.found[0], named, without, info.effect)
                 break

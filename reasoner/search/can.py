@@ -17,16 +17,16 @@ from typing import Literal
 import clingo
 from pydantic import BaseModel, ConfigDict
 
-from reasoner import catalogue
-from reasoner.decide import decide_many
-from reasoner.domains import AbstractionError, Domain, Region, build_domain
+from reasoner.policy import catalogue
+from reasoner.engine.decide import decide_many
+from reasoner.search.domains import AbstractionError, Domain, Region, build_domain
 from reasoner.errors import InputError, InternalError
-from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, rcp_services
-from reasoner.model.request import DecideInput, NamedPolicy, Request
-from reasoner.patterns import fill, plain
-from reasoner.principals import account_of_arn, derived_context, parse_principal, rcps_apply, scps_apply
-from reasoner.solve import load_encodings
-from reasoner.values import compare
+from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, rcp_services
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.patterns import fill, plain
+from reasoner.policy.principals import account_of_arn, derived_context, parse_principal, rcps_apply, scps_apply
+from reasoner.engine.solve import load_encodings
+from reasoner.policy.values import compare
 
 # Keys AWS includes in every authenticated request (IAM User Guide, global condition keys:
 # "This key is always included in the request context").
@@ -87,7 +87,7 @@ class CanAnswer(BaseModel):
     scope: list[Dimension] = []
 
 
-def _is_pattern(text: str) -> bool:
+def is_pattern(text: str) -> bool:
     return "*" in text or "?" in text
 
 
@@ -106,7 +106,7 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     anonymous_keys = principal.type in ("anonymous", "service", "web_identity")
 
     # -- actions --------------------------------------------------------------------------------
-    if _is_pattern(query.action):
+    if is_pattern(query.action):
         actions = catalogue.expand(query.action)
         if not actions:
             raise InputError(f"no catalogue action matches {query.action!r}", path=("action",))
@@ -119,14 +119,14 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     resource_account = query.resource_account
     if resource_account is None:
         acct_field = query.resource.split(":", 5)[4] if len(query.resource.split(":", 5)) == 6 else ""
-        if acct_field and not _is_pattern(acct_field):
+        if acct_field and not is_pattern(acct_field):
             resource_account = acct_field
         elif not acct_field:
             resource_account = principal.account
         else:
             return CanAnswer(answer="unknown", reason="the resource pattern leaves its account open; "
                              "give --resource-account so same- and cross-account rules can be applied")
-    if not _is_pattern(query.resource):
+    if not is_pattern(query.resource):
         resource_account = query.resource_account or account_of_arn(query.resource) or principal.account
 
     program = FactProgram()
@@ -142,7 +142,7 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     compiled = []
     for atom, kind, named in layers:
         cp = program.policy(named.policy, named.name)
-        program._check_layer(cp, named, kind, None, ())
+        program.check_layer(cp, named, kind, None, ())
         compiled.append((atom, kind, cp))
     statements = [st for _, _, cp in compiled for st in cp.statements]
     if query.absent_prefixes:
@@ -150,11 +150,11 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         used = {c.key_text for st in statements for c in st.conds}
         used |= {k for st in statements for c in st.conds for t in c.templates for k in t.keys}
         used |= {label.split(" ", 1)[1].lower() for st in statements for _, label in st.null_conds}
-        used |= {k for x in {x for st in statements for x in st.resources} for k in program._resource_by_id[x].keys}
+        used |= {k for x in {x for st in statements for x in st.resources} for k in program.resource_by_id[x].keys}
         absent |= {k for k in used if k.startswith(prefixes) and k not in fixed_ctx}
 
     try:
-        facts, domains, decode = _facts(program, query, principal, fixed_ctx, absent, actions, resource_account,
+        facts, domains, decode = search_facts(program, query, principal, fixed_ctx, absent, actions, resource_account,
                                         compiled, statements, anonymous_keys)
     except AbstractionError as exc:
         return CanAnswer(answer="unknown", reason=str(exc))
@@ -200,9 +200,9 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         if (d.decision == "allow") != (query.goal == "allow"):
             raise InternalError(f"the search found a witness the concrete decider does not allow "
                                 f"({d.decision}, {d.error}): {w.request.model_dump()}")
-    lines = [_batch_line(w) for w, _ in witnesses]
+    lines = [batch_line(w) for w, _ in witnesses]
     return CanAnswer(answer="possible", witness=lines[0], witnesses=lines if all_witnesses else [],
-                     decide_command=_command(witnesses[0][0]), scope=scope)
+                     decide_command=decide_command_for(witnesses[0][0]), scope=scope)
 
 
 def _size(item) -> tuple:
@@ -234,7 +234,7 @@ def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
     return out
 
 
-def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions, resource_account, compiled,
+def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions, resource_account, compiled,
            statements, anonymous_keys: bool = False, extra_resources: tuple[str, ...] = (),
            typed_values: bool = False):
     """extra_resources: more candidate resource witnesses, tried before the searched ones (diff
@@ -289,7 +289,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     by_service: dict[str, list[int]] = {svc: [] for svc in services}
     action_ids = []
     for x in all_ids:
-        text = program._action_plain[x]
+        text = program.action_plain[x]
         part = text.split(":", 1)[0]
         if "*" not in part and "?" not in part:  # a literal service part matches itself only
             matched = [part] if part in services else []
@@ -299,7 +299,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             action_ids.append(x)
             for svc in (services if ":" not in text else matched):
                 by_service[svc].append(x)
-    cache = program._action_cache
+    cache = program.action_cache
     groups: dict[tuple, str] = {}
     for a in actions:
         al = a.lower()
@@ -308,10 +308,10 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
         for x in by_service[service]:
             hit = cache.get((x, al))
             if hit is None:
-                hit = cache[(x, al)] = _glob(program._action_plain[x], al)
+                hit = cache[(x, al)] = _glob(program.action_plain[x], al)
             if hit:
                 hits.append(x)
-        sig = (frozenset(hits), service in rcp_services(), service == "kms" or al in _TRUST_POLICY_ACTIONS)
+        sig = (frozenset(hits), service in rcp_services(), service == "kms" or al in TRUST_POLICY_ACTIONS)
         groups.setdefault(sig, a)
     # Only statements whose Action / NotAction covers some searched action can apply: the
     # other statements are left out of the grounding and of every domain (scale rule).
@@ -340,12 +340,12 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
     # -- resource ------------------------------------------------------------------------------
     resource_ids = sorted({x for st in statements for x in st.resources})
     resource_names: dict[int, str] = {}
-    if _is_pattern(q.resource):
+    if is_pattern(q.resource):
         # One OR-group per Resource / NotResource element: only "some entry matches" matters.
         groups = []
         for st in statements:
             g = [("arn_like", p) for x in st.resources
-                 if (p := filled(program._resource_by_id[x], "a Resource element")) is not None]
+                 if (p := filled(program.resource_by_id[x], "a Resource element")) is not None]
             if g:
                 groups.append(g)
         comps = [c for g in groups for c in g]
@@ -367,14 +367,14 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             resource_names[rid] = rg.witness
             out.append(f"resource_region({rid}).")
             for x in resource_ids:
-                p = fill(program._resource_by_id[x], singles)
+                p = fill(program.resource_by_id[x], singles)
                 if p is not None and compare("arn_like", p, rg.witness):
                     out.append(f"resource_hit({rid},{x}).")
         if not dom.regions:
             raise AbstractionError(f"no ARN matches the resource pattern {q.resource!r}")
     else:
         for x in resource_ids:
-            p = fill(program._resource_by_id[x], singles)
+            p = fill(program.resource_by_id[x], singles)
             if p is not None and compare("arn_like", p, q.resource):
                 out.append(f"resource_match(1,{x}).")
 
@@ -406,7 +406,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             out.append(f"req_single(1,{kid(key)}).")
         for c in by_key.get(key, []):
             for v in dict.fromkeys(values):
-                if program._value_matches(c, v, singles):
+                if program.value_matches(c, v, singles):
                     out.append(f"value_match(1,{c.cid},{program.intern('v:' + v)}).")
     if q.vpc_endpoint_policy and "aws:sourcevpce" in fixed_ctx:
         out.append(f"vpce_key({kid('aws:sourcevpce')}).")
@@ -461,7 +461,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
                 out.append(f"forbidden({k},{v}).")
             for m in members:
                 for c in by_key.get(m, []):
-                    if program._value_matches(c, rg.witness, singles):
+                    if program.value_matches(c, rg.witness, singles):
                         out.append(f"value_match(1,{c.cid},{v}).")
     keynames = {kid(k): k for k in searched}
     spelling = {}
@@ -496,7 +496,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
             else:
                 ctx[spelling.get(key, key)] = values[0]
         req = Request(principal=q.principal, action=action, resource=resource,
-                      resource_account=resource_account if _is_pattern(q.resource) or q.resource_account else None,
+                      resource_account=resource_account if is_pattern(q.resource) or q.resource_account else None,
                       context={k: (v if not isinstance(v, list) or len(v) != 1 or k.lower() in multivalued
                                    or k.lower() == "aws:calledvia" else v[0]) for k, v in ctx.items()})
         inp = DecideInput(request=req, identity_policies=q.identity_policies, resource_policy=q.resource_policy,
@@ -509,7 +509,7 @@ def _facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions
 
 
 def _glob(pattern: str, value: str) -> bool:
-    from reasoner.patterns import plain_glob_match
+    from reasoner.policy.patterns import plain_glob_match
 
     return plain_glob_match(pattern, value)
 
@@ -519,7 +519,7 @@ def _qualified(c) -> bool:
     return c.label.split(" ", 1)[0].lower().startswith(("foranyvalue:", "forallvalues:"))
 
 
-def _batch_line(inp: DecideInput) -> dict:
+def batch_line(inp: DecideInput) -> dict:
     def doc(p: NamedPolicy | None):
         return None if p is None else p.policy.model_dump(mode="json", exclude_none=True)
 
@@ -536,7 +536,7 @@ def _batch_line(inp: DecideInput) -> dict:
     }
 
 
-def _command(inp: DecideInput) -> str:
+def decide_command_for(inp: DecideInput) -> str:
     """The witness as a ready `reasoner decide` command line."""
     r = inp.request
     args = ["reasoner", "decide", "--principal", r.principal, "--action", r.action, "--resource", r.resource]

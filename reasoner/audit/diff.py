@@ -25,19 +25,19 @@ from typing import Literal
 import clingo
 from pydantic import BaseModel, ConfigDict
 
-from reasoner import catalogue
-from reasoner.checks import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_resource_policy
-from reasoner.decide import decide_many
-from reasoner.domains import AbstractionError
+from reasoner.policy import catalogue
+from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_resource_policy
+from reasoner.engine.decide import decide_many
+from reasoner.search.domains import AbstractionError
 from reasoner.errors import InputError, InternalError
-from reasoner.facts import _TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
-from reasoner.model.policy import load_policy, parse_policy
-from reasoner.model.request import DecideInput, NamedPolicy
-from reasoner.patterns import fill, plain_glob_match
-from reasoner.principals import derived_context, parse_principal
-from reasoner.search import Dimension, Query, _command, _facts
-from reasoner.solve import load_encodings
-from reasoner.values import compare
+from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
+from reasoner.policy.document import load_policy, parse_policy
+from reasoner.policy.request import DecideInput, NamedPolicy
+from reasoner.policy.patterns import fill, plain_glob_match
+from reasoner.policy.principals import derived_context, parse_principal
+from reasoner.search.can import Dimension, Query, decide_command_for, search_facts
+from reasoner.engine.solve import load_encodings
+from reasoner.policy.values import compare
 
 DEFAULT_ACCOUNT = "111122223333"
 # Identity policies are attached to someone: a placeholder role session unless --principal.
@@ -197,9 +197,9 @@ def _service_part(pattern: str) -> str:
 
 def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactProgram,
                   written: list[str]) -> _ActionTable:
-    patterns = sorted({program._action_plain[x] for st in diffed + others for x in st.actions})
+    patterns = sorted({program.action_plain[x] for st in diffed + others for x in st.actions})
     # Shown: the diffed sides' own patterns, as first written (the helper's "*" is not theirs).
-    spelling = {p: p for p in sorted({program._action_plain[x] for st in diffed for x in st.actions})}
+    spelling = {p: p for p in sorted({program.action_plain[x] for st in diffed for x in st.actions})}
     for text in written:
         if spelling.get(text.lower()) == text.lower():
             spelling[text.lower()] = text
@@ -211,8 +211,8 @@ def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactP
         if st.not_action:
             every_service = True
         for x in st.actions:
-            sp = _service_part(program._action_plain[x])
-            if "*" in sp or "?" in sp or ":" not in program._action_plain[x]:
+            sp = _service_part(program.action_plain[x])
+            if "*" in sp or "?" in sp or ":" not in program.action_plain[x]:
                 every_service = True
             else:
                 literal_services.add(sp)
@@ -223,21 +223,21 @@ def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactP
         for svc in services:
             if not plain_glob_match(sp, svc) and ":" in p:
                 continue
-            for entry in catalogue._service_actions(svc).values():
+            for entry in catalogue.service_actions(svc).values():
                 full = f"{svc}:{entry['name']}"
                 if plain_glob_match(p, full.lower()):
                     hit.setdefault(full, set()).add(p)
-    diffed_patterns = [(st, {program._action_plain[x] for x in st.actions}) for st in diffed]
+    diffed_patterns = [(st, {program.action_plain[x] for x in st.actions}) for st in diffed]
     regions: dict[tuple, list[str]] = {}
     for svc in services:
-        for entry in catalogue._service_actions(svc).values():
+        for entry in catalogue.service_actions(svc).values():
             full = f"{svc}:{entry['name']}"
             mine = frozenset(hit.get(full, ()))
             if not any(bool(mine & pats) != st.not_action for st, pats in diffed_patterns):
                 continue
             low = full.lower()
             # No RCP layer takes part in a diff: only the key / trust policy flag splits further.
-            sig = (mine, svc == "kms" or low in _TRUST_POLICY_ACTIONS)
+            sig = (mine, svc == "kms" or low in TRUST_POLICY_ACTIONS)
             regions.setdefault(sig, []).append(full)
     named = {_service_part(p) for p in patterns}
     reps, members, bits = [], {}, {}
@@ -297,7 +297,7 @@ class _Regions:
 
 
 @dataclass
-class _DirectionResult:
+class DirectionResult:
     found: list[_Found] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     cut: bool = False
@@ -321,7 +321,7 @@ class Differ:
                                  source=side.policies[0].name if side.policies else None)
             for p in side.policies:
                 cp = self.program.policy(p.policy, p.name)
-                self.program._check_layer(cp, p, layer_kind, None, ())
+                self.program.check_layer(cp, p, layer_kind, None, ())
                 self.compiled[id(p)] = cp
         self.diffed = list({st.sid_global: st for side in self.sides.values() for p in side.policies
                             for st in self.compiled[id(p)].statements}.values())
@@ -370,7 +370,7 @@ class Differ:
         self._region_cache: dict[str, _Regions | str] = {}
 
     # -- layers -------------------------------------------------------------------------------------
-    def _layers(self, side: _Side, principal) -> list[tuple[str, str, NamedPolicy]]:
+    def side_layers(self, side: _Side, principal) -> list[tuple[str, str, NamedPolicy]]:
         if self.kind == "identity":
             return [("identity", "identity", p) for p in side.policies] + [("resource", "resource", self.helper)]
         out = [("resource", "resource", side.policies[0])]
@@ -391,7 +391,7 @@ class Differ:
                summarise: bool = True) -> dict[str, DiffDirection]:
         """Each direction: up to `limit` classes of requests one side allows and the other does not."""
         sides = {"added": (self.sides["NEW"], self.sides["OLD"]), "removed": (self.sides["OLD"], self.sides["NEW"])}
-        results = {d: _DirectionResult() for d in directions}
+        results = {d: DirectionResult() for d in directions}
         if self.cover_error:
             for r in results.values():
                 r.unknown.append(self.cover_error)
@@ -401,17 +401,17 @@ class Differ:
         return {d: self._answer(*sides[d], results[d]) for d in directions}
 
     def _search_principal(self, cand: str, todo: dict, limit: int, summarise: bool) -> None:
-        reg = self._regions(cand)
+        reg = self.regions_for(cand)
         if isinstance(reg, str):
             for _, _, result in todo.values():
                 result.unknown.append(reg)
             return
         for gain, lose, result in todo.values():
-            gain_layers, lose_layers = self._layers(gain, reg.principal), self._layers(lose, reg.principal)
+            gain_layers, lose_layers = self.side_layers(gain, reg.principal), self.side_layers(lose, reg.principal)
             gain_stmts = {st.sid_global for p in gain.policies for st in self.program.policy(p.policy, p.name).statements}
-            self._run(reg, gain_layers, lose_layers, gain_stmts, reg.scope, reg.scope, result, limit, summarise)
+            self.run_direction(reg, gain_layers, lose_layers, gain_stmts, reg.scope, reg.scope, result, limit, summarise)
 
-    def _regions(self, cand: str) -> "_Regions | str":
+    def regions_for(self, cand: str) -> "_Regions | str":
         """The regions for one principal (request 1's facts, without its policies and statement
         scope), shared by both directions and every statement of a lint; a reason when unknown."""
         hit = self._region_cache.get(cand)
@@ -430,7 +430,7 @@ class Differ:
         singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
         q = Query(principal=cand, action="*", resource="*", resource_account=self.owner)
         try:
-            facts, domains, decode = _facts(self.program, q, principal, fixed_ctx, absent,
+            facts, domains, decode = search_facts(self.program, q, principal, fixed_ctx, absent,
                                             self.actions.representatives, self.owner, [], statements, anonymous_keys,
                                             extra_resources=self._arn_candidates(statements, singles),
                                             typed_values=True)
@@ -451,8 +451,8 @@ class Differ:
             {d.name: [r.witness for r in d.regions] for d in domains}, conds_by_key)
         return hit
 
-    def _run(self, reg: "_Regions", gain_layers, lose_layers, gain_stmts: set[int], scope1: list[int],
-             scope2: list[int], result: "_DirectionResult", limit: int, summarise: bool) -> None:
+    def run_direction(self, reg: "_Regions", gain_layers, lose_layers, gain_stmts: set[int], scope1: list[int],
+             scope2: list[int], result: "DirectionResult", limit: int, summarise: bool) -> None:
         """Classes of requests request 1 (gain layers, statements scope1) allows and request 2
         (lose layers, statements scope2) does not, appended to result until it holds `limit`."""
         program = self.program
@@ -464,7 +464,7 @@ class Differ:
         load_encodings(ctl, ("decide.lp", "search.lp", "diff.lp"))
         ctl.add("base", [], program.text() + "\n" + reg.facts + "\nminimal_witness.\n" + "\n".join(side_facts))
         ctl.ground([("base", [])])
-        names = {v: k for k, v in program._strings.items()}
+        names = {v: k for k, v in program.string_ids.items()}
         scoped_gain = sorted(s for s in gain_stmts if ctl.symbolic_atoms[
             clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)])] is not None)
         found_any = False
@@ -535,7 +535,7 @@ class Differ:
         out: list[str] = []
         for st in statements:
             for x in st.resources:
-                p = fill(self.program._resource_by_id[x], singles)
+                p = fill(self.program.resource_by_id[x], singles)
                 if p is None:
                     continue
                 for star in ("x", "x/x", ""):
@@ -577,7 +577,7 @@ class Differ:
             notes = []
             for v in vals:
                 hits = [f"{c.label.split(' ', 1)[0]} {', '.join(t.source for t in c.templates)}"
-                        for c in conds_by_key.get(key, []) if self.program._value_matches(c, v, singles)]
+                        for c in conds_by_key.get(key, []) if self.program.value_matches(c, v, singles)]
                 notes.append("matches " + "; ".join(dict.fromkeys(hits)) if hits else "matches no value the policies give")
             out.append(ContextConstraint(key=_spell(key, conds_by_key), absent=key in absent, values=vals, notes=notes))
         return out, resources
@@ -586,7 +586,7 @@ class Differ:
         """An ARN of one of the action's own resource types in the same region, when there is one
         (every Resource pattern in scope matches it exactly when it matches the region's witness)."""
         info = catalogue.lookup(action)
-        templates = [fill(self.program._resource_by_id[x], singles) for st in statements for x in st.resources]
+        templates = [fill(self.program.resource_by_id[x], singles) for st in statements for x in st.resources]
         templates = [t for t in templates if t is not None]
 
         def sig(value: str) -> tuple[bool, ...]:
@@ -609,7 +609,7 @@ class Differ:
             if st in self.helper_cp.statements:
                 continue
             for x in st.resources:
-                t = self.program._resource_by_id[x]
+                t = self.program.resource_by_id[x]
                 p = fill(t, singles)
                 if p is None or t.source in seen:
                     continue
@@ -623,15 +623,15 @@ class Differ:
         if self.kind == "identity":
             r = old_in.request
             al = r.action.lower()
-            if al.startswith("kms:") or al in _TRUST_POLICY_ACTIONS or r.resource_account != parse_principal(r.principal).account:
+            if al.startswith("kms:") or al in TRUST_POLICY_ACTIONS or r.resource_account != parse_principal(r.principal).account:
                 return None, None  # the decision needs the delegating resource policy, which is no file
             # Same account, no key or trust policy needed: the account grant changes nothing.
             old_in = DecideInput(request=r, identity_policies=old_in.identity_policies)
             new_in = DecideInput(request=r, identity_policies=new_in.identity_policies)
-        return _command(old_in), _command(new_in)
+        return decide_command_for(old_in), decide_command_for(new_in)
 
     # -- answers --------------------------------------------------------------------------------------
-    def _answer(self, gain: _Side, lose: _Side, result: _DirectionResult) -> DiffDirection:
+    def _answer(self, gain: _Side, lose: _Side, result: DirectionResult) -> DiffDirection:
         what = (f"{gain.name} allows and {lose.name} does not")
         if not result.found:
             if not self.actions.representatives:
@@ -691,7 +691,7 @@ def _merge_principals(classes: list[DiffClass]) -> list[DiffClass]:
 
 
 def _always_present(key: str) -> bool:
-    from reasoner.search import ALWAYS_PRESENT
+    from reasoner.search.can import ALWAYS_PRESENT
 
     return key in ALWAYS_PRESENT
 
@@ -710,7 +710,7 @@ def diff(old: PolicySet, new: PolicySet, *, kind: str | None = None, principal: 
     out = d.search(directions, limit=limit, summarise=summarise)
     notes = []
     reads = {k for st in d.diffed for c in st.conds for k in (c.key_text, *(k for t in c.templates for k in t.keys))}
-    reads |= {k for st in d.diffed for x in st.resources for k in d.program._resource_by_id[x].keys}
+    reads |= {k for st in d.diffed for x in st.resources for k in d.program.resource_by_id[x].keys}
     if kind == "identity" and principal is None and "aws:username" in reads:
         notes.append("the policies read aws:username, which only IAM users have: give --principal "
                      f"arn:aws:iam::{d.owner}:user/NAME to compare what they grant a user")

@@ -15,8 +15,8 @@ import yaml
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from reasoner.errors import InputError
-from reasoner.model.operators import Operator, parse_operator
-from reasoner.values import policy_value_error
+from reasoner.policy.operators import Operator, parse_operator
+from reasoner.policy.values import policy_value_error
 
 MAX_POLICY_BYTES = 1_000_000  # far above every AWS quota (SCP 5,120; managed 6,144; bucket 20 KB)
 
@@ -43,7 +43,7 @@ def _scalar_list(value: Any) -> Any:
     return value
 
 
-def _scalar_text(value: Any) -> str:
+def scalar_text(value: Any) -> str:
     """The string AWS compares: JSON true -> 'true', 5 -> '5'."""
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -59,7 +59,7 @@ def _condition_values(value: Any) -> list[str]:
     value = _scalar_list(value)
     if not isinstance(value, list):
         raise ValueError("condition values must be a string, number, boolean or a list of them")
-    return [_scalar_text(x) for x in value]
+    return [scalar_text(x) for x in value]
 
 
 ConditionValues = Annotated[list[str], BeforeValidator(_condition_values)]

@@ -28,10 +28,11 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reasoner import catalogue
-from reasoner.patterns import glob_match, plain
+from reasoner.policy import catalogue
+from reasoner.resources import data_file
+from reasoner.policy.patterns import glob_match, plain
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "service_chains.json"
+DATA_FILE = data_file("service_chains.json")
 
 _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
 

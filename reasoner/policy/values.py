@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
-from reasoner.patterns import arn_match, glob_match, literal_text
+from reasoner.policy.patterns import arn_match, glob_match, literal_text
 
 FAMILIES = (
     "string_equals", "string_equals_ic", "string_like", "arn_like",

@@ -37,13 +37,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reasoner import catalogue
-from reasoner.chains import CatalogueDataError
+from reasoner.policy import catalogue
+from reasoner.resources import data_file
+from reasoner.account.chains import CatalogueDataError
 
 __all__ = ["PLACEHOLDERS", "CatalogueDataError", "Requirement", "Technique", "TechniqueCatalogue",
            "load_techniques", "parse_techniques"]
 
-DATA_FILE = Path(__file__).resolve().parent / "data" / "privesc_techniques.json"
+DATA_FILE = data_file("privesc_techniques.json")
 
 PLACEHOLDERS = frozenset({"target", "caller", "account", "policy", "group"})
 SOURCE_KINDS = ("rhino", "pmapper", "pathfinding")

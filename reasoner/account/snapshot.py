@@ -34,9 +34,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasoner.errors import InputError
-from reasoner.model.policy import load_document, parse_policy, validation_to_input_error
-from reasoner.model.request import NamedPolicy
-from reasoner.patterns import arn_match, plain
+from reasoner.policy.document import load_document, parse_policy, validation_to_input_error
+from reasoner.policy.request import NamedPolicy
+from reasoner.policy.patterns import arn_match, plain
 
 MAX_SNAPSHOT_FILES = 20_000
 

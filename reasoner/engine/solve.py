@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import clingo
 from clingo import ast
 
-ENCODINGS = Path(__file__).resolve().parent.parent / "encodings"
-
-
-def encoding(name: str) -> Path:
-    path = ENCODINGS / name
-    if not path.exists():
-        raise FileNotFoundError(f"encoding {path} is missing (is the package installed from a checkout?)")
-    return path
+from reasoner.resources import encoding_file as encoding
 
 
 _PARSED: dict[tuple[str, ...], list] = {}

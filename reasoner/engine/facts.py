@@ -14,17 +14,17 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from reasoner import catalogue
+from reasoner.policy import catalogue
 from reasoner.errors import InputError
-from reasoner.model.policy import Policy
-from reasoner.model.request import DecideInput, NamedPolicy
-from reasoner.patterns import Template, arn_match, fill, parse_template, plain_glob_match
-from reasoner.principals import (Principal, account_of_arn, derived_context, parse_principal, rcps_apply,
+from reasoner.policy.document import Policy
+from reasoner.policy.request import DecideInput, NamedPolicy
+from reasoner.policy.patterns import Template, arn_match, fill, parse_template, plain_glob_match
+from reasoner.policy.principals import (Principal, account_of_arn, derived_context, parse_principal, rcps_apply,
                                  scps_apply)
-from reasoner.values import compare
+from reasoner.policy.values import compare
 
 # Actions decided by a role's trust policy, which must allow even within one account.
-_TRUST_POLICY_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+TRUST_POLICY_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
                                    "sts:tagsession", "sts:setsourceidentity", "sts:setcontext"})
 
 # Layers whose statements name principals, and those that must not.
@@ -81,15 +81,15 @@ class FactProgram:
 
     def __init__(self) -> None:
         self.lines: list[str] = []
-        self._strings: dict[str, int] = {}
+        self.string_ids: dict[str, int] = {}
         self._policies: dict[int, CompiledPolicy] = {}
         self._keepalive: list[Policy] = []
         self.statements: dict[int, StmtInfo] = {}
         self._action_patterns: dict[str, int] = {}
-        self._action_plain: dict[int, tuple] = {}
+        self.action_plain: dict[int, tuple] = {}
         self._resource_templates: dict[tuple[str, bool], int] = {}
-        self._resource_by_id: dict[int, Template] = {}
-        self._action_cache: dict[tuple[int, str], bool] = {}
+        self.resource_by_id: dict[int, Template] = {}
+        self.action_cache: dict[tuple[int, str], bool] = {}
         self._resource_cache: dict[tuple[int, str], bool] = {}
         self._scope_cache: dict[tuple[int, str], tuple] = {}
         self._next_stmt = 0
@@ -98,10 +98,10 @@ class FactProgram:
 
     # -- interning -------------------------------------------------------------------------
     def intern(self, text: str) -> int:
-        i = self._strings.get(text)
+        i = self.string_ids.get(text)
         if i is None:
-            i = len(self._strings) + 1
-            self._strings[text] = i
+            i = len(self.string_ids) + 1
+            self.string_ids[text] = i
         return i
 
     # -- policies (static facts, once per distinct document) --------------------------------
@@ -174,7 +174,7 @@ class FactProgram:
                             key_ids.add(self.intern("k:" + part[1]))
                 conds.append(CondEntry(c, op.family, kid, key_l, f"{op.name} {key}", templates, needs))
             for x in resources:
-                t = self._resource_by_id[x]
+                t = self.resource_by_id[x]
                 for part in t.parts:
                     if part[0] == "var":
                         key_ids.add(self.intern("k:" + part[1]))
@@ -192,7 +192,7 @@ class FactProgram:
         if x is None:
             x = len(self._action_patterns) + 1
             self._action_patterns[low] = x
-            self._action_plain[x] = low
+            self.action_plain[x] = low
         return x
 
     def _resource_template(self, text: str, variables: bool) -> int:
@@ -202,7 +202,7 @@ class FactProgram:
             x = len(self._resource_templates) + 1
             self._resource_templates[key] = x
             t = parse_template(text, variables)
-            self._resource_by_id[x] = t
+            self.resource_by_id[x] = t
             for k in t.keys:
                 self.lines.append(f"pattern_var({x},{self.intern('k:' + k)}).")
         return x
@@ -276,7 +276,7 @@ class FactProgram:
         compiled: list[tuple[str, CompiledPolicy]] = []
         for atom, kind, named in layers:
             cp = self.policy(named.policy, source or named.name)
-            self._check_layer(cp, named, kind, source, prefix)
+            self.check_layer(cp, named, kind, source, prefix)
             names[(atom, cp.pid)] = named.name
             compiled.append((atom, cp))
             out.append(f"req_policy({r},{atom},{cp.pid}).")
@@ -289,7 +289,7 @@ class FactProgram:
             out.append(f"req_principal_is({r},{kind},{self.intern('p:' + ident)},{how}).")
         if principal.account and resource_account and principal.account != resource_account:
             out.append(f"req_cross_account({r}).")
-        if service == "kms" or action_l in _TRUST_POLICY_ACTIONS:
+        if service == "kms" or action_l in TRUST_POLICY_ACTIONS:
             out.append(f"req_needs_resource_policy({r}).")
 
         # Context keys the policies read, and the single values variables can take.
@@ -298,7 +298,7 @@ class FactProgram:
             keys |= cp.key_ids
         singles: dict[str, str] = {}
         for key, values in context.items():
-            kid = self._strings.get("k:" + key)
+            kid = self.string_ids.get("k:" + key)
             if kid is None or kid not in keys:
                 continue
             for v in dict.fromkeys(values):
@@ -327,7 +327,7 @@ class FactProgram:
                     if x in seen_resources:
                         continue
                     seen_resources.add(x)
-                    t = self._resource_by_id[x]
+                    t = self.resource_by_id[x]
                     if t.has_vars:
                         pattern = fill(t, singles)
                         if pattern is not None and arn_match(pattern, resource):
@@ -347,7 +347,7 @@ class FactProgram:
                     if not values:
                         continue
                     for v in dict.fromkeys(values):
-                        if self._value_matches(c, v, singles):
+                        if self.value_matches(c, v, singles):
                             out.append(f"value_match({r},{c.cid},{self.intern('v:' + v)}).")
         return RequestFacts(r, inp, principal, names, resource_account)
 
@@ -362,10 +362,10 @@ class FactProgram:
             for st in cp.statements:
                 matched = False
                 for x in st.actions:
-                    ok = self._action_cache.get((x, action_l))
+                    ok = self.action_cache.get((x, action_l))
                     if ok is None:
-                        ok = plain_glob_match(self._action_plain[x], action_l)
-                        self._action_cache[(x, action_l)] = ok
+                        ok = plain_glob_match(self.action_plain[x], action_l)
+                        self.action_cache[(x, action_l)] = ok
                     if ok:
                         matched = True
                         hits.append(x)
@@ -376,7 +376,7 @@ class FactProgram:
             self._scope_cache[key] = hit
         return hit
 
-    def _value_matches(self, c: CondEntry, value: str, singles: dict[str, str]) -> bool:
+    def value_matches(self, c: CondEntry, value: str, singles: dict[str, str]) -> bool:
         """Some policy value of c matches `value` (the OR over a condition's values)."""
         var_free = not any(t.has_vars for t in c.templates)
         if var_free:
@@ -391,7 +391,7 @@ class FactProgram:
                 return True
         return False
 
-    def _check_layer(self, cp: CompiledPolicy, named: NamedPolicy, kind: str, source: str | None, prefix: tuple) -> None:
+    def check_layer(self, cp: CompiledPolicy, named: NamedPolicy, kind: str, source: str | None, prefix: tuple) -> None:
         """AWS rejects a Principal in identity policies, boundaries, session policies and SCPs,
         and requires one in resource-based policies, endpoint policies and RCPs."""
         if (cp.pid, kind) in self._layer_checked:

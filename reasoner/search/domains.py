@@ -27,8 +27,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from reasoner.patterns import literal_text
-from reasoner.values import compare, parse_date, parse_network, parse_number
+from reasoner.policy.patterns import literal_text
+from reasoner.policy.values import compare, parse_date, parse_network, parse_number
 
 MAX_PRODUCT_STATES = 100_000
 

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasoner.errors import InputError
-from reasoner.model.policy import Policy, _scalar_text, parse_policy, validation_to_input_error
+from reasoner.policy.document import Policy, scalar_text, parse_policy, validation_to_input_error
 
 Scalar = str | int | float | bool
 MAX_CONTEXT_VALUES = 1000
@@ -43,7 +43,7 @@ class Request(BaseModel):
         out: dict[str, list[str]] = {}
         for key, value in self.context.items():
             values = value if isinstance(value, list) else [value]
-            out.setdefault(key.lower(), []).extend(_scalar_text(v) for v in values)
+            out.setdefault(key.lower(), []).extend(scalar_text(v) for v in values)
         return out
 
 

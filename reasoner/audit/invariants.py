@@ -28,11 +28,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reasoner import catalogue
+from reasoner.policy import catalogue
 from reasoner.errors import InputError
-from reasoner.model.policy import load_document, validation_to_input_error
-from reasoner.patterns import arn_match, plain, plain_glob_match
-from reasoner.snapshot import Entity, Snapshot
+from reasoner.policy.document import load_document, validation_to_input_error
+from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.account.snapshot import Entity, Snapshot
 
 Scalar = str | int | float | bool
 
@@ -188,7 +188,7 @@ def _where(w: dict) -> tuple[tuple[str, str], ...]:
 
 class Prover:
     def __init__(self, snap: Snapshot):
-        from reasoner.paths import PathFinder
+        from reasoner.account.paths import PathFinder
 
         self.snap = snap
         self.finder = PathFinder(snap)
@@ -209,7 +209,7 @@ class Prover:
         return patterns
 
     def _never_over(self, body, members) -> dict:
-        from reasoner.paths import Constraints
+        from reasoner.account.paths import Constraints
 
         cons = Constraints(tuple(body.without_via), tuple(body.not_from_vpce), _where(body.where))
         actions = [a for p in body.actions for a in _expand(p)]
@@ -245,8 +245,8 @@ class Prover:
 
     # always -------------------------------------------------------------------------------------
     def _always(self, body: Always) -> dict:
-        from reasoner.paths import Constraints, HopCheck
-        from reasoner.search import can
+        from reasoner.account.paths import Constraints, HopCheck
+        from reasoner.search.can import can
 
         e = self.snap.entity(body.principal)
         if e.incomplete:
@@ -282,7 +282,7 @@ class Prover:
         return out
 
     def _outside(self, body, candidates_for) -> dict:
-        from reasoner.checks import search_principals
+        from reasoner.search.cover import search_principals
 
         targets = self._resource_policies(body.resources)
         broken = [a for a in self.snap.broken_resources if any(arn_match(plain(p), a) for p in body.resources)]
@@ -314,7 +314,7 @@ class Prover:
         return dict(status="proved", scope=scope)
 
     def _no_public(self, body: NoPublic) -> dict:
-        from reasoner.checks import OUTSIDE_ACCOUNT
+        from reasoner.search.cover import OUTSIDE_ACCOUNT
 
         # Public: anonymous callers and any principal of an account the policy does not name.
         def cands(policy, owner):
@@ -324,8 +324,8 @@ class Prover:
         return self._outside(body, cands)
 
     def _no_cross_account(self, body: NoCrossAccount) -> dict:
-        from reasoner.checks import candidate_principals
-        from reasoner.principals import parse_principal
+        from reasoner.search.cover import candidate_principals
+        from reasoner.policy.principals import parse_principal
 
         exempt = set(body.except_accounts)
 
@@ -342,7 +342,7 @@ class Prover:
             return res
         # Role trust policies are resource policies too: an outside account that may assume a
         # role of the snapshot reaches everything the role can.
-        from reasoner.checks import search_principals
+        from reasoner.search.cover import search_principals
 
         roles = [e for e in self.snap.principals.values() if e.kind == "role" and e.trust_policy is not None
                  and any(arn_match(plain(p), e.arn) for p in body.resources)]
@@ -361,7 +361,7 @@ class Prover:
 
     # privesc ----------------------------------------------------------------------------------------
     def _no_privesc(self, body: NoPrivesc) -> dict:
-        from reasoner.privesc import Privesc
+        from reasoner.account.privesc import Privesc
 
         if self._privesc is None:
             self._privesc = Privesc(self.snap, now=None).run()

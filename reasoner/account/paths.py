@@ -29,14 +29,14 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Literal
 
-from reasoner import catalogue
-from reasoner.decide import decide_many
+from reasoner.policy import catalogue
+from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
-from reasoner.model.policy import Policy
-from reasoner.model.request import DecideInput, NamedPolicy, Request
-from reasoner.patterns import arn_match, plain, plain_glob_match
-from reasoner.search import CanAnswer, Query, _batch_line, _command, _is_pattern, can
-from reasoner.snapshot import Entity, Snapshot
+from reasoner.policy.document import Policy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.search.can import CanAnswer, Query, batch_line, decide_command_for, is_pattern, can
+from reasoner.account.snapshot import Entity, Snapshot
 
 
 
@@ -44,7 +44,7 @@ def fas_absent_keys() -> list[str]:
     """Keys a forward-access-session hop does not carry (service_chains.json "hop_rules": the
     network keys of the caller's own request). Keys the docs leave open there, such as
     aws:SourceIp (the service's address), stay searched: an over-approximation, never a guess."""
-    from reasoner.chains import load_chains
+    from reasoner.account.chains import load_chains
 
     return [r.key for r in load_chains().hop_rules.keys if r.fas_hop == "absent"]
 
@@ -82,14 +82,14 @@ class Hop:
     # Built on demand (most hops of a large who-can are never printed):
     _input: DecideInput | None = None  # the concrete witness request with its layers
     _witness: dict | None = None  # a `decide --batch` line
-    _command: str | None = None
+    decide_command_for: str | None = None
     _snapshot_command: str | None = None
     _auth: "Authorizer | None" = None
 
     @property
     def witness(self) -> dict | None:
         if self._witness is None and self._input is not None:
-            self._witness = _batch_line(self._input)
+            self._witness = batch_line(self._input)
         return self._witness
 
     @property
@@ -98,9 +98,9 @@ class Hop:
             if self._snapshot_command is None:
                 self._snapshot_command = self._auth.command(self)
             return self._snapshot_command
-        if self._command is None and self._input is not None:
-            self._command = _command(self._input)
-        return self._command
+        if self.decide_command_for is None and self._input is not None:
+            self.decide_command_for = decide_command_for(self._input)
+        return self.decide_command_for
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "principal": self.principal, "action": self.action, "resource": self.resource,
@@ -192,7 +192,7 @@ class Authorizer:
             target = self.snap.principals[c.resource]
             rp = target.trust_policy
             resource_account = target.account
-        elif not _is_pattern(c.resource):
+        elif not is_pattern(c.resource):
             found = self.snap.resource_policy_for(c.resource)
             if found:
                 rp, resource_account = found.policy, found.account
@@ -272,7 +272,7 @@ class Authorizer:
         out: list[HopResult | None] = [None] * len(checks)
         todo: list[tuple[int, HopCheck, Query]] = []
         for i, c in enumerate(checks):
-            key = _key(c)
+            key = hop_cache_key(c)
             if key in self.cache:
                 out[i] = self.cache[key]
             elif c.who.incomplete:
@@ -336,7 +336,7 @@ class Authorizer:
                 self._with_command(out[i].hop)
         for (i, c, _q) in todo:
             if out[i] is not None:
-                self.cache[_key(c)] = out[i]
+                self.cache[hop_cache_key(c)] = out[i]
         self.stats.seconds += time.perf_counter() - t0
         return out  # type: ignore[return-value]
 
@@ -392,7 +392,7 @@ def _search_groups_parallel(groups: list[list[tuple[int, Query]]]) -> list[tuple
     return [x for part in parts for x in part]
 
 
-def _key(c: HopCheck) -> tuple:
+def hop_cache_key(c: HopCheck) -> tuple:
     # Only the constraints that can change this hop's request space: --without-via restricts
     # CalledVia (absent on a first call), --not-from-vpce the first call's SourceVpce, --where /
     # --strict the target request.
@@ -403,13 +403,13 @@ def _key(c: HopCheck) -> tuple:
 
 
 def _concrete(q: Query) -> bool:
-    return not _is_pattern(q.action) and not _is_pattern(q.resource) and catalogue.lookup(q.action) is not None
+    return not is_pattern(q.action) and not is_pattern(q.resource) and catalogue.lookup(q.action) is not None
 
 
 def _representable(q: Query) -> bool:
     """A concrete action on a resource pattern whose stand-in ARN is well formed (or "*", the
     resource of actions without resource types)."""
-    return not _is_pattern(q.action) and catalogue.lookup(q.action) is not None \
+    return not is_pattern(q.action) and catalogue.lookup(q.action) is not None \
         and (q.resource == "*" or len(q.resource.split(":", 5)) == 6) and q.resource_account is not None
 
 
@@ -421,7 +421,7 @@ def _stand_in(resource: str) -> str:
 def _candidate_resources(q: Query, limit: int = 3) -> list[str]:
     """ARNs inside the queried pattern that an Allow statement's Resource names, built component
     by component (fixed parts of either side, wildcards as 'x'): concrete tries before a search."""
-    if not _is_pattern(q.resource) or q.resource == "*":
+    if not is_pattern(q.resource) or q.resource == "*":
         return []
     qparts = q.resource.split(":", 5)
     if len(qparts) != 6:
@@ -430,14 +430,14 @@ def _candidate_resources(q: Query, limit: int = 3) -> list[str]:
     out: list[str] = []
     for pol in [p.policy for p in q.identity_policies] + ([q.resource_policy.policy] if q.resource_policy else []):
         for st in pol.Statement:
-            if st.Effect != "Allow" or not _covers_action(st, action):
+            if st.Effect != "Allow" or not covers_action(st, action):
                 continue
             for r in st.Resource or []:
                 rparts = r.split(":", 5)
                 if r == "*" or "${" in r or len(rparts) != 6:
                     continue
                 for filler in ("x", "x/x"):  # a wildcard of the resource part may span a "/"
-                    cand = ":".join(qa if not _is_pattern(qa) else ra if not _is_pattern(ra)
+                    cand = ":".join(qa if not is_pattern(qa) else ra if not is_pattern(ra)
                                     else ra.replace("*", filler if n == 5 else "x").replace("?", "x")
                                     for n, (qa, ra) in enumerate(zip(qparts, rparts)))
                     if cand not in out and arn_match(plain(q.resource), cand) and arn_match(plain(r), cand):
@@ -457,7 +457,7 @@ def _may_allow(q: Query) -> bool:
             return True
     if q.resource_policy is not None:
         for st in q.resource_policy.policy.Statement:
-            if st.Effect == "Allow" and _covers_action(st, action):
+            if st.Effect == "Allow" and covers_action(st, action):
                 return True
     return False
 
@@ -498,7 +498,7 @@ def _free_keys(q: Query) -> set[str]:
     out = set()
     for pol in _policies(q):
         for st in pol.Statement:
-            if not (st.Condition or _has_variable(st)) or not _covers_action(st, action):
+            if not (st.Condition or _has_variable(st)) or not covers_action(st, action):
                 continue
             keys = {k.lower() for block in (st.Condition or {}).values() for k in block}
             for r in list(st.Resource or []) + list(st.NotResource or []) + [
@@ -519,7 +519,7 @@ def _candidate_contexts(q: Query, free: set[str], limit: int = 4) -> list[dict[s
     out = []
     for pol in _policies(q):
         for st in pol.Statement:
-            if st.Effect != "Allow" or not st.Condition or not _covers_action(st, action):
+            if st.Effect != "Allow" or not st.Condition or not covers_action(st, action):
                 continue
             ctx: dict[str, list[str]] = {}
             for op, key, values in st.operators():
@@ -551,7 +551,7 @@ def _via_matters(q: Query) -> bool:
     action = q.action.lower()
     for pol in _policies(q):
         for st in pol.Statement:
-            if not _covers_action(st, action):
+            if not covers_action(st, action):
                 continue
             keys = [k.lower() for block in (st.Condition or {}).values() for k in block]
             texts = [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
@@ -584,7 +584,7 @@ def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
         "service" if c.called_via else "call")
     return HopResult("possible", hop=Hop(kind=kind, principal=c.who.arn, action=req["action"],
                                          resource=req["resource"], called_via=list(c.called_via),
-                                         context=req.get("context", {}), _command=a.decide_command,
+                                         context=req.get("context", {}), decide_command_for=a.decide_command,
                                          _witness=a.witness))
 
 
@@ -593,7 +593,7 @@ def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
 _COVERS: dict[tuple[int, str], tuple[object, bool]] = {}
 
 
-def _covers_action(st, action: str) -> bool:
+def covers_action(st, action: str) -> bool:
     """Can the statement's Action / NotAction cover `action` (a name, or a pattern: then
     conservatively, any overlap of service parts counts)? Cached per statement object (kept
     alive by the entry, so its id is not reused)."""
@@ -607,7 +607,7 @@ def _covers_action(st, action: str) -> bool:
 
 
 def _covers_action_uncached(st, action: str) -> bool:
-    if _is_pattern(action):
+    if is_pattern(action):
         if st.Action is None:
             return True
         return any(_services_overlap(p, action) for p in st.Action)
@@ -625,7 +625,7 @@ def _may_cover_resource(st, resource: str) -> bool:
     if st.NotResource is not None:
         return True
     for r in st.Resource or []:
-        if "${" in r or r == "*" or _is_pattern(resource):
+        if "${" in r or r == "*" or is_pattern(resource):
             return True
         if arn_match(plain(r), resource):
             return True
@@ -643,7 +643,7 @@ def _policy_may_allow(policy: Policy, action: str, resource: str) -> bool:
     if hit is None:
         if len(_MAY_ALLOW) > 500_000:
             _MAY_ALLOW.clear()
-        hit = _MAY_ALLOW[key] = (policy, any(st.Effect == "Allow" and _covers_action(st, action)
+        hit = _MAY_ALLOW[key] = (policy, any(st.Effect == "Allow" and covers_action(st, action)
                                              and _may_cover_resource(st, resource) for st in policy.Statement))
     return hit[1]
 
@@ -658,7 +658,7 @@ def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
         return False
     action = action.lower()
     for st in rp.policy.Statement:
-        if st.Effect.lower() != "allow" or not _covers_action(st, action):
+        if st.Effect.lower() != "allow" or not covers_action(st, action):
             continue
         if st.NotPrincipal is not None:
             return True
@@ -718,7 +718,7 @@ def _chains_for(action: str, cons: Constraints) -> list[list]:
     """Service chains that can end in `action`, in call order: lists of catalogue chain entries
     (reasoner/data/service_chains.json), at most MAX_CHAIN_DEPTH services, none of them in
     --without-via, each service at most once."""
-    from reasoner.chains import load_chains
+    from reasoner.account.chains import load_chains
 
     chains = load_chains()
     banned = {s.lower() for s in cons.without_via}
@@ -726,7 +726,7 @@ def _chains_for(action: str, cons: Constraints) -> list[list]:
     seen: set[tuple] = set()
 
     def callers(target: str) -> list:
-        if _is_pattern(target):  # a pattern target: every chain that may call into it
+        if is_pattern(target):  # a pattern target: every chain that may call into it
             return [c for c in chains.chains if any(_services_overlap(p, target) for p in c.calls)]
         return chains.callers_of(target)
 
@@ -800,7 +800,7 @@ class PathFinder:
     def _rp(self, action: str, resource: str) -> NamedPolicy | None:
         if action.lower().startswith("sts:assumerole") and resource in self.snap.principals:
             return self.snap.principals[resource].trust_policy
-        if _is_pattern(resource):
+        if is_pattern(resource):
             cov = self.snap.resource_policies_covered(resource)
             return cov[0].policy if len(cov) == 1 else None
         rp = self.snap.resource_policy_for(resource)
@@ -864,10 +864,10 @@ class PathFinder:
                     if st.Effect != "Allow":
                         continue
                     if st.Principal is not None and any(
-                            _covers_action(st, a) for a in ("sts:assumerolewithsaml", "sts:assumerolewithwebidentity")):
+                            covers_action(st, a) for a in ("sts:assumerolewithsaml", "sts:assumerolewithwebidentity")):
                         arns |= {(v if v.startswith("arn:") else f"federated:{v}")
                                  for k, v in st.Principal.entries() if k == "Federated"}
-                    if not _covers_action(st, ASSUME_ACTION.lower()):
+                    if not covers_action(st, ASSUME_ACTION.lower()):
                         continue
                     if st.NotPrincipal is not None:
                         anyone = True
@@ -1035,7 +1035,7 @@ class ReachAnswer:
 
 
 def _check_action(action: str) -> None:
-    if _is_pattern(action):
+    if is_pattern(action):
         if not catalogue.expand(action):
             raise InputError(f"no catalogue action matches {action!r}", path=("action",))
     elif catalogue.lookup(action) is None:

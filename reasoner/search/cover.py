@@ -1,41 +1,33 @@
-"""Access-Analyzer-style checks on top of `can`: each returns the witness when it fails.
+"""The principal cover of a resource policy: a finite set of principals that together take every
+way the policy's Principal / NotPrincipal elements and principal conditions can tell principals
+apart (anonymous, every principal it names, one principal per region of its aws:PrincipalArn
+patterns, and a principal of an unrelated account).
 
-- check_access_not_granted: does the policy allow any of these actions (on these resources)?
-- check_no_public_access: can any principal outside the owner account, anonymous or "*", do
-  anything through this resource policy?
-
-A resource policy is searched over a finite set of principals that covers every way its
-Principal / NotPrincipal elements and principal conditions can tell principals apart: anonymous,
-every principal it names, one principal per region of its aws:PrincipalArn patterns, and a
-principal of an unrelated account. Outside principals are assumed to be allowed by their own
-account's identity policies (as Access Analyzer does): only this policy stands in their way.
+Over-approximates: encodings/match/principal.lp (which principals a statement names) and the
+aws:PrincipalArn / aws:PrincipalAccount condition operators of encodings/conditions/. A
+principal outside the cover behaves like one inside it, so searching the cover is complete.
+Outside principals are assumed to be allowed by their own account's identity policies (as IAM
+Access Analyzer does): only the resource policy stands in their way.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from pathlib import Path
 
-from reasoner.domains import AbstractionError, build_domain
 from reasoner.errors import InputError
-from reasoner.model.policy import Policy, parse_policy
-from reasoner.model.request import NamedPolicy
-from reasoner.patterns import parse_template
-from reasoner.principals import parse_principal
-from reasoner.search import CanAnswer, Query, can
+from reasoner.policy.document import Policy, parse_policy
+from reasoner.policy.patterns import parse_template
+from reasoner.policy.principals import parse_principal
+from reasoner.policy.request import NamedPolicy
+from reasoner.resources import data_file
+from reasoner.search.can import CanAnswer, Query, can
+from reasoner.search.domains import AbstractionError, build_domain
 
 OUTSIDE_ACCOUNT = "999999999999"
 # Stands for an outside account's own identity policies; a file, so witnesses can be re-run.
-ALLOW_ALL_FILE = Path(__file__).resolve().parent / "data" / "allow-all.json"
-ALLOW_ALL = parse_policy(__import__("json").loads(ALLOW_ALL_FILE.read_text()), source=str(ALLOW_ALL_FILE))
-
-
-@dataclass
-class CheckResult:
-    passed: bool | None  # None: unknown
-    answer: CanAnswer | None
-    principal: str | None
-    reason: str
+ALLOW_ALL_FILE = data_file("allow-all.json")
+ALLOW_ALL = parse_policy(json.loads(ALLOW_ALL_FILE.read_text()), source=str(ALLOW_ALL_FILE))
 
 
 def is_resource_policy(policy: Policy) -> bool:
@@ -101,12 +93,12 @@ def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> l
     return principals
 
 
-def _search(policy: NamedPolicy, owner: str, action: str, resource: str, outside_only: bool) -> CheckResult:
-    try:
-        candidates = candidate_principals(policy.policy, owner, outside_only=outside_only)
-    except AbstractionError as exc:
-        return CheckResult(None, None, None, str(exc))
-    return search_principals(policy, owner, action, resource, candidates)
+@dataclass
+class CheckResult:
+    passed: bool | None  # None: unknown
+    answer: CanAnswer | None
+    principal: str | None
+    reason: str
 
 
 def search_principals(policy: NamedPolicy, owner: str, action: str, resource: str, candidates: list[str],
@@ -127,23 +119,3 @@ def search_principals(policy: NamedPolicy, owner: str, action: str, resource: st
     if unknown:
         return CheckResult(None, unknown[0], unknown[1], unknown[0].reason or "unknown")
     return CheckResult(True, None, None, f"no principal among {len(candidates)} principal regions is allowed")
-
-
-def check_no_public_access(policy: NamedPolicy, owner: str, resource: str = "*") -> CheckResult:
-    if not is_resource_policy(policy.policy):
-        raise InputError("check-no-public-access takes a resource-based policy (statements with Principal)",
-                         source=policy.name)
-    return _search(policy, owner, "*", resource, outside_only=True)
-
-
-def check_access_not_granted(policy: NamedPolicy, action: str, resource: str = "*", owner: str = "123456789012") -> CheckResult:
-    if is_resource_policy(policy.policy):
-        return _search(policy, owner, action, resource, outside_only=False)
-    principal = f"arn:aws:sts::{owner}:assumed-role/checker/session"
-    a = can(Query(principal=principal, action=action, resource=resource, resource_account=owner,
-                  identity_policies=[policy]))
-    if a.answer == "possible":
-        return CheckResult(False, a, principal, f"the policy grants {a.witness['request']['action']} on {a.witness['request']['resource']}")
-    if a.answer == "unknown":
-        return CheckResult(None, a, principal, a.reason or "unknown")
-    return CheckResult(True, a, None, "the policy grants none of these actions on these resources")

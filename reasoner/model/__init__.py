@@ -1,1 +1,0 @@
-"""Input models: every user file is validated here once, with a path on every error."""
