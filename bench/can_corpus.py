@@ -68,9 +68,15 @@ def main() -> None:
     for f in files:
         policy = NamedPolicy(str(f), parse_policy(json.loads(f.read_text()), source=str(f)))
         for svc in services_granted(policy.policy):
-            q = Query(principal=PRINCIPAL, action=f"{svc}:*", resource=f"arn:*:{svc}:*", resource_account="111122223333",
-                      identity_policies=[policy], exclude={"aws:SourceIp": [("ip_address", "10.0.0.0/8")]},
-                      present=["aws:SourceIp"])
+            q = Query(
+                principal=PRINCIPAL,
+                action=f"{svc}:*",
+                resource=f"arn:*:{svc}:*",
+                resource_account="111122223333",
+                identity_policies=[policy],
+                exclude={"aws:SourceIp": [("ip_address", "10.0.0.0/8")]},
+                present=["aws:SourceIp"],
+            )
             t = time.perf_counter()
             a = can(q)
             dt = time.perf_counter() - t
@@ -84,10 +90,14 @@ def main() -> None:
         return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
 
     print(f"{len(files)} policies, {len(totals)} questions, answers {answers}")
-    print(f"per question (compile + ground + solve + concrete re-check): p50 {pct(totals, 50) * 1000:.0f} ms, "
-          f"p99 {pct(totals, 99) * 1000:.0f} ms, max {max(totals) * 1000:.0f} ms")
-    print(f"clingo solve only: p50 {pct(solve_times, 50) * 1000:.1f} ms, p99 {pct(solve_times, 99) * 1000:.1f} ms, "
-          f"mean {statistics.mean(solve_times) * 1000:.1f} ms over {len(solve_times)} solver calls")
+    print(
+        f"per question (compile + ground + solve + concrete re-check): p50 {pct(totals, 50) * 1000:.0f} ms, "
+        f"p99 {pct(totals, 99) * 1000:.0f} ms, max {max(totals) * 1000:.0f} ms"
+    )
+    print(
+        f"clingo solve only: p50 {pct(solve_times, 50) * 1000:.1f} ms, p99 {pct(solve_times, 99) * 1000:.1f} ms, "
+        f"mean {statistics.mean(solve_times) * 1000:.1f} ms over {len(solve_times)} solver calls"
+    )
     print(f"whole sweep: {wall:.1f} s")
     for dt, name in sorted(slowest, reverse=True)[:5]:
         print(f"  slow: {dt * 1000:.0f} ms {name}")

@@ -23,9 +23,22 @@ sys.path.insert(0, str(ROOT))
 from reasoner.cli.decide_cmd import run_batch  # noqa: E402
 
 ACCOUNTS = ["111122223333", "444455556666"]
-ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:ListBucket", "s3:DeleteObject", "kms:Decrypt", "dynamodb:GetItem",
-           "ec2:RunInstances", "athena:StartQueryExecution", "glue:GetTable", "iam:PassRole", "sts:AssumeRole",
-           "lambda:InvokeFunction", "sqs:SendMessage", "logs:PutLogEvents"]
+ACTIONS = [
+    "s3:GetObject",
+    "s3:PutObject",
+    "s3:ListBucket",
+    "s3:DeleteObject",
+    "kms:Decrypt",
+    "dynamodb:GetItem",
+    "ec2:RunInstances",
+    "athena:StartQueryExecution",
+    "glue:GetTable",
+    "iam:PassRole",
+    "sts:AssumeRole",
+    "lambda:InvokeFunction",
+    "sqs:SendMessage",
+    "logs:PutLogEvents",
+]
 IPS = ["10.1.2.3", "192.0.2.10", "203.0.113.7", "2001:db8::1"]
 
 
@@ -47,21 +60,23 @@ def resource_for(action: str, rnd: random.Random, account: str) -> str:
 
 
 def condition(rnd: random.Random) -> dict:
-    return rnd.choice([
-        {"StringEquals": {"aws:PrincipalTag/team": rnd.choice(["red", "blue"])}},
-        {"StringLike": {"s3:prefix": ["home/${aws:username}/*", "public/*"]}},
-        {"ForAnyValue:StringEquals": {"aws:CalledVia": ["athena.amazonaws.com", "cloudformation.amazonaws.com"]}},
-        {"ForAllValues:StringLike": {"aws:TagKeys": ["env", "team*"]}},
-        {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
-        {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "2001:db8::/32"]}},
-        {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
-        {"NumericLessThan": {"s3:max-keys": "100"}},
-        {"DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}},
-        {"Bool": {"aws:SecureTransport": "true"}},
-        {"Null": {"aws:TokenIssueTime": "false"}},
-        {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/app-*"}},
-        {"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "Finance"}},
-    ])
+    return rnd.choice(
+        [
+            {"StringEquals": {"aws:PrincipalTag/team": rnd.choice(["red", "blue"])}},
+            {"StringLike": {"s3:prefix": ["home/${aws:username}/*", "public/*"]}},
+            {"ForAnyValue:StringEquals": {"aws:CalledVia": ["athena.amazonaws.com", "cloudformation.amazonaws.com"]}},
+            {"ForAllValues:StringLike": {"aws:TagKeys": ["env", "team*"]}},
+            {"StringNotEqualsIfExists": {"aws:SourceVpce": "vpce-0123456789abcdef0"}},
+            {"IpAddress": {"aws:SourceIp": ["10.0.0.0/8", "2001:db8::/32"]}},
+            {"NotIpAddress": {"aws:SourceIp": "192.0.2.0/24"}},
+            {"NumericLessThan": {"s3:max-keys": "100"}},
+            {"DateGreaterThan": {"aws:CurrentTime": "2024-01-01T00:00:00Z"}},
+            {"Bool": {"aws:SecureTransport": "true"}},
+            {"Null": {"aws:TokenIssueTime": "false"}},
+            {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/app-*"}},
+            {"StringEqualsIgnoreCase": {"aws:PrincipalTag/dept": "Finance"}},
+        ]
+    )
 
 
 def statement(rnd: random.Random, effect: str, principal: bool = False) -> dict:
@@ -71,20 +86,32 @@ def statement(rnd: random.Random, effect: str, principal: bool = False) -> dict:
         s["NotAction"] = [a.split(":")[0] + ":Delete*" for a in acts]
     else:
         s["Action"] = [a if rnd.random() < 0.6 else a.split(":")[0] + ":*" for a in acts]
-    s["Resource"] = rnd.choice(["*", [f"arn:aws:s3:::bucket-{rnd.randint(0, 9)}/*", "arn:aws:kms:*:*:key/*"],
-                                ["arn:aws:*:us-east-1:111122223333:*"]])
+    s["Resource"] = rnd.choice(
+        [
+            "*",
+            [f"arn:aws:s3:::bucket-{rnd.randint(0, 9)}/*", "arn:aws:kms:*:*:key/*"],
+            ["arn:aws:*:us-east-1:111122223333:*"],
+        ]
+    )
     if principal:
-        s["Principal"] = rnd.choice(["*", {"AWS": f"arn:aws:iam::{rnd.choice(ACCOUNTS)}:root"},
-                                     {"AWS": f"arn:aws:iam::111122223333:role/app-{rnd.randint(0, 9)}"},
-                                     {"Service": "athena.amazonaws.com"}])
+        s["Principal"] = rnd.choice(
+            [
+                "*",
+                {"AWS": f"arn:aws:iam::{rnd.choice(ACCOUNTS)}:root"},
+                {"AWS": f"arn:aws:iam::111122223333:role/app-{rnd.randint(0, 9)}"},
+                {"Service": "athena.amazonaws.com"},
+            ]
+        )
     for _ in range(rnd.choice([0, 1, 1, 2])):
         s.setdefault("Condition", {}).update(condition(rnd))
     return s
 
 
 def policy(rnd: random.Random, n: int, principal: bool = False, deny_rate: float = 0.2) -> dict:
-    return {"Version": "2012-10-17",
-            "Statement": [statement(rnd, "Deny" if rnd.random() < deny_rate else "Allow", principal) for _ in range(n)]}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [statement(rnd, "Deny" if rnd.random() < deny_rate else "Allow", principal) for _ in range(n)],
+    }
 
 
 def generate(lines: int, seed: int) -> list[str]:
@@ -95,28 +122,44 @@ def generate(lines: int, seed: int) -> list[str]:
     identity_pool = [policy(rnd, rnd.randint(1, 6)) for _ in range(300)] + managed_docs
     resource_pool = [policy(rnd, rnd.randint(1, 4), principal=True) for _ in range(100)]
     boundary_pool = [policy(rnd, 2, deny_rate=0.0) for _ in range(20)]
-    scp_pool = [[[{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
-                 [policy(rnd, 2, deny_rate=0.5)]] for _ in range(10)]
+    scp_pool = [
+        [
+            [{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}],
+            [policy(rnd, 2, deny_rate=0.5)],
+        ]
+        for _ in range(10)
+    ]
     out = []
     for i in range(lines):
         acct = rnd.choice(ACCOUNTS)
         kind = rnd.random()
-        principal = (f"arn:aws:sts::{acct}:assumed-role/app-{rnd.randint(0, 9)}/s{i}" if kind < 0.6
-                     else f"arn:aws:iam::{acct}:user/u{rnd.randint(0, 20)}")
+        principal = (
+            f"arn:aws:sts::{acct}:assumed-role/app-{rnd.randint(0, 9)}/s{i}"
+            if kind < 0.6
+            else f"arn:aws:iam::{acct}:user/u{rnd.randint(0, 20)}"
+        )
         action = rnd.choice(ACTIONS)
         ctx: dict = {"aws:SourceIp": rnd.choice(IPS), "aws:PrincipalTag/team": rnd.choice(["red", "blue", "green"])}
         if rnd.random() < 0.4:
-            ctx["aws:CalledVia"] = rnd.sample(["athena.amazonaws.com", "cloudformation.amazonaws.com",
-                                               "dynamodb.amazonaws.com"], rnd.randint(1, 2))
+            ctx["aws:CalledVia"] = rnd.sample(
+                ["athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com"], rnd.randint(1, 2)
+            )
         if rnd.random() < 0.3:
             ctx["aws:SourceVpce"] = "vpce-0123456789abcdef0"
         if rnd.random() < 0.5:
             ctx["aws:TagKeys"] = rnd.sample(["env", "team", "owner", "cost"], rnd.randint(0, 3))
         ctx["aws:SecureTransport"] = rnd.random() < 0.8
         ctx["aws:CurrentTime"] = "2026-11-29T10:00:00Z"
-        line: dict = {"id": i, "request": {"principal": principal, "action": action,
-                                           "resource": resource_for(action, rnd, rnd.choice(ACCOUNTS)), "context": ctx},
-                      "identity_policies": rnd.sample(identity_pool, rnd.randint(1, 3))}
+        line: dict = {
+            "id": i,
+            "request": {
+                "principal": principal,
+                "action": action,
+                "resource": resource_for(action, rnd, rnd.choice(ACCOUNTS)),
+                "context": ctx,
+            },
+            "identity_policies": rnd.sample(identity_pool, rnd.randint(1, 3)),
+        }
         if rnd.random() < 0.5:
             line["resource_policy"] = rnd.choice(resource_pool)
         if rnd.random() < 0.2:
@@ -149,16 +192,29 @@ def main() -> None:
     print(f"batch: {n} requests in {dt:.2f} s in-process = {n / dt:,.0f} decisions/s  {counts}")
 
     t0 = time.perf_counter()
-    subprocess.run([str(ROOT / ".venv" / "bin" / "reasoner"), "decide", "--batch", str(batch)],
-                   stdout=subprocess.DEVNULL, check=True)
+    subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "reasoner"), "decide", "--batch", str(batch)],
+        stdout=subprocess.DEVNULL,
+        check=True,
+    )
     dt_cli = time.perf_counter() - t0
     print(f"batch via CLI: {n} requests in {dt_cli:.2f} s = {n / dt_cli:,.0f} decisions/s (process start included)")
 
     runs = []
     for _ in range(5):
         t0 = time.perf_counter()
-        subprocess.run([str(ROOT / ".venv" / "bin" / "reasoner"), "decide", "--case", str(ROOT / "cases" / "athena-vpce"),
-                        "--question", "s3-getobject-via-athena"], stdout=subprocess.DEVNULL, check=True)
+        subprocess.run(
+            [
+                str(ROOT / ".venv" / "bin" / "reasoner"),
+                "decide",
+                "--case",
+                str(ROOT / "cases" / "athena-vpce"),
+                "--question",
+                "s3-getobject-via-athena",
+            ],
+            stdout=subprocess.DEVNULL,
+            check=True,
+        )
         runs.append(time.perf_counter() - t0)
     print(f"one `reasoner decide` call (seed case question): median {sorted(runs)[2]:.2f} s wall over 5 runs")
 

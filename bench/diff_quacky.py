@@ -75,9 +75,14 @@ def main() -> None:
         times.append(time.perf_counter() - t)
     total = time.perf_counter() - start
     ms = sorted(x * 1000 for x in times)
-    fig = {"pairs": len(pairs), "p50_ms": round(statistics.median(ms), 1),
-           "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 1), "max_ms": round(ms[-1], 1),
-           "total_s": round(total, 1), "answers": dict(sorted(answers.items()))}
+    fig = {
+        "pairs": len(pairs),
+        "p50_ms": round(statistics.median(ms), 1),
+        "p99_ms": round(ms[min(len(ms) - 1, int(0.99 * len(ms)))], 1),
+        "max_ms": round(ms[-1], 1),
+        "total_s": round(total, 1),
+        "answers": dict(sorted(answers.items())),
+    }
     if args.json:
         print(json.dumps({**fig, "errors": errors}, indent=2))
         return

@@ -48,8 +48,16 @@ import gen_account  # noqa: E402
 
 ATHENA = "athena.amazonaws.com"
 # (action, without_via athena?) in turn; kms:Decrypt has the most service chains.
-PATTERN = [("s3:GetObject", False), ("s3:PutObject", True), ("dynamodb:GetItem", False), ("kms:Decrypt", True),
-           ("s3:GetObject", True), ("s3:PutObject", False), ("dynamodb:GetItem", True), ("kms:Decrypt", False)]
+PATTERN = [
+    ("s3:GetObject", False),
+    ("s3:PutObject", True),
+    ("dynamodb:GetItem", False),
+    ("kms:Decrypt", True),
+    ("s3:GetObject", True),
+    ("s3:PutObject", False),
+    ("dynamodb:GetItem", True),
+    ("kms:Decrypt", False),
+]
 
 
 def make_queries(n: int, seed: int, n_buckets: int) -> list[dict]:
@@ -70,6 +78,7 @@ def make_queries(n: int, seed: int, n_buckets: int) -> list[dict]:
 
 # -- workers (run in child processes; one JSON object per stdout line) -------------------------------
 
+
 def _emit(**kw) -> None:
     print(json.dumps(kw), flush=True)
 
@@ -85,9 +94,16 @@ def worker_whocan(a) -> int:
     t0 = time.perf_counter()
     snap = load_snapshot(a.snapshot)
     kinds = {k: sum(1 for e in snap.principals.values() if e.kind == k) for k in ("role", "user")}
-    _emit(event="load", seconds=time.perf_counter() - t0, principals=len(snap.principals), **kinds,
-          managed=len(snap.managed_policies), resource_policies=len(snap.resource_policies),
-          problems=len(snap.problems), first_problem=(snap.problems or [None])[0])
+    _emit(
+        event="load",
+        seconds=time.perf_counter() - t0,
+        principals=len(snap.principals),
+        **kinds,
+        managed=len(snap.managed_policies),
+        resource_policies=len(snap.resource_policies),
+        problems=len(snap.problems),
+        first_problem=(snap.problems or [None])[0],
+    )
     t0 = time.perf_counter()
     pf = PathFinder(snap)
     _emit(event="pathfinder", seconds=time.perf_counter() - t0)
@@ -115,16 +131,22 @@ def worker_whocan(a) -> int:
         try:
             ans = pf.who_can(q["action"], q["resource"], cons)
             signal.setitimer(signal.ITIMER_REAL, 0)
-            rec.update(found=len(ans.principals), unknown=len(ans.unknown),
-                       unknown_reason=ans.unknown[0].reason[:300] if ans.unknown else None)
+            rec.update(
+                found=len(ans.principals),
+                unknown=len(ans.unknown),
+                unknown_reason=ans.unknown[0].reason[:300] if ans.unknown else None,
+            )
         except BaseException as exc:  # noqa: BLE001 - a timeout may surface through clingo as another error
             signal.setitimer(signal.ITIMER_REAL, 0)
             if fired["on"] or isinstance(exc, _Timeout):
                 rec.update(cut_off=True)
             else:
                 rec.update(error=f"{type(exc).__name__}: {exc}"[:500])
-        rec.update(seconds=time.perf_counter() - t0, searches=pf.auth.stats.searches - s0,
-                   plain_decisions=pf.auth.stats.plain_decisions - p0)
+        rec.update(
+            seconds=time.perf_counter() - t0,
+            searches=pf.auth.stats.searches - s0,
+            plain_decisions=pf.auth.stats.plain_decisions - p0,
+        )
         if prof is not None:
             prof.disable()
             path = OUT / f"profile-{kinds['role']}.pstats"
@@ -148,16 +170,28 @@ def worker_privesc(a) -> int:
     try:
         res = p.run()
     except Exception as exc:  # noqa: BLE001 - reported, not hidden
-        _emit(event="privesc", seconds=time.perf_counter() - t0, error=f"{type(exc).__name__}: {exc}"[:500],
-              searches=p.auth.stats.searches, plain_decisions=p.auth.stats.plain_decisions)
+        _emit(
+            event="privesc",
+            seconds=time.perf_counter() - t0,
+            error=f"{type(exc).__name__}: {exc}"[:500],
+            searches=p.auth.stats.searches,
+            plain_decisions=p.auth.stats.plain_decisions,
+        )
         return 0
     c = Counter({True: "admin", False: "not_admin", None: "unknown"}[r.admin] for r in res)
-    _emit(event="privesc", seconds=time.perf_counter() - t0, principals=len(res), **c,
-          searches=p.auth.stats.searches, plain_decisions=p.auth.stats.plain_decisions)
+    _emit(
+        event="privesc",
+        seconds=time.perf_counter() - t0,
+        principals=len(res),
+        **c,
+        searches=p.auth.stats.searches,
+        plain_decisions=p.auth.stats.plain_decisions,
+    )
     return 0
 
 
 # -- parent ------------------------------------------------------------------------------------------
+
 
 def _run_worker(args: list[str], budget: float, on_event) -> tuple[bool, float, str]:
     """Run a worker, passing each JSON line to on_event; kill it after `budget` seconds.
@@ -203,7 +237,7 @@ def _fmt_t(x: float | None, lower: bool = False) -> str:
 def machine() -> str:
     cpu = "?"
     try:
-        cpu = next(l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name"))
+        cpu = next(ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name"))
     except (OSError, StopIteration):
         pass
     try:
@@ -215,11 +249,14 @@ def machine() -> str:
 
 def code_state() -> str:
     try:
-        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True).stdout.strip()
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, text=True, capture_output=True
+        ).stdout.strip()
         if not head:
             return f"{ROOT} (not a git checkout)"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "reasoner", "encodings"], cwd=ROOT, text=True,
-                               capture_output=True).stdout.split("\n")
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "reasoner", "encodings"], cwd=ROOT, text=True, capture_output=True
+        ).stdout.split("\n")
         dirty = [d[3:] for d in dirty if d.strip()]
         return f"commit {head}" + (f" + uncommitted changes in {', '.join(dirty)}" if dirty else "")
     except OSError:
@@ -256,8 +293,11 @@ def main(argv: list[str] | None = None) -> int:
     queries = make_queries(a.queries, a.seed, a.buckets)
     print(f"# who_can_scale {time.strftime('%Y-%m-%d %H:%M %Z')}; {machine()}")
     print(f"# code: {code_state()}")
-    print(f"# sizes {sizes}, {a.queries} queries, {a.buckets} buckets, seed {a.seed}; budgets: query "
-          f"{a.query_timeout:g} s, who-can per size {a.size_budget:g} s, privesc {a.privesc_budget:g} s", flush=True)
+    print(
+        f"# sizes {sizes}, {a.queries} queries, {a.buckets} buckets, seed {a.seed}; budgets: query "
+        f"{a.query_timeout:g} s, who-can per size {a.size_budget:g} s, privesc {a.privesc_budget:g} s",
+        flush=True,
+    )
     rows = []
     for n in sizes:
         t0 = time.perf_counter()
@@ -271,20 +311,30 @@ def main(argv: list[str] | None = None) -> int:
         def on_event(ev, row=row):
             if ev["event"] == "load":
                 row["load"], row["principals"] = ev["seconds"], ev["principals"]
-                print(f"  load {ev['seconds']:.2f} s: {ev['principals']} principals ({ev['role']} roles, "
-                      f"{ev['user']} users), {ev['managed']} managed policies, {ev['resource_policies']} resource "
-                      f"policies, {ev['problems']} problems" + (f" (first: {ev['first_problem']})" if ev['problems'] else ""),
-                      flush=True)
+                print(
+                    f"  load {ev['seconds']:.2f} s: {ev['principals']} principals ({ev['role']} roles, "
+                    f"{ev['user']} users), {ev['managed']} managed policies, {ev['resource_policies']} resource "
+                    f"policies, {ev['problems']} problems"
+                    + (f" (first: {ev['first_problem']})" if ev["problems"] else ""),
+                    flush=True,
+                )
             elif ev["event"] == "pathfinder":
                 print(f"  PathFinder built in {ev['seconds']:.3f} s", flush=True)
             elif ev["event"] == "query":
                 row["queries"].append(ev)
                 via = " without_via athena" if ev["without_via"] else ""
-                res = ("CUT OFF at the query timeout" if ev.get("cut_off") else
-                       f"ERROR {ev['error']}" if ev.get("error") else f"{ev['found']} found, {ev['unknown']} unknown")
-                print(f"  q{ev['i']:<2} {_fmt_t(ev['seconds'], ev.get('cut_off')):>7} s  {ev['searches']:>6} searches "
-                      f"{ev['plain_decisions']:>6} plain  {res}  {ev['action']} {ev['resource'].rsplit(':', 1)[-1]}{via}",
-                      flush=True)
+                res = (
+                    "CUT OFF at the query timeout"
+                    if ev.get("cut_off")
+                    else f"ERROR {ev['error']}"
+                    if ev.get("error")
+                    else f"{ev['found']} found, {ev['unknown']} unknown"
+                )
+                print(
+                    f"  q{ev['i']:<2} {_fmt_t(ev['seconds'], ev.get('cut_off')):>7} s  {ev['searches']:>6} searches "
+                    f"{ev['plain_decisions']:>6} plain  {res}  {ev['action']} {ev['resource'].rsplit(':', 1)[-1]}{via}",
+                    flush=True,
+                )
                 if ev.get("unknown_reason"):
                     print(f"       first unknown: {ev['unknown_reason'][:160]}")
                 if ev.get("profile"):
@@ -296,14 +346,33 @@ def main(argv: list[str] | None = None) -> int:
                 row["privesc"] = ev
 
         finished, secs, err = _run_worker(
-            ["--worker", "whocan", "--snapshot", str(path), "--queries-json", json.dumps(queries),
-             "--query-timeout", str(a.query_timeout)] + (["--profile"] if a.profile else []), a.size_budget, on_event)
+            [
+                "--worker",
+                "whocan",
+                "--snapshot",
+                str(path),
+                "--queries-json",
+                json.dumps(queries),
+                "--query-timeout",
+                str(a.query_timeout),
+            ]
+            + (["--profile"] if a.profile else []),
+            a.size_budget,
+            on_event,
+        )
         if not finished:
             row["budget_hit"] = True
-            print(f"  who-can stopped at the size budget ({a.size_budget:g} s): {len(row['queries'])} of "
-                  f"{a.queries} queries done" + (", the next one ran for at least "
-                  f"{a.size_budget - (row['load'] or 0) - sum(q['seconds'] for q in row['queries']):.0f} s"
-                                                 if row["load"] is not None else ""), flush=True)
+            print(
+                f"  who-can stopped at the size budget ({a.size_budget:g} s): {len(row['queries'])} of "
+                f"{a.queries} queries done"
+                + (
+                    ", the next one ran for at least "
+                    f"{a.size_budget - (row['load'] or 0) - sum(q['seconds'] for q in row['queries']):.0f} s"
+                    if row["load"] is not None
+                    else ""
+                ),
+                flush=True,
+            )
         elif err and not row["queries"]:
             print(f"  worker failed: {err}", flush=True)
         if not a.no_privesc:
@@ -322,8 +391,9 @@ def privesc(row: dict, path: Path, a, on_event) -> None:
         row["privesc"] = None
         label = "privesc" + (" [resource policies dropped]" if attempt else "")
         t0 = time.perf_counter()
-        done, psecs, perr = _run_worker(["--worker", "privesc", "--snapshot", str(path)] + ([attempt] if attempt else []),
-                                        budget, on_event)
+        done, psecs, perr = _run_worker(
+            ["--worker", "privesc", "--snapshot", str(path)] + ([attempt] if attempt else []), budget, on_event
+        )
         budget -= time.perf_counter() - t0
         ev = row["privesc"]
         if not done:
@@ -335,12 +405,17 @@ def privesc(row: dict, path: Path, a, on_event) -> None:
             return
         ev["label"] = label
         if not ev.get("error"):
-            print(f"  {label} {ev['seconds']:.1f} s: {ev.get('admin', 0)} admin, {ev.get('not_admin', 0)} not, "
-                  f"{ev.get('unknown', 0)} unknown; {ev['searches']} searches, {ev['plain_decisions']} plain",
-                  flush=True)
+            print(
+                f"  {label} {ev['seconds']:.1f} s: {ev.get('admin', 0)} admin, {ev.get('not_admin', 0)} not, "
+                f"{ev.get('unknown', 0)} unknown; {ev['searches']} searches, {ev['plain_decisions']} plain",
+                flush=True,
+            )
             return
-        print(f"  {label} FAILED after {ev['seconds']:.1f} s ({ev['searches']} searches, "
-              f"{ev['plain_decisions']} plain): {ev['error']}", flush=True)
+        print(
+            f"  {label} FAILED after {ev['seconds']:.1f} s ({ev['searches']} searches, "
+            f"{ev['plain_decisions']} plain): {ev['error']}",
+            flush=True,
+        )
         row["privesc_error"] = ev["error"]
         if budget <= 0:
             return
@@ -348,8 +423,10 @@ def privesc(row: dict, path: Path, a, on_event) -> None:
 
 def summary(rows: list[dict], a) -> None:
     print("\n== summary (seconds; '>' = lower bound: a query or privesc was cut off)")
-    print(f"{'roles':>6} {'princ':>6} {'load':>6} {'done':>5} {'p50':>7} {'p90':>7} {'max':>7} {'mean':>7} "
-          f"{'found':>6} {'unkn':>5} {'srch/q':>7} {'plain/q':>7} {'privesc':>9}")
+    print(
+        f"{'roles':>6} {'princ':>6} {'load':>6} {'done':>5} {'p50':>7} {'p90':>7} {'max':>7} {'mean':>7} "
+        f"{'found':>6} {'unkn':>5} {'srch/q':>7} {'plain/q':>7} {'privesc':>9}"
+    )
     means = {}
     for r in rows:
         qs = r["queries"]
@@ -370,21 +447,28 @@ def summary(rows: list[dict], a) -> None:
         if pv is not None and "dropped" in pv.get("label", "") and pv_s != "err":
             pv_s += "*"
         nq = len(qs)
-        print(f"{r['n']:>6} {r['principals'] or '-':>6} {_fmt_t(r['load']):>6} {nq:>2}/{a.queries:<2} "
-              f"{_fmt_t(p50, p50 in cut_times):>7} {_fmt_t(p90, p90 in cut_times):>7} {_fmt_t(mx, mx in cut_times):>7} "
-              f"{_fmt_t(mean, lower):>7} "
-              f"{(statistics.mean(q['found'] for q in ok) if ok else 0):>6.1f} "
-              f"{(statistics.mean(q['unknown'] for q in ok) if ok else 0):>5.1f} "
-              f"{(statistics.mean(q['searches'] for q in qs) if qs else 0):>7.0f} "
-              f"{(statistics.mean(q['plain_decisions'] for q in qs) if qs else 0):>7.0f} {pv_s:>9}")
+        print(
+            f"{r['n']:>6} {r['principals'] or '-':>6} {_fmt_t(r['load']):>6} {nq:>2}/{a.queries:<2} "
+            f"{_fmt_t(p50, p50 in cut_times):>7} {_fmt_t(p90, p90 in cut_times):>7} {_fmt_t(mx, mx in cut_times):>7} "
+            f"{_fmt_t(mean, lower):>7} "
+            f"{(statistics.mean(q['found'] for q in ok) if ok else 0):>6.1f} "
+            f"{(statistics.mean(q['unknown'] for q in ok) if ok else 0):>5.1f} "
+            f"{(statistics.mean(q['searches'] for q in qs) if qs else 0):>7.0f} "
+            f"{(statistics.mean(q['plain_decisions'] for q in qs) if qs else 0):>7.0f} {pv_s:>9}"
+        )
     if any("dropped" in (r["privesc"] or {}).get("label", "") for r in rows):
-        print("* privesc with the resource policies dropped: Privesc.run() failed on the full snapshot "
-              f"({next(r['privesc_error'] for r in rows if r.get('privesc_error'))[:140]})")
+        print(
+            "* privesc with the resource policies dropped: Privesc.run() failed on the full snapshot "
+            f"({next(r['privesc_error'] for r in rows if r.get('privesc_error'))[:140]})"
+        )
     goal = next((r for r in rows if r["n"] == 1000), None)
     if goal and goal["queries"]:
         worst = max(q["seconds"] for q in goal["queries"])
-        print(f"goal < 2 s per who-can query at 1,000 roles: {'met' if worst < 2 and not goal.get('budget_hit') else 'NOT met'}"
-              f" (max {worst:.1f} s over {len(goal['queries'])} queries)")
+        print(
+            "goal < 2 s per who-can query at 1,000 roles: "
+            f"{'met' if worst < 2 and not goal.get('budget_hit') else 'NOT met'}"
+            f" (max {worst:.1f} s over {len(goal['queries'])} queries)"
+        )
     ns = sorted(means)
     for lo, hi in zip(ns, ns[1:]):
         (m_lo, low_lo, p_lo), (m_hi, low_hi, p_hi) = means[lo], means[hi]
@@ -400,8 +484,10 @@ def summary(rows: list[dict], a) -> None:
             verdict, linear = f"~{ratio:.1f}x (both cut off)", "inconclusive"
         else:
             verdict, linear = f"{ratio:.1f}x", "yes" if ratio <= size_ratio else "NO"
-        print(f"growth {lo} -> {hi} roles: mean per-query time {verdict} for {size_ratio:.1f}x principals; "
-              f"at most linear: {linear}")
+        print(
+            f"growth {lo} -> {hi} roles: mean per-query time {verdict} for {size_ratio:.1f}x principals; "
+            f"at most linear: {linear}"
+        )
 
 
 if __name__ == "__main__":

@@ -132,8 +132,11 @@ class Case:
 
     def named(self, name: str, path: tuple) -> NamedPolicy:
         if name not in self.policies:
-            raise InputError(f"unknown policy name {name!r} (the case defines {', '.join(sorted(self.policies))})",
-                             source=self.source, path=path)
+            raise InputError(
+                f"unknown policy name {name!r} (the case defines {', '.join(sorted(self.policies))})",
+                source=self.source,
+                path=path,
+            )
         return NamedPolicy(name=str(self.folder / self.spec.policies[name]), policy=self.policies[name])
 
     def decide_input(self, index: int) -> DecideInput:
@@ -141,9 +144,13 @@ class Case:
         path = ("decide", index)
         principal = self.spec.principals.get(q.principal)
         resource = self.spec.resources.get(q.resource)
-        request = Request(principal=principal.arn if principal else q.principal, action=q.action,
-                          resource=resource.arn if resource else q.resource,
-                          resource_account=resource.account if resource else None, context=q.context)
+        request = Request(
+            principal=principal.arn if principal else q.principal,
+            action=q.action,
+            resource=resource.arn if resource else q.resource,
+            resource_account=resource.account if resource else None,
+            context=q.context,
+        )
         ident: list[NamedPolicy] = []
         boundary = session = None
         if principal:
@@ -160,18 +167,27 @@ class Case:
         def levels(field: str, value):
             if value is None:
                 return None
-            return [[self.named(n, path + (field, lv, i)) for i, n in enumerate(level)] for lv, level in enumerate(value)]
+            return [
+                [self.named(n, path + (field, lv, i)) for i, n in enumerate(level)] for lv, level in enumerate(value)
+            ]
 
         return DecideInput(
-            id=q.id, request=request, identity_policies=ident, resource_policy=rpol, permission_boundary=boundary,
-            session_policy=session, scps=levels("scps", q.scps), rcps=levels("rcps", q.rcps),
+            id=q.id,
+            request=request,
+            identity_policies=ident,
+            resource_policy=rpol,
+            permission_boundary=boundary,
+            session_policy=session,
+            scps=levels("scps", q.scps),
+            rcps=levels("rcps", q.rcps),
             vpc_endpoint_policy=self.named(q.vpc_endpoint_policy, path + ("vpc_endpoint_policy",))
-            if q.vpc_endpoint_policy else None,
+            if q.vpc_endpoint_policy
+            else None,
             management_account=q.management_account,
         )
 
 
-def can_query(self: "Case", index: int):
+def can_query(self: Case, index: int):
     """The search question `index` of the case as a Query (reasoner/search.py)."""
     from reasoner.search.can import Query
 
@@ -192,8 +208,11 @@ def can_query(self: "Case", index: int):
         # An ARN pattern: the resource policy of the case resource it covers, when exactly one does.
         from reasoner.policy.patterns import arn_match, plain
 
-        owners = {r.resource_policy for r in self.spec.resources.values()
-                  if r.resource_policy and arn_match(plain(q.resource), r.arn)}
+        owners = {
+            r.resource_policy
+            for r in self.spec.resources.values()
+            if r.resource_policy and arn_match(plain(q.resource), r.arn)
+        }
         if len(owners) == 1:
             rpol = self.named(owners.pop(), path + ("resource",))
 
@@ -202,16 +221,28 @@ def can_query(self: "Case", index: int):
             return None
         return [[self.named(n, path + (field, lv, i)) for i, n in enumerate(level)] for lv, level in enumerate(value)]
 
-    where = {k: [str(x).lower() if isinstance(x, bool) else str(x) for x in (v if isinstance(v, list) else [v])]
-             for k, v in q.where.items()}
-    return Query(principal=principal.arn if principal else q.principal, action=q.action,
-                 resource=resource.arn if resource else q.resource,
-                 resource_account=(resource.account if resource else None) or q.resource_account,
-                 where=where, absent=q.absent, without_via=q.without_via, not_from_vpce=q.not_from_vpce,
-                 identity_policies=ident, resource_policy=rpol, permission_boundary=boundary, session_policy=session,
-                 scps=levels("scps", q.scps), rcps=levels("rcps", q.rcps),
-                 vpc_endpoint_policy=self.named(q.vpc_endpoint_policy, path) if q.vpc_endpoint_policy else None,
-                 management_account=q.management_account)
+    where = {
+        k: [str(x).lower() if isinstance(x, bool) else str(x) for x in (v if isinstance(v, list) else [v])]
+        for k, v in q.where.items()
+    }
+    return Query(
+        principal=principal.arn if principal else q.principal,
+        action=q.action,
+        resource=resource.arn if resource else q.resource,
+        resource_account=(resource.account if resource else None) or q.resource_account,
+        where=where,
+        absent=q.absent,
+        without_via=q.without_via,
+        not_from_vpce=q.not_from_vpce,
+        identity_policies=ident,
+        resource_policy=rpol,
+        permission_boundary=boundary,
+        session_policy=session,
+        scps=levels("scps", q.scps),
+        rcps=levels("rcps", q.rcps),
+        vpc_endpoint_policy=self.named(q.vpc_endpoint_policy, path) if q.vpc_endpoint_policy else None,
+        management_account=q.management_account,
+    )
 
 
 def load_case(path: str | Path) -> Case:
@@ -238,7 +269,7 @@ def hop_label(h) -> str:
     return f"{h.kind} {h.action}{via}"
 
 
-def case_snapshot(case: "Case"):
+def case_snapshot(case: Case):
     from reasoner.account.snapshot import load_snapshot
 
     if not case.spec.snapshot:
@@ -246,7 +277,7 @@ def case_snapshot(case: "Case"):
     return load_snapshot(case.folder / case.spec.snapshot)
 
 
-def reach_questions(case: "Case") -> list[tuple]:
+def reach_questions(case: Case) -> list[tuple]:
     """(question, answer, matches expectation) for every reach question of the case."""
     from reasoner.account.paths import Constraints, PathFinder
 
@@ -261,7 +292,7 @@ def reach_questions(case: "Case") -> list[tuple]:
     return out
 
 
-def who_can_questions(case: "Case") -> list[tuple]:
+def who_can_questions(case: Case) -> list[tuple]:
     from reasoner.account.paths import Constraints, PathFinder
 
     snap = case_snapshot(case)

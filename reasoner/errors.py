@@ -39,7 +39,7 @@ class InputError(Exception):
         where = self.source or "<input>"
         return f"{where}: {json_path(self.path)}: {self.message}"
 
-    def within(self, source: str | None = None, prefix: tuple | list = ()) -> "InputError":
+    def within(self, source: str | None = None, prefix: tuple | list = ()) -> InputError:
         """The same error seen from an enclosing document (a batch line, a case file)."""
         return InputError(
             self.message,

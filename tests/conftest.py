@@ -15,8 +15,14 @@ GOLDEN = ROOT / "tests" / "golden"
 
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """Run `reasoner ARGS` in a subprocess (exit codes and stderr exactly as a user sees them)."""
-    return subprocess.run([sys.executable, "-m", "reasoner.cli.main", *args], input=stdin, capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "reasoner.cli.main", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture

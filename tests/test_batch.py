@@ -6,15 +6,22 @@ from __future__ import annotations
 import json
 
 from conftest import run_cli
+
 from reasoner.cli.decide_cmd import run_batch
 
-ALLOW_GET = {"Version": "2012-10-17", "Statement": [{"Sid": "Get", "Effect": "Allow", "Action": "s3:GetObject",
-                                                      "Resource": "arn:aws:s3:::b/*"}]}
+ALLOW_GET = {
+    "Version": "2012-10-17",
+    "Statement": [{"Sid": "Get", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/*"}],
+}
 
 
 def _line(i, action="s3:GetObject", **extra):
-    return {"id": i, "request": {"principal": "arn:aws:iam::111122223333:user/u", "action": action,
-                                 "resource": "arn:aws:s3:::b/k"}, "identity_policies": [ALLOW_GET], **extra}
+    return {
+        "id": i,
+        "request": {"principal": "arn:aws:iam::111122223333:user/u", "action": action, "resource": "arn:aws:s3:::b/k"},
+        "identity_policies": [ALLOW_GET],
+        **extra,
+    }
 
 
 def test_batch_order_errors_and_explanations(tmp_path):
@@ -25,8 +32,14 @@ def test_batch_order_errors_and_explanations(tmp_path):
         json.dumps(_line("d", action="s3:Nope")),
         json.dumps({**_line("e"), "identity_policies": [{"Statement": [{"Effect": "Maybe", "Action": "*"}]}]}),
         "",
-        json.dumps({**_line("f"), "resource_policy": {"Statement": [{"Effect": "Deny", "Principal": "*",
-                                                                     "Action": "s3:*", "Resource": "*"}]}}),
+        json.dumps(
+            {
+                **_line("f"),
+                "resource_policy": {
+                    "Statement": [{"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "*"}]
+                },
+            }
+        ),
     ]
     f = tmp_path / "in.jsonl"
     f.write_text("\n".join(lines) + "\n")
@@ -36,7 +49,8 @@ def test_batch_order_errors_and_explanations(tmp_path):
     assert [o["id"] for o in out] == ["a", "b", None, "d", "e", "f"]
     assert [o["decision"] for o in out] == ["allow", "implicit_deny", None, None, None, "explicit_deny"]
     assert out[0]["determining_statements"] == [
-        {"layer": "identity", "policy": "identity_policies[0]", "index": 0, "sid": "Get", "effect": "allow"}]
+        {"layer": "identity", "policy": "identity_policies[0]", "index": 0, "sid": "Get", "effect": "allow"}
+    ]
     assert out[0]["decided_by"] == "identity"
     assert out[1]["missing_allow"] == ["identity"]
     assert f"{f}:3" in out[2]["error"] and "malformed JSON" in out[2]["error"]
@@ -55,7 +69,9 @@ def test_batch_stdin_many_requests_one_grounding(monkeypatch):
     calls = []
     real = dec.solve_once
     monkeypatch.setattr(dec, "solve_once", lambda *a, **k: calls.append(1) or real(*a, **k))
-    lines = "".join(json.dumps(_line(i, action="s3:GetObject" if i % 2 else "s3:PutObject")) + "\n" for i in range(3000))
+    lines = "".join(
+        json.dumps(_line(i, action="s3:GetObject" if i % 2 else "s3:PutObject")) + "\n" for i in range(3000)
+    )
     out = io.StringIO()
     assert run_batch(io.StringIO(lines), out, "<test>", workers=1) == 3000
     rows = [json.loads(x) for x in out.getvalue().splitlines()]
@@ -67,7 +83,9 @@ def test_batch_stdin_many_requests_one_grounding(monkeypatch):
 def test_batch_parallel_chunks_keep_order():
     import io
 
-    lines = "".join(json.dumps(_line(i, action="s3:GetObject" if i % 3 else "s3:PutObject")) + "\n" for i in range(6000))
+    lines = "".join(
+        json.dumps(_line(i, action="s3:GetObject" if i % 3 else "s3:PutObject")) + "\n" for i in range(6000)
+    )
     out = io.StringIO()
     assert run_batch(io.StringIO(lines), out, "<test>", workers=2) == 6000
     rows = [json.loads(x) for x in out.getvalue().splitlines()]

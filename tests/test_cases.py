@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from conftest import ROOT, run_cli
+
 from reasoner.cases import load_case
 from reasoner.engine.decide import decide_many
 
@@ -50,14 +50,17 @@ def test_seed_explanations_name_the_statements(answers):
     seed = ROOT / "cases" / "athena-vpce"
     _, via = answers[(seed, "s3-getobject-via-athena")]
     assert {(s.layer, s.sid) for s in via.determining_statements} == {
-        ("identity", "AllowS3ActionsViaAthena"), ("resource", "AllowS3ActionsThroughAthena")}
+        ("identity", "AllowS3ActionsViaAthena"),
+        ("resource", "AllowS3ActionsThroughAthena"),
+    }
     _, direct = answers[(seed, "s3-getobject-direct")]
     assert direct.missing_allow == ["identity", "resource"]
     failing = {(m.statement.sid, m.element, m.detail) for m in direct.mismatches}
     assert ("AllowS3ActionsViaAthena", "condition", "ForAnyValue:StringEquals aws:CalledVia") in failing
     _, vpce = answers[(seed, "athena-start-query-from-internet")]
     assert ("AllowAthenaWorkgroupActions", "condition", "StringEquals aws:SourceVpce") in {
-        (m.statement.sid, m.element, m.detail) for m in vpce.mismatches}
+        (m.statement.sid, m.element, m.detail) for m in vpce.mismatches
+    }
 
 
 CAN_QUESTIONS = [(d, i, q.id) for d in CASE_DIRS for i, q in enumerate(load_case(d).spec.can)]

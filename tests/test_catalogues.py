@@ -13,17 +13,21 @@ from pathlib import Path
 
 import pytest
 
-from reasoner.policy import catalogue
 from reasoner.account.chains import DATA_FILE as CHAINS_FILE
 from reasoner.account.chains import CatalogueDataError, load_chains, parse_chains
 from reasoner.account.techniques import DATA_FILE as TECHNIQUES_FILE
 from reasoner.account.techniques import PLACEHOLDERS, load_techniques, parse_techniques
+from reasoner.policy import catalogue
 
 REFERENCE = Path("/work/shared/reference")
 
 # IAM User Guide, "AWS global condition context keys", aws:CalledVia, table "CalledVia services".
-CALLED_VIA_SERVICES = {"athena.amazonaws.com", "cloudformation.amazonaws.com", "dynamodb.amazonaws.com",
-                       "kms.amazonaws.com"}
+CALLED_VIA_SERVICES = {
+    "athena.amazonaws.com",
+    "cloudformation.amazonaws.com",
+    "dynamodb.amazonaws.com",
+    "kms.amazonaws.com",
+}
 
 # Rhino Security Labs, AWS-IAM-Privilege-Escalation: number -> title; the original 21 of 2018.
 RHINO_ORIGINAL_21 = {
@@ -59,29 +63,102 @@ RHINO_LATER_COVERED = {
 RHINO_LEFT_OUT = {
     23: ("Creating a CodeStar project from a template", ["codestar:CreateProjectFromTemplate"]),
     24: ("Passing a role to a new CodeStar project", ["codestar:CreateProject"]),
-    25: ("Creating a new CodeStar project and associating a team member",
-         ["codestar:CreateProject", "codestar:AssociateTeamMember"]),
+    25: (
+        "Creating a new CodeStar project and associating a team member",
+        ["codestar:CreateProject", "codestar:AssociateTeamMember"],
+    ),
 }
 
 # PMapper edge checkers (one name per edge the checker draws) and admin self-escalation checks,
 # in the order of pmapper-edge-types.json.
 PMAPPER_EDGE_TYPES = [
-    "iam:CreateAccessKey", "iam:LoginProfile", "iam:UpdateAssumeRolePolicy", "sts:AssumeRole", "ec2", "lambda",
-    "cloudformation", "codebuild", "sagemaker", "ssm", "autoscaling", "cross_account",
+    "iam:CreateAccessKey",
+    "iam:LoginProfile",
+    "iam:UpdateAssumeRolePolicy",
+    "sts:AssumeRole",
+    "ec2",
+    "lambda",
+    "cloudformation",
+    "codebuild",
+    "sagemaker",
+    "ssm",
+    "autoscaling",
+    "cross_account",
 ]
-PMAPPER_ADMIN_CHECKS = ["admin:put-policy", "admin:attach-policy", "admin:create-role", "admin:create-policy-version",
-                        "admin:group-policy"]
+PMAPPER_ADMIN_CHECKS = [
+    "admin:put-policy",
+    "admin:attach-policy",
+    "admin:create-role",
+    "admin:create-policy-version",
+    "admin:group-policy",
+]
 
 PATHFINDING_IDS = [
-    "apprunner-001", "apprunner-002", "bedrock-001", "bedrock-002", "cloudformation-001", "cloudformation-002",
-    "cloudformation-003", "cloudformation-004", "cloudformation-005", "codebuild-001", "codebuild-002",
-    "codebuild-003", "codebuild-004", "datapipeline-001", "ec2instanceconnect-003", "ec2-001", "ec2-002", "ec2-003",
-    "ec2-004", "ecs-001", "ecs-002", "ecs-003", "ecs-004", "ecs-005", "glue-001", "glue-002", "glue-003",
-    "glue-004", "glue-005", "glue-006", "iam-001", "iam-002", "iam-003", "iam-004", "iam-005", "iam-006",
-    "iam-007", "iam-008", "iam-009", "iam-010", "iam-011", "iam-012", "iam-013", "iam-014", "iam-015", "iam-016",
-    "iam-017", "iam-018", "iam-019", "iam-020", "iam-021", "lambda-001", "lambda-002", "lambda-003", "lambda-004",
-    "lambda-005", "lambda-006", "sagemaker-001", "sagemaker-002", "sagemaker-003", "sagemaker-004",
-    "sagemaker-005", "ssm-001", "ssm-002", "sts-001",
+    "apprunner-001",
+    "apprunner-002",
+    "bedrock-001",
+    "bedrock-002",
+    "cloudformation-001",
+    "cloudformation-002",
+    "cloudformation-003",
+    "cloudformation-004",
+    "cloudformation-005",
+    "codebuild-001",
+    "codebuild-002",
+    "codebuild-003",
+    "codebuild-004",
+    "datapipeline-001",
+    "ec2instanceconnect-003",
+    "ec2-001",
+    "ec2-002",
+    "ec2-003",
+    "ec2-004",
+    "ecs-001",
+    "ecs-002",
+    "ecs-003",
+    "ecs-004",
+    "ecs-005",
+    "glue-001",
+    "glue-002",
+    "glue-003",
+    "glue-004",
+    "glue-005",
+    "glue-006",
+    "iam-001",
+    "iam-002",
+    "iam-003",
+    "iam-004",
+    "iam-005",
+    "iam-006",
+    "iam-007",
+    "iam-008",
+    "iam-009",
+    "iam-010",
+    "iam-011",
+    "iam-012",
+    "iam-013",
+    "iam-014",
+    "iam-015",
+    "iam-016",
+    "iam-017",
+    "iam-018",
+    "iam-019",
+    "iam-020",
+    "iam-021",
+    "lambda-001",
+    "lambda-002",
+    "lambda-003",
+    "lambda-004",
+    "lambda-005",
+    "lambda-006",
+    "sagemaker-001",
+    "sagemaker-002",
+    "sagemaker-003",
+    "sagemaker-004",
+    "sagemaker-005",
+    "ssm-001",
+    "ssm-002",
+    "sts-001",
 ]
 
 
@@ -135,7 +212,10 @@ def test_trigger_actions_expand_patterns_with_catalogue_spelling():
     assert "dynamodb:GetItem" in dynamo and "dynamodb:BatchWriteItem" in dynamo
     assert "dynamodb:ListTables" not in dynamo
     assert "athena:StartQueryExecution" in chains.chain("athena-query-s3").trigger_actions()
-    assert {c.id for c in chains.triggered_by("ATHENA:startqueryexecution")} >= {"athena-query-s3", "athena-query-lambda"}
+    assert {c.id for c in chains.triggered_by("ATHENA:startqueryexecution")} >= {
+        "athena-query-s3",
+        "athena-query-lambda",
+    }
     assert "cloudformation.amazonaws.com" in _services(chains.triggered_by("cloudformation:CreateStack"))
 
 
@@ -253,9 +333,11 @@ def test_pathfinding_paths_covered():
 
 
 def test_cited_sources_are_known_names():
-    known = ({f"rhino:{t}" for t in {**RHINO_ORIGINAL_21, **RHINO_LATER_COVERED}.values()}
-             | {f"pmapper:{e}" for e in PMAPPER_EDGE_TYPES + PMAPPER_ADMIN_CHECKS}
-             | {f"pathfinding:{p}" for p in PATHFINDING_IDS})
+    known = (
+        {f"rhino:{t}" for t in {**RHINO_ORIGINAL_21, **RHINO_LATER_COVERED}.values()}
+        | {f"pmapper:{e}" for e in PMAPPER_EDGE_TYPES + PMAPPER_ADMIN_CHECKS}
+        | {f"pathfinding:{p}" for p in PATHFINDING_IDS}
+    )
     assert load_techniques().covered_sources() <= known
 
 
@@ -356,7 +438,10 @@ def test_technique_loader_rejects_resources_of_the_wrong_shape():
     data = _with(lambda t: t["requires"].append({"action": "glue:CreateDevEndpoint", "resource": "arn:aws:glue:*:1:x"}))
     with pytest.raises(CatalogueDataError, match="no resource type"):
         parse_techniques(data)
-    data = _with(lambda t: t["requires"].append({"action": "iam:PassRole", "resource": "{target}",
-                                                 "context": {"ec2:InstanceType": "t3.micro"}}))
+    data = _with(
+        lambda t: t["requires"].append(
+            {"action": "iam:PassRole", "resource": "{target}", "context": {"ec2:InstanceType": "t3.micro"}}
+        )
+    )
     with pytest.raises(CatalogueDataError, match="not a condition key"):
         parse_techniques(data)

@@ -5,8 +5,8 @@ with the reason: each is not a valid AWS policy."""
 from __future__ import annotations
 
 import pytest
-
 from conftest import CORPUS
+
 from reasoner.errors import InputError
 from reasoner.policy.document import load_policy
 
@@ -17,33 +17,48 @@ _PLACEHOLDER_CIDR = "'<my-corporate-cidr>' is not an IP address or CIDR block"
 # path relative to tests/corpus -> the message (part) that rejects it, and why AWS would too.
 REJECTED = {
     # Documentation placeholders where AWS requires a CIDR (the validator rejects them).
-    **{p: _PLACEHOLDER_CIDR for p in [
-        "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/network_perimeter_sourcevpc_rcp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/network_perimeter_vpceorgid_rcp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/service_specific_controls/api_gateway_policy.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/service_specific_controls/sns_topic_policy.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/network_perimeter_sourcevpc_scp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/network_perimeter_vpceorgid_scp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_ec2_scp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_glue_scp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_iam_users_scp.json",
-        "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_lambda_scp.json",
-        "scp-rcp-examples/service-control-policy-examples/Protect-cloud-platform-resource/Deny-use-of-IAM-user-credentials-from-unexpected-networks.json",
-        "resource-policies/data-perimeter-historic/ecr_repository_policy.json",
-        "resource-policies/data-perimeter-historic/kms_key_policy.json",
-        "resource-policies/data-perimeter-historic/s3_bucket_policy.json",
-        "resource-policies/data-perimeter-historic/secretsmanager_secret_policy.json",
-    ]},
+    **{
+        p: _PLACEHOLDER_CIDR
+        for p in [
+            "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/network_perimeter_sourcevpc_rcp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/network_perimeter_vpceorgid_rcp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/service_specific_controls/api_gateway_policy.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/resource_control_policies/service_specific_controls/sns_topic_policy.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/network_perimeter_sourcevpc_scp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/network_perimeter_vpceorgid_scp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_ec2_scp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_glue_scp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_iam_users_scp.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/service_specific_controls/network_perimeter_lambda_scp.json",
+            "scp-rcp-examples/service-control-policy-examples/Protect-cloud-platform-resource/Deny-use-of-IAM-user-credentials-from-unexpected-networks.json",
+            "resource-policies/data-perimeter-historic/ecr_repository_policy.json",
+            "resource-policies/data-perimeter-historic/kms_key_policy.json",
+            "resource-policies/data-perimeter-historic/s3_bucket_policy.json",
+            "resource-policies/data-perimeter-historic/secretsmanager_secret_policy.json",
+        ]
+    },
     # A placeholder where NumericGreaterThan needs a number.
-    "scp-rcp-examples/resource-control-policy-examples/Service-specific-controls/S3-Prevent-long-term-presigned-url.json":
-        "is not a number",
+    "scp-rcp-examples/resource-control-policy-examples/Service-specific-controls/S3-Prevent-long-term-presigned-url.json": "is not a number",
     # Quacky's domain.json files describe resource sets for model counting, not policies.
-    **{f"quacky-samples/manual_s3/exp_single/{d}/domain.json": "$.Statement: required element is missing" for d in [
-        "s3_allow_3", "s3_allow_notprincipal", "s3_allow_notresource", "s3_allow_prefix", "s3_allow_principals",
-        "s3_allow_pstar", "s3_allow_rstar", "s3_deny_notresource", "s3_deny_resource"]},
+    **{
+        f"quacky-samples/manual_s3/exp_single/{d}/domain.json": "$.Statement: required element is missing"
+        for d in [
+            "s3_allow_3",
+            "s3_allow_notprincipal",
+            "s3_allow_notresource",
+            "s3_allow_prefix",
+            "s3_allow_principals",
+            "s3_allow_pstar",
+            "s3_allow_rstar",
+            "s3_deny_notresource",
+            "s3_deny_resource",
+        ]
+    },
     # Principal given as a bare list: AWS requires "*" or an object keyed by principal type.
-    **{f"quacky-samples/manual_s3/exp_single/{d}/policy.json": "Principal must be \"*\" or an object" for d in [
-        "s3_allow_notprincipal", "s3_allow_principals", "s3_allow_pstar"]},
+    **{
+        f"quacky-samples/manual_s3/exp_single/{d}/policy.json": 'Principal must be "*" or an object'
+        for d in ["s3_allow_notprincipal", "s3_allow_principals", "s3_allow_pstar"]
+    },
 }
 
 

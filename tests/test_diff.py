@@ -12,16 +12,15 @@ import json
 import random
 
 import pytest
+from conftest import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.engine.decide import decide_many
 from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL, PolicySet, diff, load_policy_set
+from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
 from reasoner.policy.document import parse_policy
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
-
-from conftest import CORPUS
 
 QUACKY = CORPUS / "quacky-samples"
 ACCOUNT = "111122223333"
@@ -58,7 +57,9 @@ def test_widening_a_resource_adds_the_resources_outside_the_old_pattern():
     a = diff(_set(old), _set(GET))
     assert a.added.answer == "differs" and _actions(a.added) == {"s3:GetObject"}
     (c,) = a.added.classes
-    assert c.witness["resource"].startswith("arn:aws:s3:::b/") and not c.witness["resource"].startswith("arn:aws:s3:::b/private/")
+    assert c.witness["resource"].startswith("arn:aws:s3:::b/") and not c.witness["resource"].startswith(
+        "arn:aws:s3:::b/private/"
+    )
     assert all("arn:aws:s3:::b/private/*" in r.not_matches for r in c.resources)
     assert a.removed.answer == "same"
 
@@ -88,8 +89,12 @@ def test_adding_a_deny_removes_exactly_what_it_denies():
 
 def test_reordering_statements_and_actions_is_no_difference():
     """Statement order does not matter, and action names are case-insensitive (Action element)."""
-    s1 = {"Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::b/*",
-          "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}}}
+    s1 = {
+        "Effect": "Allow",
+        "Action": ["s3:GetObject", "s3:PutObject"],
+        "Resource": "arn:aws:s3:::b/*",
+        "Condition": {"StringEquals": {"aws:PrincipalTag/team": "red"}},
+    }
     s2 = {"Effect": "Deny", "Action": "s3:PutObject", "Resource": "arn:aws:s3:::b/secret/*"}
     s1b = {**s1, "Action": ["S3:putobject", "s3:getobject"]}
     a = diff(_set(s1, s2), _set(s2, s1b))
@@ -168,24 +173,29 @@ def test_limit_cuts_the_enumeration_and_says_so():
 OG = QUACKY / "og" / "exp_multiple"
 
 
-@pytest.mark.parametrize("pair, added, removed", [
-    # Allow sns:* + Allow NotAction sns:Delete* (everything) vs Allow sns:* + Deny sns:Delete*:
-    # Quacky says "more-permissive".
-    ("delete/delete-more-permissive", "same", "differs"),
-    # NumericLessThanEqualsIfExists 10 or NumericGreaterThanIfExists 10 on s3:max-keys (a Numeric
-    # key) covers every request: Quacky says "equivalent".
-    ("numeric/numeric-equivalent", "same", "same"),
-    # s3:prefix ${aws:username}/* vs home/*: each allows what the other does not ("incomparable").
-    ("prefix/s3-prefix-incomparable", "differs", "differs"),
-])
+@pytest.mark.parametrize(
+    "pair, added, removed",
+    [
+        # Allow sns:* + Allow NotAction sns:Delete* (everything) vs Allow sns:* + Deny sns:Delete*:
+        # Quacky says "more-permissive".
+        ("delete/delete-more-permissive", "same", "differs"),
+        # NumericLessThanEqualsIfExists 10 or NumericGreaterThanIfExists 10 on s3:max-keys (a Numeric
+        # key) covers every request: Quacky says "equivalent".
+        ("numeric/numeric-equivalent", "same", "same"),
+        # s3:prefix ${aws:username}/* vs home/*: each allows what the other does not ("incomparable").
+        ("prefix/s3-prefix-incomparable", "differs", "differs"),
+    ],
+)
 def test_quacky_og_pairs_match_quackys_verdicts(pair, added, removed):
     a = diff(load_policy_set(str(OG / f"{pair}-1.json")), load_policy_set(str(OG / f"{pair}-2.json")))
     assert (a.added.answer, a.removed.answer) == (added, removed)
 
 
 def test_quacky_delete_pair_removes_sns_deletes_and_every_other_service():
-    a = diff(load_policy_set(str(OG / "delete/delete-more-permissive-1.json")),
-             load_policy_set(str(OG / "delete/delete-more-permissive-2.json")))
+    a = diff(
+        load_policy_set(str(OG / "delete/delete-more-permissive-1.json")),
+        load_policy_set(str(OG / "delete/delete-more-permissive-2.json")),
+    )
     sns = [c for c in a.removed.classes if c.service == "sns"]
     assert sns and all(c.action.startswith("sns:Delete") and c.other_side.startswith("NEW denies") for c in sns)
     assert sum(c.actions.count for c in a.removed.classes if c.service != "sns") > 10_000  # NotAction covers them
@@ -231,17 +241,34 @@ KEY = "aws:PrincipalTag/team"
 
 @st.composite
 def statements(draw):
-    s = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
-         "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "s3:Get*", "s3:Put*", ["s3:GetObject", "s3:PutObject"]])),
-         "Resource": draw(st.sampled_from(["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/a?", "arn:aws:s3:::c/*"]))}
+    s = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+        "Action": draw(
+            st.sampled_from(["s3:GetObject", "s3:*", "s3:Get*", "s3:Put*", ["s3:GetObject", "s3:PutObject"]])
+        ),
+        "Resource": draw(st.sampled_from(["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/a?", "arn:aws:s3:::c/*"])),
+    }
     cond = {}
     for _ in range(draw(st.integers(0, 2))):
-        op = draw(st.sampled_from(["StringEquals", "StringNotEquals", "StringLike", "ForAnyValue:StringEquals",
-                                   "StringEqualsIfExists", "IpAddress", "NotIpAddress"]))
+        op = draw(
+            st.sampled_from(
+                [
+                    "StringEquals",
+                    "StringNotEquals",
+                    "StringLike",
+                    "ForAnyValue:StringEquals",
+                    "StringEqualsIfExists",
+                    "IpAddress",
+                    "NotIpAddress",
+                ]
+            )
+        )
         if "Ip" in op:
             cond.setdefault(op, {})["aws:SourceIp"] = draw(st.sampled_from(["10.0.0.0/8", "10.1.0.0/16"]))
         else:
-            cond.setdefault(op, {})[KEY] = draw(st.lists(st.sampled_from(["red", "r*", "blue"]), min_size=1, max_size=2))
+            cond.setdefault(op, {})[KEY] = draw(
+                st.lists(st.sampled_from(["red", "r*", "blue"]), min_size=1, max_size=2)
+            )
     if cond:
         s["Condition"] = cond
     return s
@@ -258,15 +285,24 @@ def _random_requests(rnd: random.Random, n: int) -> list[Request]:
             ctx[KEY] = rnd.choice(POOL)
         if rnd.random() < 0.6:
             ctx["aws:SourceIp"] = rnd.choice(["10.0.0.1", "10.1.2.3", "192.0.2.1"])
-        out.append(Request(principal=PLACEHOLDER_PRINCIPAL, action=rnd.choice(["s3:GetObject", "s3:PutObject", "s3:GetObjectAcl"]),
-                           resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/long/key", "arn:aws:s3:::c/x"]),
-                           resource_account=ACCOUNT, context=ctx))
+        out.append(
+            Request(
+                principal=PLACEHOLDER_PRINCIPAL,
+                action=rnd.choice(["s3:GetObject", "s3:PutObject", "s3:GetObjectAcl"]),
+                resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/long/key", "arn:aws:s3:::c/x"]),
+                resource_account=ACCOUNT,
+                context=ctx,
+            )
+        )
     return out
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(statements(), min_size=0, max_size=3), st.lists(statements(), min_size=0, max_size=3),
-       st.integers(0, 10**6))
+@given(
+    st.lists(statements(), min_size=0, max_size=3),
+    st.lists(statements(), min_size=0, max_size=3),
+    st.integers(0, 10**6),
+)
 def test_witnesses_and_same_answers_agree_with_the_concrete_decider(old_stmts, new_stmts, seed):
     old, new = _set(*old_stmts, name="old.json"), _set(*new_stmts, name="new.json")
     a = diff(old, new, limit=4)
@@ -275,36 +311,57 @@ def test_witnesses_and_same_answers_agree_with_the_concrete_decider(old_stmts, n
         assert d.answer in ("differs", "same"), d.reason
         if d.answer == "differs":
             reqs = [Request.model_validate(c.witness) for c in d.classes]
-            got = decide_many([DecideInput(request=r, identity_policies=p.policies) for r in reqs for p in (gain, lose)])
+            got = decide_many(
+                [DecideInput(request=r, identity_policies=p.policies) for r in reqs for p in (gain, lose)]
+            )
             assert all(g.decision == "allow" and lo.decision != "allow" for g, lo in zip(got[::2], got[1::2]))
         else:
             reqs = _random_requests(random.Random(seed), 30)
-            got = decide_many([DecideInput(request=r, identity_policies=p.policies) for r in reqs for p in (gain, lose)])
-            bad = [(r, g.decision, lo.decision) for r, g, lo in zip(reqs, got[::2], got[1::2])
-                   if g.decision == "allow" and lo.decision != "allow"]
+            got = decide_many(
+                [DecideInput(request=r, identity_policies=p.policies) for r in reqs for p in (gain, lose)]
+            )
+            bad = [
+                (r, g.decision, lo.decision)
+                for r, g, lo in zip(reqs, got[::2], got[1::2])
+                if g.decision == "allow" and lo.decision != "allow"
+            ]
             assert not bad, bad
 
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/reader"
-CALLERS = ["anonymous", f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s", f"arn:aws:sts::{ACCOUNT}:assumed-role/other/s",
-           f"arn:aws:iam::{ACCOUNT}:user/u", "arn:aws:sts::444455556666:assumed-role/x/s", "arn:aws:iam::444455556666:root"]
+CALLERS = [
+    "anonymous",
+    f"arn:aws:sts::{ACCOUNT}:assumed-role/reader/s",
+    f"arn:aws:sts::{ACCOUNT}:assumed-role/other/s",
+    f"arn:aws:iam::{ACCOUNT}:user/u",
+    "arn:aws:sts::444455556666:assumed-role/x/s",
+    "arn:aws:iam::444455556666:root",
+]
 
 
 @st.composite
 def bucket_statements(draw):
-    s = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
-         "Principal": draw(st.sampled_from(["*", {"AWS": ROLE}, {"AWS": ACCOUNT}, {"AWS": "444455556666"}])),
-         "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "s3:Put*"])),
-         "Resource": draw(st.sampled_from(["arn:aws:s3:::b/*", "arn:aws:s3:::b/a?"]))}
+    s = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+        "Principal": draw(st.sampled_from(["*", {"AWS": ROLE}, {"AWS": ACCOUNT}, {"AWS": "444455556666"}])),
+        "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "s3:Put*"])),
+        "Resource": draw(st.sampled_from(["arn:aws:s3:::b/*", "arn:aws:s3:::b/a?"])),
+    }
     if draw(st.booleans()):
-        s["Condition"] = {draw(st.sampled_from(["StringEquals", "StringNotEquals"])): {
-            "aws:PrincipalAccount": draw(st.sampled_from([ACCOUNT, "444455556666"]))}}
+        s["Condition"] = {
+            draw(st.sampled_from(["StringEquals", "StringNotEquals"])): {
+                "aws:PrincipalAccount": draw(st.sampled_from([ACCOUNT, "444455556666"]))
+            }
+        }
     return s
 
 
 @settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(bucket_statements(), min_size=1, max_size=3), st.lists(bucket_statements(), min_size=1, max_size=3),
-       st.integers(0, 10**6))
+@given(
+    st.lists(bucket_statements(), min_size=1, max_size=3),
+    st.lists(bucket_statements(), min_size=1, max_size=3),
+    st.integers(0, 10**6),
+)
 def test_resource_policy_diffs_agree_with_the_concrete_decider(old_stmts, new_stmts, seed):
     """Over the principal cover: callers of other accounts carry an allow-all identity policy (as
     Access Analyzer assumes), callers of the owner account none."""
@@ -325,9 +382,15 @@ def test_resource_policy_diffs_agree_with_the_concrete_decider(old_stmts, new_st
         if d.answer == "differs":
             reqs = [Request.model_validate(c.witness) for c in d.classes]
         else:
-            reqs = [Request(principal=rnd.choice(CALLERS), action=rnd.choice(["s3:GetObject", "s3:PutObject"]),
-                            resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/key"]), resource_account=ACCOUNT)
-                    for _ in range(20)]
+            reqs = [
+                Request(
+                    principal=rnd.choice(CALLERS),
+                    action=rnd.choice(["s3:GetObject", "s3:PutObject"]),
+                    resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/key"]),
+                    resource_account=ACCOUNT,
+                )
+                for _ in range(20)
+            ]
         got = decide_many([inp(r, p) for r in reqs for p in (gain, lose)])
         flips = [g.decision == "allow" and lo.decision != "allow" for g, lo in zip(got[::2], got[1::2])]
         assert all(flips) if d.answer == "differs" else not any(flips), (direction, reqs, flips)

@@ -8,8 +8,8 @@ import json
 
 import pytest
 import yaml
-
 from conftest import GOLDEN, run_cli
+
 from reasoner.engine.decide import decide_many
 from reasoner.policy.request import PolicyCache, decide_input_from_obj
 
@@ -23,8 +23,17 @@ def _load() -> list[tuple[str, dict]]:
 
 
 CASES = _load()
-_LINE_FIELDS = ("request", "identity_policies", "resource_policy", "permission_boundary", "session_policy",
-                "scps", "rcps", "vpc_endpoint_policy", "management_account")
+_LINE_FIELDS = (
+    "request",
+    "identity_policies",
+    "resource_policy",
+    "permission_boundary",
+    "session_policy",
+    "scps",
+    "rcps",
+    "vpc_endpoint_policy",
+    "management_account",
+)
 
 
 def _line(name: str, case: dict) -> dict:

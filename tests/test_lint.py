@@ -9,13 +9,13 @@ from __future__ import annotations
 import json
 import random
 
+from conftest import CORPUS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import CORPUS
-from reasoner.engine.decide import decide_many
 from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL
 from reasoner.audit.lint import action_findings, redundant_statements
+from reasoner.engine.decide import decide_many
 from reasoner.policy.document import parse_policy
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
@@ -52,7 +52,9 @@ def test_an_allow_that_a_deny_always_overrides_is_redundant():
     """An explicit Deny overrides the Allow everywhere the Allow applies."""
     allow = {"Effect": "Allow", "Action": "s3:DeleteObject", "Resource": "arn:aws:s3:::b/*"}
     deny = {"Effect": "Deny", "Action": "s3:Delete*", "Resource": "*"}
-    assert _kinds(_p(allow, deny, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})) == {0: "redundant-allow"}
+    assert _kinds(_p(allow, deny, {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"})) == {
+        0: "redundant-allow"
+    }
 
 
 def test_a_deny_of_what_nothing_allows_is_redundant_for_this_policy_only():
@@ -72,10 +74,18 @@ def test_duplicates_are_each_redundant_and_the_note_says_so(tmp_path):
 
 
 def test_unknown_actions_services_and_empty_patterns():
-    st_ = {"Effect": "Allow", "Action": ["s3:GetObjekt", "foo:Bar", "s3:Zap*", "GetObject", "s3:Get*", "*"], "Resource": "*"}
+    st_ = {
+        "Effect": "Allow",
+        "Action": ["s3:GetObjekt", "foo:Bar", "s3:Zap*", "GetObject", "s3:Get*", "*"],
+        "Resource": "*",
+    }
     kinds = {(f.kind, f.message.split("'")[1]) for f in action_findings(_p(st_))}
-    assert kinds == {("unknown-action", "s3:GetObjekt"), ("unknown-service", "foo"), ("action-matches-nothing", "s3:Zap*"),
-                     ("unknown-action", "GetObject")}
+    assert kinds == {
+        ("unknown-action", "s3:GetObjekt"),
+        ("unknown-service", "foo"),
+        ("action-matches-nothing", "s3:Zap*"),
+        ("unknown-action", "GetObject"),
+    }
     assert any("did you mean 's3:GetObject'" in f.message for f in action_findings(_p(st_)))
 
 
@@ -130,9 +140,11 @@ KEY = "aws:PrincipalTag/team"
 
 @st.composite
 def statements(draw):
-    s = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
-         "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "s3:Get*", "s3:Put*"])),
-         "Resource": draw(st.sampled_from(["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/a?"]))}
+    s = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+        "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "s3:Get*", "s3:Put*"])),
+        "Resource": draw(st.sampled_from(["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/a?"])),
+    }
     if draw(st.booleans()):
         op = draw(st.sampled_from(["StringEquals", "StringNotEquals", "StringLike", "StringEqualsIfExists"]))
         s["Condition"] = {op: {KEY: draw(st.lists(st.sampled_from(["red", "r*", "blue"]), min_size=1, max_size=2))}}
@@ -146,11 +158,16 @@ def test_redundant_statements_change_no_concrete_decision(stmts, seed):
     findings, undecided = redundant_statements(named)
     assert not undecided
     rnd = random.Random(seed)
-    reqs = [Request(principal=PLACEHOLDER_PRINCIPAL, action=rnd.choice(["s3:GetObject", "s3:PutObject", "s3:GetObjectAcl"]),
-                    resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/long", "arn:aws:s3:::c/x"]),
-                    resource_account="111122223333",
-                    context={KEY: rnd.choice(["red", "rex", "blue", "x"])} if rnd.random() < 0.7 else {})
-            for _ in range(25)]
+    reqs = [
+        Request(
+            principal=PLACEHOLDER_PRINCIPAL,
+            action=rnd.choice(["s3:GetObject", "s3:PutObject", "s3:GetObjectAcl"]),
+            resource=rnd.choice(["arn:aws:s3:::b/ab", "arn:aws:s3:::b/long", "arn:aws:s3:::c/x"]),
+            resource_account="111122223333",
+            context={KEY: rnd.choice(["red", "rex", "blue", "x"])} if rnd.random() < 0.7 else {},
+        )
+        for _ in range(25)
+    ]
     for f in findings:
         without = _p(*[s for i, s in enumerate(stmts) if i != f.statement])
         got = decide_many([DecideInput(request=r, identity_policies=[p]) for r in reqs for p in (named, without)])
@@ -165,17 +182,42 @@ def test_cli_exit_codes_table_and_json(tmp_path, cli):
     assert proc.returncode == 0 and "clean" in proc.stdout, proc.stderr
     d = tmp_path / "dir"
     d.mkdir()
-    (d / "dup.json").write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        ALL_B, {"Sid": "Inner", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"}]}))
-    (d / "ok.yaml").write_text("Version: '2012-10-17'\nStatement:\n- {Effect: Allow, Action: 'ec2:Describe*', Resource: '*'}\n")
+    (d / "dup.json").write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    ALL_B,
+                    {"Sid": "Inner", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/k"},
+                ],
+            }
+        )
+    )
+    (d / "ok.yaml").write_text(
+        "Version: '2012-10-17'\nStatement:\n- {Effect: Allow, Action: 'ec2:Describe*', Resource: '*'}\n"
+    )
     proc = cli("lint", str(d))
     assert proc.returncode == 1 and "redundant-allow" in proc.stdout and "Inner" in proc.stdout
     out = json.loads(cli("lint", str(d), "--json").stdout)
-    assert [(f["file"].rsplit("/", 1)[1], f["statement"], f["kind"]) for f in out["findings"]] == [("dup.json", 1, "redundant-allow")]
+    assert [(f["file"].rsplit("/", 1)[1], f["statement"], f["kind"]) for f in out["findings"]] == [
+        ("dup.json", 1, "redundant-allow")
+    ]
     assert len(out["files"]) == 2
     var = tmp_path / "var.json"
-    var.write_text(json.dumps({"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*"}]}))
+    var.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::b/${aws:PrincipalTag/team}/*",
+                    }
+                ],
+            }
+        )
+    )
     proc = cli("lint", str(var))
     assert proc.returncode == 4 and "undecided" in proc.stdout
     bad = tmp_path / "bad.json"

@@ -9,14 +9,14 @@ import json
 from pathlib import Path
 
 import pytest
-
 from conftest import CORPUS, ROOT, run_cli
+
+from reasoner.account.paths import Constraints, PathFinder
+from reasoner.account.snapshot import load_snapshot
 from reasoner.cases import hop_label, load_case, reach_questions, who_can_questions
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
 from reasoner.policy.request import decide_input_from_obj
-from reasoner.account.paths import Constraints, PathFinder
-from reasoner.account.snapshot import load_snapshot
 
 SNAPS = CORPUS / "account-snapshots"
 SEED = ROOT / "cases" / "athena-vpce"
@@ -24,18 +24,27 @@ A, B = "111111111111", "222222222222"
 
 
 def role(name, trust, policies=(), account=A, tags=None, boundary=None):
-    out = {"RoleName": name, "Arn": f"arn:aws:iam::{account}:role/{name}", "AssumeRolePolicyDocument": trust,
-           "RolePolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": p} for i, p in enumerate(policies)],
-           "AttachedManagedPolicies": [], "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]}
+    out = {
+        "RoleName": name,
+        "Arn": f"arn:aws:iam::{account}:role/{name}",
+        "AssumeRolePolicyDocument": trust,
+        "RolePolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": p} for i, p in enumerate(policies)],
+        "AttachedManagedPolicies": [],
+        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
+    }
     if boundary:
         out["PermissionsBoundary"] = {"PermissionsBoundaryArn": boundary}
     return out
 
 
 def user(name, policies=(), account=A, groups=()):
-    return {"UserName": name, "Arn": f"arn:aws:iam::{account}:user/{name}", "GroupList": list(groups),
-            "UserPolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": p} for i, p in enumerate(policies)],
-            "AttachedManagedPolicies": []}
+    return {
+        "UserName": name,
+        "Arn": f"arn:aws:iam::{account}:user/{name}",
+        "GroupList": list(groups),
+        "UserPolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": p} for i, p in enumerate(policies)],
+        "AttachedManagedPolicies": [],
+    }
 
 
 def allow(action, resource="*", condition=None):
@@ -53,9 +62,15 @@ def trust(principal, condition=None):
 
 
 def snapshot(tmp_path, users=(), roles=(), **extra) -> Path:
-    bundle = {"authorization_details": {"UserDetailList": list(users), "RoleDetailList": list(roles),
-                                        "GroupDetailList": extra.pop("groups", []),
-                                        "Policies": extra.pop("policies", [])}, **extra}
+    bundle = {
+        "authorization_details": {
+            "UserDetailList": list(users),
+            "RoleDetailList": list(roles),
+            "GroupDetailList": extra.pop("groups", []),
+            "Policies": extra.pop("policies", []),
+        },
+        **extra,
+    }
     f = tmp_path / "snap.json"
     f.write_text(json.dumps(bundle))
     return f
@@ -67,8 +82,9 @@ def can_reach(snap_file, start, action, resource, **cons):
 
 # -- loading -----------------------------------------------------------------------------------------
 
-CORPUS_SNAPSHOTS = sorted(p for p in SNAPS.rglob("*.json") if "cloudmapper-demo" not in p.parts
-                          and p.name != "expected.json") + [SNAPS / "cloudmapper-demo"]
+CORPUS_SNAPSHOTS = sorted(
+    p for p in SNAPS.rglob("*.json") if "cloudmapper-demo" not in p.parts and p.name != "expected.json"
+) + [SNAPS / "cloudmapper-demo"]
 
 
 @pytest.mark.parametrize("path", CORPUS_SNAPSHOTS, ids=lambda p: p.name)
@@ -100,10 +116,25 @@ def test_cloudmapper_dump_loads_resource_policies_and_endpoints():
 def test_invalid_resource_policy_makes_answers_unknown(tmp_path):
     """A resource policy AWS would reject is skipped; it may have denied or allowed, so answers
     about the resource are unknown, never a guess."""
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [allow("s3:*")])],
-                 resource_policies=[{"Resource": "arn:aws:s3:::b", "Policy": {"Statement": [
-                     {"Effect": "Deny", "Principal": "arn:aws:iam::111111111111:role/r", "Action": "s3:*",
-                      "Resource": "*"}]}}])
+    f = snapshot(
+        tmp_path,
+        roles=[role("r", trust({"AWS": A}), [allow("s3:*")])],
+        resource_policies=[
+            {
+                "Resource": "arn:aws:s3:::b",
+                "Policy": {
+                    "Statement": [
+                        {
+                            "Effect": "Deny",
+                            "Principal": "arn:aws:iam::111111111111:role/r",
+                            "Action": "s3:*",
+                            "Resource": "*",
+                        }
+                    ]
+                },
+            }
+        ],
+    )
     snap = load_snapshot(f)
     assert "arn:aws:s3:::b" in snap.broken_resources
     a = PathFinder(snap).who_can("s3:GetObject", "arn:aws:s3:::b/k")
@@ -119,10 +150,18 @@ def test_snapshot_bad_input_is_one_line_exit_2(tmp_path):
     other.write_text('{"hello": 1}')
     proc = run_cli("who-can", str(other), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k")
     assert proc.returncode == 2 and "not a snapshot" in proc.stderr
-    proc = run_cli("who-can", str(SEED / "snapshot" / "snapshot.json"), "--action", "s3:GetObjekt",
-                   "--resource", "arn:aws:s3:::b/k")
+    proc = run_cli(
+        "who-can",
+        str(SEED / "snapshot" / "snapshot.json"),
+        "--action",
+        "s3:GetObjekt",
+        "--resource",
+        "arn:aws:s3:::b/k",
+    )
     assert proc.returncode == 2 and "s3:GetObject" in proc.stderr  # did you mean
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}))], organization={"Id": "r-1", "Children": [{"Id": "nope"}]})
+    f = snapshot(
+        tmp_path, roles=[role("r", trust({"AWS": A}))], organization={"Id": "r-1", "Children": [{"Id": "nope"}]}
+    )
     with pytest.raises(InputError, match=r"\$\.organization\.Children\[0\]\.Id"):
         load_snapshot(f)
 
@@ -130,11 +169,15 @@ def test_snapshot_bad_input_is_one_line_exit_2(tmp_path):
 # -- role assumption (IAM User Guide: "How IAM roles differ from resource-based policies",
 #    "Cross-account policy evaluation logic", STS AssumeRole) ----------------------------------------
 
+
 def test_same_account_trust_naming_the_principal_needs_no_identity_permission(tmp_path):
     """Same account: a resource-based policy (the trust policy) that names the principal ARN is
     enough on its own."""
-    f = snapshot(tmp_path, users=[user("u")],
-                 roles=[role("target", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("s3:GetObject")])])
+    f = snapshot(
+        tmp_path,
+        users=[user("u")],
+        roles=[role("target", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("s3:GetObject")])],
+    )
     a = can_reach(f, "u", "s3:GetObject", "arn:aws:s3:::b/k")
     assert a.answer == "possible"
     assert [hop_label(h) for h in a.paths[0].hops] == ["assume sts:AssumeRole", "call s3:GetObject"]
@@ -145,19 +188,26 @@ def test_trust_naming_the_account_delegates_to_identity_policies(tmp_path):
     t = trust({"AWS": f"arn:aws:iam::{A}:root"})
     f = snapshot(tmp_path, users=[user("u")], roles=[role("target", t, [allow("s3:GetObject")])])
     assert can_reach(f, "u", "s3:GetObject", "arn:aws:s3:::b/k").answer == "impossible"
-    f = snapshot(tmp_path, users=[user("u", [allow("sts:AssumeRole", f"arn:aws:iam::{A}:role/target")])],
-                 roles=[role("target", t, [allow("s3:GetObject")])])
+    f = snapshot(
+        tmp_path,
+        users=[user("u", [allow("sts:AssumeRole", f"arn:aws:iam::{A}:role/target")])],
+        roles=[role("target", t, [allow("s3:GetObject")])],
+    )
     assert can_reach(f, "u", "s3:GetObject", "arn:aws:s3:::b/k").answer == "possible"
 
 
 def test_cross_account_assume_needs_both_sides(tmp_path):
     """Cross account: the trust policy and the caller's identity policy must both allow."""
     t = trust({"AWS": f"arn:aws:iam::{A}:root"})
-    good = snapshot(tmp_path, users=[user("u", [allow("sts:AssumeRole")])],
-                    roles=[role("x", t, [allow("s3:GetObject")], account=B)])
+    good = snapshot(
+        tmp_path, users=[user("u", [allow("sts:AssumeRole")])], roles=[role("x", t, [allow("s3:GetObject")], account=B)]
+    )
     assert can_reach(good, "u", "s3:GetObject", "arn:aws:s3:::b/k").answer == "possible"
-    bad = snapshot(tmp_path, users=[user("u", [allow("s3:*")])],
-                   roles=[role("x", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("s3:GetObject")], account=B)])
+    bad = snapshot(
+        tmp_path,
+        users=[user("u", [allow("s3:*")])],
+        roles=[role("x", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("s3:GetObject")], account=B)],
+    )
     a = can_reach(bad, "u", "s3:GetObject", "arn:aws:s3:::b/k")
     # u reaches the object itself (same-account S3), but not through x: no sts:AssumeRole allow.
     assert all(len(p.hops) == 1 for p in a.paths)
@@ -165,10 +215,18 @@ def test_cross_account_assume_needs_both_sides(tmp_path):
 
 def test_role_chaining_and_conditions_that_remain(tmp_path):
     """Role chaining: a role session may assume another role; sts:ExternalId remains to be given."""
-    f = snapshot(tmp_path, users=[user("u")], roles=[
-        role("r1", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("sts:AssumeRole")]),
-        role("r2", trust({"AWS": f"arn:aws:iam::{A}:role/r1"}, {"StringEquals": {"sts:ExternalId": "xyz"}}),
-             [allow("dynamodb:GetItem")])])
+    f = snapshot(
+        tmp_path,
+        users=[user("u")],
+        roles=[
+            role("r1", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("sts:AssumeRole")]),
+            role(
+                "r2",
+                trust({"AWS": f"arn:aws:iam::{A}:role/r1"}, {"StringEquals": {"sts:ExternalId": "xyz"}}),
+                [allow("dynamodb:GetItem")],
+            ),
+        ],
+    )
     a = can_reach(f, "u", "dynamodb:GetItem", f"arn:aws:dynamodb:us-east-1:{A}:table/t")
     assert a.answer == "possible"
     hops = a.paths[0].hops
@@ -181,9 +239,17 @@ def test_web_identity_provider_is_a_path_origin(tmp_path):
     AssumeRoleWithWebIdentity; the provider's claim conditions remain on the path (IAM User
     Guide, "Creating a role for web identity or OIDC federation")."""
     gh = f"arn:aws:iam::{A}:oidc-provider/token.actions.githubusercontent.com"
-    t = {"Version": "2012-10-17", "Statement": [{
-        "Effect": "Allow", "Principal": {"Federated": gh}, "Action": "sts:AssumeRoleWithWebIdentity",
-        "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo/app:*"}}}]}
+    t = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": gh},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringLike": {"token.actions.githubusercontent.com:sub": "repo:octo/app:*"}},
+            }
+        ],
+    }
     f = snapshot(tmp_path, roles=[role("deploy", t, [allow("s3:PutObject")])])
     a = PathFinder(load_snapshot(f)).who_can("s3:PutObject", "arn:aws:s3:::b/k")
     paths = {p.principal: p.path for p in a.principals}
@@ -196,9 +262,13 @@ def test_web_identity_provider_is_a_path_origin(tmp_path):
 def test_role_sessions_carry_the_role_tags_and_nothing_else(tmp_path):
     """aws:PrincipalTag is the role's tags: a tag the role lacks is absent, not searched."""
     cond = {"StringEquals": {"aws:PrincipalTag/team": "data"}}
-    f = snapshot(tmp_path, roles=[role("tagged", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)],
-                                       tags={"team": "data"}),
-                                  role("untagged", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)])])
+    f = snapshot(
+        tmp_path,
+        roles=[
+            role("tagged", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)], tags={"team": "data"}),
+            role("untagged", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)]),
+        ],
+    )
     a = PathFinder(load_snapshot(f)).who_can("s3:GetObject", "arn:aws:s3:::b/k")
     assert [p.principal.rsplit("/", 1)[-1] for p in a.principals] == ["tagged"]
     assert not a.unknown
@@ -206,10 +276,15 @@ def test_role_sessions_carry_the_role_tags_and_nothing_else(tmp_path):
 
 def test_boundary_caps_the_role_session(tmp_path):
     """A permissions boundary limits the role's identity-based permissions."""
-    bpol = {"Arn": f"arn:aws:iam::{A}:policy/b", "PolicyVersionList": [
-        {"IsDefaultVersion": True, "Document": allow("s3:ListBucket")}]}
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [allow("s3:*")], boundary=f"arn:aws:iam::{A}:policy/b")],
-                 policies=[bpol])
+    bpol = {
+        "Arn": f"arn:aws:iam::{A}:policy/b",
+        "PolicyVersionList": [{"IsDefaultVersion": True, "Document": allow("s3:ListBucket")}],
+    }
+    f = snapshot(
+        tmp_path,
+        roles=[role("r", trust({"AWS": A}), [allow("s3:*")], boundary=f"arn:aws:iam::{A}:policy/b")],
+        policies=[bpol],
+    )
     pf = PathFinder(load_snapshot(f))
     assert not pf.who_can("s3:GetObject", "arn:aws:s3:::b/k").principals
     assert pf.who_can("s3:ListBucket", "arn:aws:s3:::b").principals
@@ -217,14 +292,26 @@ def test_boundary_caps_the_role_session(tmp_path):
 
 def test_scps_from_the_organization_tree(tmp_path):
     """SCPs of every level from the root down to the account must allow."""
-    deny_s3 = {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"},
-                             {"Effect": "Deny", "Action": "s3:*", "Resource": "*"}]}
-    org = {"Id": "r-abcd", "Arn": "arn:aws:organizations::999999999999:root/o-abc123/r-abcd",
-           "Policies": [{"Name": "Full", "Type": "SERVICE_CONTROL_POLICY", "Content": allow("*")}],
-           "Children": [{"Id": "ou-ab-1", "Policies": [{"Name": "NoS3", "Type": "SERVICE_CONTROL_POLICY",
-                                                          "Content": deny_s3}],
-                         "Children": [{"Id": A, "Policies": [{"Name": "Full", "Type": "SERVICE_CONTROL_POLICY",
-                                                               "Content": allow("*")}]}]}]}
+    deny_s3 = {
+        "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "s3:*", "Resource": "*"},
+        ]
+    }
+    org = {
+        "Id": "r-abcd",
+        "Arn": "arn:aws:organizations::999999999999:root/o-abc123/r-abcd",
+        "Policies": [{"Name": "Full", "Type": "SERVICE_CONTROL_POLICY", "Content": allow("*")}],
+        "Children": [
+            {
+                "Id": "ou-ab-1",
+                "Policies": [{"Name": "NoS3", "Type": "SERVICE_CONTROL_POLICY", "Content": deny_s3}],
+                "Children": [
+                    {"Id": A, "Policies": [{"Name": "Full", "Type": "SERVICE_CONTROL_POLICY", "Content": allow("*")}]}
+                ],
+            }
+        ],
+    }
     f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [allow("*")])], organization=org)
     snap = load_snapshot(f)
     assert snap.org_id == "o-abc123" and snap.management_account == "999999999999"
@@ -236,48 +323,76 @@ def test_scps_from_the_organization_tree(tmp_path):
 # -- service chains and endpoints (IAM User Guide: aws:CalledVia, forward access sessions,
 #    aws:SourceVpce) -------------------------------------------------------------------------------
 
+
 def test_endpoint_listed_in_the_snapshot_is_the_only_way_in(tmp_path):
     """With endpoints in the snapshot, aws:SourceVpce is absent or one of them (closed world)."""
     cond = {"StringEquals": {"aws:SourceVpce": "vpce-unlisted"}}
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)])],
-                 vpc_endpoints=[{"VpcEndpointId": "vpce-listed", "ServiceName": "com.amazonaws.us-east-1.s3"}])
+    f = snapshot(
+        tmp_path,
+        roles=[role("r", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)])],
+        vpc_endpoints=[{"VpcEndpointId": "vpce-listed", "ServiceName": "com.amazonaws.us-east-1.s3"}],
+    )
     assert not PathFinder(load_snapshot(f)).who_can("s3:GetObject", "arn:aws:s3:::b/k").principals
     cond = {"StringEquals": {"aws:SourceVpce": "vpce-listed"}}
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)])],
-                 vpc_endpoints=[{"VpcEndpointId": "vpce-listed", "ServiceName": "com.amazonaws.us-east-1.s3"}])
+    f = snapshot(
+        tmp_path,
+        roles=[role("r", trust({"AWS": A}), [allow("s3:GetObject", condition=cond)])],
+        vpc_endpoints=[{"VpcEndpointId": "vpce-listed", "ServiceName": "com.amazonaws.us-east-1.s3"}],
+    )
     a = PathFinder(load_snapshot(f)).who_can("s3:GetObject", "arn:aws:s3:::b/k")
     assert a.principals[0].path.hops[0].context["aws:SourceVpce"] == "vpce-listed"
-    a = PathFinder(load_snapshot(f)).who_can("s3:GetObject", "arn:aws:s3:::b/k",
-                                             Constraints(not_from_vpce=("vpce-listed",)))
+    a = PathFinder(load_snapshot(f)).who_can(
+        "s3:GetObject", "arn:aws:s3:::b/k", Constraints(not_from_vpce=("vpce-listed",))
+    )
     assert not a.principals
 
 
 def test_service_hop_has_no_endpoint(tmp_path):
     """A forward-access-session hop does not carry the caller's aws:SourceVpce, so a policy that
     needs the endpoint on S3 itself cannot be met through Athena (the post's warning)."""
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [
-        allow("athena:StartQueryExecution"),
-        allow("s3:GetObject", condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}})])])
+    f = snapshot(
+        tmp_path,
+        roles=[
+            role(
+                "r",
+                trust({"AWS": A}),
+                [
+                    allow("athena:StartQueryExecution"),
+                    allow("s3:GetObject", condition={"StringEquals": {"aws:SourceVpce": "vpce-1"}}),
+                ],
+            )
+        ],
+    )
     a = can_reach(f, "r", "s3:GetObject", "arn:aws:s3:::b/k")
     assert a.answer == "possible" and all(len(p.hops) == 1 for p in a.paths)
-    assert can_reach(f, "r", "s3:GetObject", "arn:aws:s3:::b/k", without_via=()).paths[0].hops[0].context[
-        "aws:SourceVpce"] == "vpce-1"
+    assert (
+        can_reach(f, "r", "s3:GetObject", "arn:aws:s3:::b/k", without_via=()).paths[0].hops[0].context["aws:SourceVpce"]
+        == "vpce-1"
+    )
 
 
 def test_without_via_removes_every_route_through_the_service(tmp_path):
     cond = {"ForAnyValue:StringEquals": {"aws:CalledVia": "athena.amazonaws.com"}}
-    f = snapshot(tmp_path, roles=[role("r", trust({"AWS": A}), [allow("athena:StartQueryExecution"),
-                                                               allow("s3:GetObject", condition=cond)])])
+    f = snapshot(
+        tmp_path,
+        roles=[
+            role("r", trust({"AWS": A}), [allow("athena:StartQueryExecution"), allow("s3:GetObject", condition=cond)])
+        ],
+    )
     a = can_reach(f, "r", "s3:GetObject", "arn:aws:s3:::b/k")
     assert [hop_label(h) for h in a.paths[0].hops][-1] == "service s3:GetObject via athena.amazonaws.com"
-    assert can_reach(f, "r", "s3:GetObject", "arn:aws:s3:::b/k", without_via=("athena.amazonaws.com",)).answer \
+    assert (
+        can_reach(f, "r", "s3:GetObject", "arn:aws:s3:::b/k", without_via=("athena.amazonaws.com",)).answer
         == "impossible"
+    )
 
 
 # -- the seed, account-scale -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("index", range(len(load_case(SEED).spec.reach)),
-                         ids=[q.id for q in load_case(SEED).spec.reach])
+
+@pytest.mark.parametrize(
+    "index", range(len(load_case(SEED).spec.reach)), ids=[q.id for q in load_case(SEED).spec.reach]
+)
 def test_seed_reach_questions(index, seed_reach):
     q, a, ok = seed_reach[index]
     assert ok, (q.id, a.answer, [[hop_label(h) for h in p.hops] for p in a.paths], a.unknown)
@@ -308,8 +423,18 @@ def test_reach_and_who_can_through_the_cli():
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["answer"] == "possible" and data["paths"][0]["hops"][-1]["called_via"] == ["athena.amazonaws.com"]
-    proc = run_cli("reach", snap, "--from", "BizMetricsQuery", "--action", "s3:GetObject", "--resource", obj,
-                   "--without-via", "athena.amazonaws.com")
+    proc = run_cli(
+        "reach",
+        snap,
+        "--from",
+        "BizMetricsQuery",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        obj,
+        "--without-via",
+        "athena.amazonaws.com",
+    )
     assert proc.returncode == 0 and "impossible" in proc.stdout
     proc = run_cli("who-can", snap, "--action", "s3:GetObject", "--resource", obj)
     assert proc.returncode == 0 and "BizMetricsQuery" in proc.stdout and "sso-admin" in proc.stdout
@@ -320,8 +445,9 @@ def test_reach_and_who_can_through_the_cli():
 # -- IAMSpy's expectations, re-checked (regression; their fixtures are not all valid AWS) -----------
 
 IAMSPY = SNAPS / "iamspy-tests"
-IAMSPY_CASES = [c for c in json.loads((IAMSPY / "expected.json").read_text())["cases"]
-                if c["test"] in ("can_i", "who_can")]
+IAMSPY_CASES = [
+    c for c in json.loads((IAMSPY / "expected.json").read_text())["cases"] if c["test"] in ("can_i", "who_can")
+]
 # Where AWS semantics (or the fixture's validity) differ from IAMSpy's answer: what we answer and why.
 IAMSPY_DEVIATIONS = {
     # `"Principal": "arn:..."` as a bare string: AWS rejects such a policy ("Principal must be "*"
@@ -373,8 +499,19 @@ def test_printed_decide_commands_reproduce_the_allow(seed_reach):
 
 
 def test_decide_snapshot_refuses_extra_layers():
-    proc = run_cli("decide", "--snapshot", str(SEED / "snapshot" / "snapshot.json"), "--principal", "Admin",
-                   "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--boundary", "x.json")
+    proc = run_cli(
+        "decide",
+        "--snapshot",
+        str(SEED / "snapshot" / "snapshot.json"),
+        "--principal",
+        "Admin",
+        "--action",
+        "s3:GetObject",
+        "--resource",
+        "arn:aws:s3:::b/k",
+        "--boundary",
+        "x.json",
+    )
     assert proc.returncode == 2 and "--snapshot gives every policy layer" in proc.stderr
 
 

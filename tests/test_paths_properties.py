@@ -12,16 +12,22 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from reasoner.engine.decide import decide_many
-from reasoner.policy.request import decide_input_from_obj
 from reasoner.account.paths import Constraints, PathFinder
 from reasoner.account.snapshot import load_snapshot
+from reasoner.engine.decide import decide_many
+from reasoner.policy.request import decide_input_from_obj
 
 A = "111111111111"
 BUCKET = "arn:aws:s3:::data"
 OBJECT = BUCKET + "/k"
 ACTIONS = ["s3:GetObject", "s3:PutObject", "s3:*", "athena:StartQueryExecution", "sts:AssumeRole"]
-RESOURCES = ["*", BUCKET + "/*", "arn:aws:s3:::other/*", f"arn:aws:athena:*:{A}:workgroup/*", f"arn:aws:iam::{A}:role/*"]
+RESOURCES = [
+    "*",
+    BUCKET + "/*",
+    "arn:aws:s3:::other/*",
+    f"arn:aws:athena:*:{A}:workgroup/*",
+    f"arn:aws:iam::{A}:role/*",
+]
 CONDITIONS = [
     None,
     {"IpAddress": {"aws:SourceIp": "10.0.0.0/8"}},
@@ -29,39 +35,67 @@ CONDITIONS = [
     {"ForAnyValue:StringEquals": {"aws:CalledVia": "athena.amazonaws.com"}},
     {"Bool": {"aws:ViaAWSService": "false"}},
 ]
-CONTEXTS = [{}, {"aws:SourceIp": "10.1.2.3"}, {"aws:SourceIp": "192.0.2.1"},
-            {"aws:CalledVia": ["athena.amazonaws.com"], "aws:ViaAWSService": True}]
+CONTEXTS = [
+    {},
+    {"aws:SourceIp": "10.1.2.3"},
+    {"aws:SourceIp": "192.0.2.1"},
+    {"aws:CalledVia": ["athena.amazonaws.com"], "aws:ViaAWSService": True},
+]
 
-statement = st.fixed_dictionaries({
-    "Effect": st.sampled_from(["Allow", "Allow", "Deny"]),
-    "Action": st.sampled_from(ACTIONS),
-    "Resource": st.sampled_from(RESOURCES),
-    "Condition": st.sampled_from(CONDITIONS),
-})
+statement = st.fixed_dictionaries(
+    {
+        "Effect": st.sampled_from(["Allow", "Allow", "Deny"]),
+        "Action": st.sampled_from(ACTIONS),
+        "Resource": st.sampled_from(RESOURCES),
+        "Condition": st.sampled_from(CONDITIONS),
+    }
+)
 
 
 def _doc(stmts):
     return {"Version": "2012-10-17", "Statement": [{k: v for k, v in s.items() if v is not None} for s in stmts]}
 
 
-account = st.fixed_dictionaries({
-    "roles": st.lists(st.tuples(st.lists(statement, min_size=1, max_size=3), st.booleans(),
-                                st.sampled_from(["account", "r0", "service"])), min_size=1, max_size=4),
-    "bucket": st.lists(statement, min_size=0, max_size=2),
-})
+account = st.fixed_dictionaries(
+    {
+        "roles": st.lists(
+            st.tuples(
+                st.lists(statement, min_size=1, max_size=3),
+                st.booleans(),
+                st.sampled_from(["account", "r0", "service"]),
+            ),
+            min_size=1,
+            max_size=4,
+        ),
+        "bucket": st.lists(statement, min_size=0, max_size=2),
+    }
+)
 
 
 def _bundle(acc) -> dict:
     roles = []
     for i, (stmts, tagged, trust) in enumerate(acc["roles"]):
-        principal = {"account": {"AWS": f"arn:aws:iam::{A}:root"}, "r0": {"AWS": f"arn:aws:iam::{A}:role/r0"},
-                     "service": {"Service": "ec2.amazonaws.com"}}[trust]
-        roles.append({"RoleName": f"r{i}", "Arn": f"arn:aws:iam::{A}:role/r{i}",
-                      "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-                          {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}]},
-                      "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": _doc(stmts)}],
-                      "AttachedManagedPolicies": [], "Tags": [{"Key": "team", "Value": "data"}] if tagged else []})
-    out = {"authorization_details": {"RoleDetailList": roles, "UserDetailList": [], "GroupDetailList": [], "Policies": []}}
+        principal = {
+            "account": {"AWS": f"arn:aws:iam::{A}:root"},
+            "r0": {"AWS": f"arn:aws:iam::{A}:role/r0"},
+            "service": {"Service": "ec2.amazonaws.com"},
+        }[trust]
+        roles.append(
+            {
+                "RoleName": f"r{i}",
+                "Arn": f"arn:aws:iam::{A}:role/r{i}",
+                "AssumeRolePolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}],
+                },
+                "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": _doc(stmts)}],
+                "AttachedManagedPolicies": [],
+                "Tags": [{"Key": "team", "Value": "data"}] if tagged else [],
+            }
+        )
+    out = {
+        "authorization_details": {"RoleDetailList": roles, "UserDetailList": [], "GroupDetailList": [], "Policies": []}
+    }
     if acc["bucket"]:
         stmts = [dict(s, Principal={"AWS": f"arn:aws:iam::{A}:role/r0"}) for s in acc["bucket"]]
         out["resource_policies"] = [{"Resource": BUCKET, "Account": A, "Policy": _doc(stmts)}]
@@ -91,8 +125,9 @@ def test_who_can_agrees_with_the_concrete_decider(acc, tmp_path):
     for e in snap.principals.values():
         if e.arn in able:
             continue
-        triggers = decide_many([finder.auth.decide_input(e.arn, "athena:StartQueryExecution", workgroup, c)
-                                for c in direct])
+        triggers = decide_many(
+            [finder.auth.decide_input(e.arn, "athena:StartQueryExecution", workgroup, c) for c in direct]
+        )
         contexts = CONTEXTS if any(d.decision == "allow" for d in triggers) else direct
         got = decide_many([finder.auth.decide_input(e.arn, "s3:GetObject", OBJECT, c) for c in contexts])
         assert all(d.decision != "allow" for d in got), (e.arn, [(c, d.decision) for c, d in zip(contexts, got)])

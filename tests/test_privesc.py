@@ -6,16 +6,20 @@ from __future__ import annotations
 import json
 
 from conftest import CORPUS, run_cli
+from test_paths import A, allow, role, snapshot, trust, user
+
 from reasoner.account.privesc import Privesc
 from reasoner.account.snapshot import load_snapshot
-from test_paths import A, allow, role, snapshot, trust, user
 
 ADMIN_DOC = allow("*")
 
 
 def managed(name, doc, account=A):
-    return {"Arn": f"arn:aws:iam::{account}:policy/{name}", "PolicyName": name,
-            "PolicyVersionList": [{"IsDefaultVersion": True, "VersionId": "v1", "Document": doc}]}
+    return {
+        "Arn": f"arn:aws:iam::{account}:policy/{name}",
+        "PolicyName": name,
+        "PolicyVersionList": [{"IsDefaultVersion": True, "VersionId": "v1", "Document": doc}],
+    }
 
 
 def run(f, start=None):
@@ -28,9 +32,13 @@ def techniques(r):
 
 def test_admin_is_proved_not_read(tmp_path):
     """iam:* on * (or * on *) is admin; a policy that leaves out one IAM action is not."""
-    not_quite = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
-        {"Effect": "Deny", "Action": "iam:DeleteRole", "Resource": "*"}]}
+    not_quite = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "iam:*", "Resource": "*"},
+            {"Effect": "Deny", "Action": "iam:DeleteRole", "Resource": "*"},
+        ],
+    }
     f = snapshot(tmp_path, users=[user("all", [ADMIN_DOC]), user("iam", [allow("iam:*")]), user("almost", [not_quite])])
     out = run(f)
     assert out["all"].admin and out["iam"].admin and out["all"].paths == [[]]
@@ -45,7 +53,10 @@ def test_admin_needing_mfa_is_not_admin_itself_but_escalates(tmp_path):
     mfa = allow("*", condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})
     r = run(snapshot(tmp_path, users=[user("u", [mfa])]))["u"]
     assert r.admin and r.paths[0]
-    assert Privesc(load_snapshot(tmp_path / "snap.json")).is_admin(load_snapshot(tmp_path / "snap.json").entity("u")) is False
+    assert (
+        Privesc(load_snapshot(tmp_path / "snap.json")).is_admin(load_snapshot(tmp_path / "snap.json").entity("u"))
+        is False
+    )
 
 
 def test_put_user_policy_on_itself(tmp_path):
@@ -57,8 +68,10 @@ def test_put_user_policy_on_itself(tmp_path):
 
 def test_create_access_key_for_an_admin_user(tmp_path):
     """Rhino #4 (CreateAccessKey): keys for another user are that user's permissions."""
-    f = snapshot(tmp_path, users=[user("boss", [ADMIN_DOC]),
-                                  user("u", [allow("iam:CreateAccessKey", f"arn:aws:iam::{A}:user/boss")])])
+    f = snapshot(
+        tmp_path,
+        users=[user("boss", [ADMIN_DOC]), user("u", [allow("iam:CreateAccessKey", f"arn:aws:iam::{A}:user/boss")])],
+    )
     r = run(f)["u"]
     assert r.admin and ["iam-create-access-key"] in techniques(r)
     assert r.paths[0][0].target == f"arn:aws:iam::{A}:user/boss"
@@ -67,10 +80,16 @@ def test_create_access_key_for_an_admin_user(tmp_path):
 def test_passrole_to_ec2_with_the_passed_to_service_condition(tmp_path):
     """Rhino #8 (PassRole + ec2:RunInstances): the target role must trust EC2, and iam:PassRole is
     checked with iam:PassedToService = ec2.amazonaws.com (IAM: iam:PassedToService)."""
+
     def caller(service):
-        return user("dev", [allow("iam:PassRole", f"arn:aws:iam::{A}:role/*",
-                                  {"StringEquals": {"iam:PassedToService": service}}),
-                            allow("ec2:RunInstances")])
+        return user(
+            "dev",
+            [
+                allow("iam:PassRole", f"arn:aws:iam::{A}:role/*", {"StringEquals": {"iam:PassedToService": service}}),
+                allow("ec2:RunInstances"),
+            ],
+        )
+
     ec2_admin = role("ec2-admin", trust({"Service": "ec2.amazonaws.com"}), [ADMIN_DOC])
     r = run(snapshot(tmp_path, users=[caller("ec2.amazonaws.com")], roles=[ec2_admin]))["dev"]
     assert r.admin and any(p[0].technique == "ec2-run-instances" for p in r.paths)
@@ -88,10 +107,15 @@ def test_boundary_blocks_the_escalation(tmp_path):
 
 def test_add_user_to_an_admin_group(tmp_path):
     """Rhino #9 (AddUserToGroup): joining a group whose policies are admin."""
-    group = {"GroupName": "admins", "Arn": f"arn:aws:iam::{A}:group/admins",
-             "GroupPolicyList": [{"PolicyName": "all", "PolicyDocument": ADMIN_DOC}], "AttachedManagedPolicies": []}
-    f = snapshot(tmp_path, users=[user("u", [allow("iam:AddUserToGroup", f"arn:aws:iam::{A}:group/admins")])],
-                 groups=[group])
+    group = {
+        "GroupName": "admins",
+        "Arn": f"arn:aws:iam::{A}:group/admins",
+        "GroupPolicyList": [{"PolicyName": "all", "PolicyDocument": ADMIN_DOC}],
+        "AttachedManagedPolicies": [],
+    }
+    f = snapshot(
+        tmp_path, users=[user("u", [allow("iam:AddUserToGroup", f"arn:aws:iam::{A}:group/admins")])], groups=[group]
+    )
     r = run(f)["u"]
     assert r.admin and techniques(r)[0] == ["iam-add-user-to-group"]
 
@@ -100,30 +124,48 @@ def test_create_policy_version_of_an_attached_policy(tmp_path):
     """Rhino #1 (CreatePolicyVersion): a new default version of a policy attached to oneself."""
     u = user("u")
     u["AttachedManagedPolicies"] = [{"PolicyName": "mine", "PolicyArn": f"arn:aws:iam::{A}:policy/mine"}]
-    f = snapshot(tmp_path, users=[u], policies=[managed("mine", allow("iam:CreatePolicyVersion",
-                                                                      f"arn:aws:iam::{A}:policy/mine"))])
+    f = snapshot(
+        tmp_path,
+        users=[u],
+        policies=[managed("mine", allow("iam:CreatePolicyVersion", f"arn:aws:iam::{A}:policy/mine"))],
+    )
     r = run(f)["u"]
     assert r.admin and "iam-create-policy-version-user" in techniques(r)[0]
 
 
 def test_chain_through_role_assumption(tmp_path):
     """sts:AssumeRole along a trust policy, then the role's own escalation."""
-    f = snapshot(tmp_path, users=[user("u")], roles=[
-        role("r1", trust({"AWS": f"arn:aws:iam::{A}:user/u"}), [allow("iam:AttachRolePolicy", f"arn:aws:iam::{A}:role/r1")])])
+    f = snapshot(
+        tmp_path,
+        users=[user("u")],
+        roles=[
+            role(
+                "r1",
+                trust({"AWS": f"arn:aws:iam::{A}:user/u"}),
+                [allow("iam:AttachRolePolicy", f"arn:aws:iam::{A}:role/r1")],
+            )
+        ],
+    )
     r = run(f)["u"]
     assert r.admin and [s.technique for s in r.paths[0]] == ["sts:AssumeRole", "iam-attach-role-policy"]
 
 
 def test_nothing_to_escalate(tmp_path):
-    f = snapshot(tmp_path, users=[user("u", [allow("s3:GetObject")])],
-                 roles=[role("r", trust({"Service": "ec2.amazonaws.com"}), [ADMIN_DOC])])
+    f = snapshot(
+        tmp_path,
+        users=[user("u", [allow("s3:GetObject")])],
+        roles=[role("r", trust({"Service": "ec2.amazonaws.com"}), [ADMIN_DOC])],
+    )
     out = run(f)
     assert out["u"].admin is False and out["r"].admin is True
 
 
 def test_cli_json_shape_and_unknown_exit_code(tmp_path):
-    f = snapshot(tmp_path, users=[user("u", [allow("iam:PutUserPolicy", f"arn:aws:iam::{A}:user/u")])],
-                 roles=[role("r", trust({"AWS": A}), [allow("s3:*")])])
+    f = snapshot(
+        tmp_path,
+        users=[user("u", [allow("iam:PutUserPolicy", f"arn:aws:iam::{A}:user/u")])],
+        roles=[role("r", trust({"AWS": A}), [allow("s3:*")])],
+    )
     proc = run_cli("privesc", str(f), "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)

@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from reasoner.engine.decide import decide_many
 from reasoner.policy.document import parse_policy
-from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.policy.patterns import arn_match, glob_match, plain
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
 ALPHA = "ab/:"
 texts = st.text(alphabet=ALPHA, max_size=6)
@@ -32,8 +32,10 @@ def test_glob_matches_like_fnmatch(pattern, value):
     assert glob_match(plain(pattern), value) == expected
 
 
-@given(st.lists(st.text(alphabet="ab*?", max_size=3), min_size=6, max_size=6),
-       st.lists(st.text(alphabet="ab", max_size=3), min_size=6, max_size=6))
+@given(
+    st.lists(st.text(alphabet="ab*?", max_size=3), min_size=6, max_size=6),
+    st.lists(st.text(alphabet="ab", max_size=3), min_size=6, max_size=6),
+)
 def test_arn_matching_is_component_wise(pattern_parts, value_parts):
     pattern = "arn:" + ":".join(pattern_parts[1:])
     value = "arn:" + ":".join(value_parts[1:])
@@ -88,8 +90,9 @@ def _ref_statement_applies(stmt: dict, action: str, resource: str, ctx: list[str
         r_ok = any(_ref_match("StringLike", p, resource) for p in stmt["Resource"])
     else:
         r_ok = not any(_ref_match("StringLike", p, resource) for p in stmt["NotResource"])
-    c_ok = all(_ref_condition(op, vals, ctx) for op, block in stmt.get("Condition", {}).items()
-               for vals in block.values())
+    c_ok = all(
+        _ref_condition(op, vals, ctx) for op, block in stmt.get("Condition", {}).items() for vals in block.values()
+    )
     return a_ok and r_ok and c_ok
 
 
@@ -102,31 +105,48 @@ def _ref_decide(statements: list[dict], action: str, resource: str, ctx: list[st
 
 action_pats = st.sampled_from(["s3:*", "s3:Get*", "S3:GETOBJECT", "s3:?utObject", "s3:List*", "ec2:*"])
 resource_pats = st.sampled_from(["*", "arn:aws:s3:::b/*", "arn:aws:s3:::b/?", "arn:aws:s3:::c", "arn:aws:s3:::*"])
-op_names = st.builds(lambda q, op, ie: f"{q}{op}{'IfExists' if ie else ''}",
-                     st.sampled_from(["", "ForAnyValue:", "ForAllValues:"]), st.sampled_from(OPS), st.booleans())
-conditions = st.dictionaries(op_names, st.builds(lambda v: {KEY: v}, st.lists(st.sampled_from(VALUES + ["r*", "?ed"]),
-                                                                                min_size=1, max_size=2)), max_size=2)
+op_names = st.builds(
+    lambda q, op, ie: f"{q}{op}{'IfExists' if ie else ''}",
+    st.sampled_from(["", "ForAnyValue:", "ForAllValues:"]),
+    st.sampled_from(OPS),
+    st.booleans(),
+)
+conditions = st.dictionaries(
+    op_names,
+    st.builds(lambda v: {KEY: v}, st.lists(st.sampled_from(VALUES + ["r*", "?ed"]), min_size=1, max_size=2)),
+    max_size=2,
+)
 
 
 @st.composite
 def statements(draw):
     s = {"Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"]))}
-    s["NotAction" if draw(st.booleans()) and draw(st.booleans()) else "Action"] = draw(st.lists(action_pats, min_size=1, max_size=2))
-    s["NotResource" if draw(st.booleans()) and draw(st.booleans()) else "Resource"] = draw(st.lists(resource_pats, min_size=1, max_size=2))
+    s["NotAction" if draw(st.booleans()) and draw(st.booleans()) else "Action"] = draw(
+        st.lists(action_pats, min_size=1, max_size=2)
+    )
+    s["NotResource" if draw(st.booleans()) and draw(st.booleans()) else "Resource"] = draw(
+        st.lists(resource_pats, min_size=1, max_size=2)
+    )
     cond = draw(conditions)
     if cond:
         s["Condition"] = cond
     return s
 
 
-requests = st.tuples(st.sampled_from(ACTIONS), st.sampled_from(RESOURCES), st.lists(st.sampled_from(VALUES), max_size=2, unique=True))
+requests = st.tuples(
+    st.sampled_from(ACTIONS), st.sampled_from(RESOURCES), st.lists(st.sampled_from(VALUES), max_size=2, unique=True)
+)
 
 
 def _input(stmts: list[dict], action: str, resource: str, ctx: list[str]) -> DecideInput:
     policy = parse_policy({"Version": "2012-10-17", "Statement": stmts})
     context = {KEY: ctx} if ctx else {}
-    return DecideInput(request=Request(principal="arn:aws:iam::111122223333:user/u", action=action, resource=resource,
-                                       context=context), identity_policies=[NamedPolicy(name="p", policy=policy)])
+    return DecideInput(
+        request=Request(
+            principal="arn:aws:iam::111122223333:user/u", action=action, resource=resource, context=context
+        ),
+        identity_policies=[NamedPolicy(name="p", policy=policy)],
+    )
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -143,7 +163,8 @@ def test_decider_agrees_with_reference(stmts, reqs):
 def test_matching_deny_always_wins_and_action_case_is_irrelevant(stmts, req):
     action, resource, ctx = req
     deny = {"Effect": "Deny", "Action": [action.upper()], "Resource": [resource]}
-    base, with_deny, upper = decide_many([_input(stmts, *req), _input(stmts + [deny], *req),
-                                          _input(stmts, action.swapcase(), resource, ctx)])
+    base, with_deny, upper = decide_many(
+        [_input(stmts, *req), _input(stmts + [deny], *req), _input(stmts, action.swapcase(), resource, ctx)]
+    )
     assert with_deny.decision == "explicit_deny"
     assert upper.decision == base.decision

@@ -9,10 +9,10 @@ import shlex
 import xml.etree.ElementTree as ET
 
 import pytest
-
 from conftest import ROOT, run_cli
-from reasoner.audit.invariants import InvariantsFile, Prover, json_schema, load_invariants
+
 from reasoner.account.snapshot import load_snapshot
+from reasoner.audit.invariants import InvariantsFile, Prover, json_schema, load_invariants
 
 SEED = ROOT / "cases" / "athena-vpce"
 INVARIANTS = SEED / "invariants.yaml"
@@ -31,11 +31,21 @@ def prove(bundle: dict, tmp_path, only: str | None = None):
 
 def add_role(bundle, name, policy, trust=None):
     b = copy.deepcopy(bundle)
-    b["authorization_details"]["RoleDetailList"].append({
-        "RoleName": name, "Arn": f"arn:aws:iam::{ACCT}:role/{name}",
-        "AssumeRolePolicyDocument": trust or {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
-        "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": policy}], "AttachedManagedPolicies": []})
+    b["authorization_details"]["RoleDetailList"].append(
+        {
+            "RoleName": name,
+            "Arn": f"arn:aws:iam::{ACCT}:role/{name}",
+            "AssumeRolePolicyDocument": trust
+            or {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+                ],
+            },
+            "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": policy}],
+            "AttachedManagedPolicies": [],
+        }
+    )
     return b
 
 
@@ -50,8 +60,16 @@ def test_seed_invariants_are_proved_through_the_cli():
 def test_never_violated_by_a_direct_reader(tmp_path):
     """A role with s3:GetObject on the bucket reads it directly: the same-account identity policy
     suffices (IAM: same-account evaluation), so 'only through Athena' breaks."""
-    b = add_role(SNAP, "Leaky", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-business-data/*"}]})
+    b = add_role(
+        SNAP,
+        "Leaky",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-business-data/*"}
+            ],
+        },
+    )
     res = prove(b, tmp_path)
     for inv in ("data-only-through-athena", "data-only-from-the-endpoint", "only-known-readers"):
         r = res[inv]
@@ -77,27 +95,52 @@ def test_never_violated_through_role_assumption(tmp_path):
 def test_no_public_violated_by_a_public_statement(tmp_path):
     b = copy.deepcopy(SNAP)
     b["resource_policies"][0]["Policy"]["Statement"].append(
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-business-data/*"})
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::examplecorp-business-data/*",
+        }
+    )
     res = prove(b, tmp_path)
     assert res["bucket-not-public"].status == "violated"
-    assert res["bucket-not-public"].principal in ("anonymous", "arn:aws:iam::999999999999:user/outsider",
-                                                  "arn:aws:sts::999999999999:assumed-role/outsider/session",
-                                                  "arn:aws:iam::999999999999:root")
+    assert res["bucket-not-public"].principal in (
+        "anonymous",
+        "arn:aws:iam::999999999999:user/outsider",
+        "arn:aws:sts::999999999999:assumed-role/outsider/session",
+        "arn:aws:iam::999999999999:root",
+    )
     assert res["no-cross-account"].status == "violated"
 
 
 def test_no_cross_account_violated_by_a_trust_policy(tmp_path):
-    trust = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}]}
-    b = add_role(SNAP, "Partner", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]}, trust)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::444455556666:root"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    b = add_role(
+        SNAP,
+        "Partner",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}]},
+        trust,
+    )
     r = prove(b, tmp_path, only="no-cross-account")["no-cross-account"]
     assert r.status == "violated" and "444455556666" in r.principal and "Partner" in r.reason
 
 
 def test_no_privesc_violated_by_an_access_key_edge(tmp_path):
-    b = add_role(SNAP, "Helpdesk", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": f"arn:aws:iam::{ACCT}:user/*"}]})
+    b = add_role(
+        SNAP,
+        "Helpdesk",
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Action": "iam:CreateAccessKey", "Resource": f"arn:aws:iam::{ACCT}:user/*"}
+            ],
+        },
+    )
     r = prove(b, tmp_path, only="only-admins-are-admin")["only-admins-are-admin"]
     assert r.status == "violated" and r.principal.endswith("role/Helpdesk")
     assert r.path[0]["technique"] == "iam-create-access-key" and r.path[0]["to"].endswith("user/sso-admin")
@@ -109,15 +152,19 @@ def test_always_violated_by_a_conditional_deny(tmp_path):
     b = copy.deepcopy(SNAP)
     pol = next(p for p in b["authorization_details"]["Policies"] if p["PolicyName"] == "BizMetricsQueryPolicy")
     pol["PolicyVersionList"][0]["Document"]["Statement"].append(
-        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}})
+        {"Effect": "Deny", "Action": "*", "Resource": "*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    )
     r = prove(b, tmp_path, only="bizmetrics-can-always-query")["bizmetrics-can-always-query"]
     assert r.status == "violated"
     assert r.path[0]["context"]["aws:SecureTransport"] in ("false", False)
 
 
 def test_junit_and_sarif_outputs(tmp_path):
-    b = add_role(SNAP, "Leaky", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]})
+    b = add_role(
+        SNAP,
+        "Leaky",
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}]},
+    )
     f = tmp_path / "snap.json"
     f.write_text(json.dumps(b))
     proc = run_cli("prove", str(INVARIANTS), str(f), "--format", "junit")
@@ -134,13 +181,19 @@ def test_junit_and_sarif_outputs(tmp_path):
     assert levels["data-only-through-athena"] == "error" and levels["bizmetrics-can-always-query"] == "none"
 
 
-@pytest.mark.parametrize("text,where", [
-    ("invariants: [{id: x}]", "exactly one of"),
-    ("invariants: [{id: x, never: {actions: [s3:GetObjekt], resources: ['*']}}]", "$.invariants[0].never.actions[0]"),
-    ("invariants: [{id: x, never: {actions: [s3:GetObject], resources: ['*'], extra: 1}}]", "extra"),
-    ("invariants: [{id: x, no-privesc: {}}, {id: x, no-privesc: {}}]", "duplicate"),
-    ("invariants: [{id: x, never: {actions: [s3:GetObject]", "malformed YAML"),
-])
+@pytest.mark.parametrize(
+    "text,where",
+    [
+        ("invariants: [{id: x}]", "exactly one of"),
+        (
+            "invariants: [{id: x, never: {actions: [s3:GetObjekt], resources: ['*']}}]",
+            "$.invariants[0].never.actions[0]",
+        ),
+        ("invariants: [{id: x, never: {actions: [s3:GetObject], resources: ['*'], extra: 1}}]", "extra"),
+        ("invariants: [{id: x, no-privesc: {}}, {id: x, no-privesc: {}}]", "duplicate"),
+        ("invariants: [{id: x, never: {actions: [s3:GetObject]", "malformed YAML"),
+    ],
+)
 def test_bad_invariants_file_is_one_line_exit_2(tmp_path, text, where):
     f = tmp_path / "inv.yaml"
     f.write_text(text)

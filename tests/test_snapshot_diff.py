@@ -7,16 +7,35 @@ import copy
 import json
 
 from conftest import ROOT, run_cli
+
 from reasoner.account.snapshot import load_snapshot
 from reasoner.audit.snapshot_diff import diff_snapshots
 
 SEED = ROOT / "cases" / "athena-vpce" / "snapshot" / "snapshot.json"
 BASE = json.loads(SEED.read_text())
-LEAKY = {"RoleName": "Leaky", "Arn": "arn:aws:iam::111122223333:role/Leaky",
-         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [
-             {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]},
-         "RolePolicyList": [{"PolicyName": "p", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-             {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-business-data/*"}]}}]}
+LEAKY = {
+    "RoleName": "Leaky",
+    "Arn": "arn:aws:iam::111122223333:role/Leaky",
+    "AssumeRolePolicyDocument": {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    },
+    "RolePolicyList": [
+        {
+            "PolicyName": "p",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::examplecorp-business-data/*",
+                    }
+                ],
+            },
+        }
+    ],
+}
 
 
 def write(tmp_path, name, bundle):
@@ -34,8 +53,13 @@ def test_new_role_and_public_statement_are_new_access(tmp_path):
     new = copy.deepcopy(BASE)
     new["authorization_details"]["RoleDetailList"].append(LEAKY)
     new["resource_policies"][0]["Policy"]["Statement"].append(
-        {"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
-         "Resource": "arn:aws:s3:::examplecorp-business-data/public/*"})
+        {
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::examplecorp-business-data/public/*",
+        }
+    )
     d = diff_snapshots(load_snapshot(SEED), load_snapshot(write(tmp_path, "new.json", new)))
     by = {(c.subject.rsplit(":", 1)[-1], c.what): c for c in d.changes}
     leaky = by[("role/Leaky", "identity")]
@@ -60,9 +84,21 @@ def test_narrowing_is_removed_access_only(tmp_path):
 
 def test_boundary_change_is_unknown_not_same(tmp_path):
     new = copy.deepcopy(BASE)
-    new["authorization_details"]["Policies"].append({"Arn": "arn:aws:iam::111122223333:policy/b", "PolicyName": "b",
-        "PolicyVersionList": [{"IsDefaultVersion": True, "Document": {"Version": "2012-10-17", "Statement": [
-            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}}]})
+    new["authorization_details"]["Policies"].append(
+        {
+            "Arn": "arn:aws:iam::111122223333:policy/b",
+            "PolicyName": "b",
+            "PolicyVersionList": [
+                {
+                    "IsDefaultVersion": True,
+                    "Document": {
+                        "Version": "2012-10-17",
+                        "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+                    },
+                }
+            ],
+        }
+    )
     role = next(r for r in new["authorization_details"]["RoleDetailList"] if r["RoleName"] == "ReportPublisher")
     role["PermissionsBoundary"] = {"PermissionsBoundaryArn": "arn:aws:iam::111122223333:policy/b"}
     d = diff_snapshots(load_snapshot(SEED), load_snapshot(write(tmp_path, "new.json", new)))

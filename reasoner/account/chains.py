@@ -23,14 +23,13 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from reasoner.policy import catalogue
-from reasoner.resources import data_file
 from reasoner.policy.patterns import glob_match, plain
+from reasoner.resources import data_file
 
 DATA_FILE = data_file("service_chains.json")
 
@@ -99,8 +98,14 @@ class Chain(_Strict):
         return any(action_matches(p, action) for p in self.triggers)
 
 
-DirectValue = Literal["absent", "false", "present", "present-if-vpc-endpoint", "present-unless-vpc-endpoint",
-                      "present-if-temporary-credentials"]
+DirectValue = Literal[
+    "absent",
+    "false",
+    "present",
+    "present-if-vpc-endpoint",
+    "present-unless-vpc-endpoint",
+    "present-if-temporary-credentials",
+]
 HopValue = Literal["append", "first", "last", "true", "absent", "unknown", "unchanged", "temporary-credentials"]
 
 
@@ -175,8 +180,10 @@ def _unknown_actions(chains: ServiceChains) -> list[str]:
         for field, patterns in (("triggers", c.triggers), ("calls", c.calls)):
             for p in patterns:
                 if not expand_pattern(p):
-                    problems.append(f"chain {c.id}: {field} {p!r} names no action in the catalogue "
-                                    f"({catalogue.unknown_action_message(p)})")
+                    problems.append(
+                        f"chain {c.id}: {field} {p!r} names no action in the catalogue "
+                        f"({catalogue.unknown_action_message(p)})"
+                    )
     return problems
 
 

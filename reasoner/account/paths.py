@@ -26,18 +26,18 @@ from __future__ import annotations
 import multiprocessing
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
-from reasoner.policy import catalogue
+from reasoner.account.snapshot import Entity, Snapshot
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
+from reasoner.policy import catalogue
 from reasoner.policy.document import Policy
-from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.policy.patterns import arn_match, plain, plain_glob_match
-from reasoner.search.can import CanAnswer, Query, batch_line, decide_command_for, is_pattern, can
-from reasoner.account.snapshot import Entity, Snapshot
-
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.search.can import CanAnswer, Query, batch_line, can, decide_command_for, is_pattern
 
 
 def fas_absent_keys() -> list[str]:
@@ -48,6 +48,7 @@ def fas_absent_keys() -> list[str]:
 
     return [r.key for r in load_chains().hop_rules.keys if r.fas_hop == "absent"]
 
+
 ASSUME_ACTION = "sts:AssumeRole"
 
 
@@ -56,6 +57,7 @@ def assume_action(e: Entity) -> str:
     if e.kind != "federated":
         return ASSUME_ACTION
     return "sts:AssumeRoleWithSAML" if ":saml-provider/" in e.arn else "sts:AssumeRoleWithWebIdentity"
+
 
 MAX_CHAIN_DEPTH = 2
 Outcome = Literal["possible", "impossible", "unknown"]
@@ -84,7 +86,7 @@ class Hop:
     _witness: dict | None = None  # a `decide --batch` line
     decide_command_for: str | None = None
     _snapshot_command: str | None = None
-    _auth: "Authorizer | None" = None
+    _auth: Authorizer | None = None
 
     @property
     def witness(self) -> dict | None:
@@ -103,8 +105,15 @@ class Hop:
         return self.decide_command_for
 
     def to_json(self) -> dict:
-        return {"kind": self.kind, "principal": self.principal, "action": self.action, "resource": self.resource,
-                "called_via": self.called_via, "context": self.context, "decide_command": self.decide_command}
+        return {
+            "kind": self.kind,
+            "principal": self.principal,
+            "action": self.action,
+            "resource": self.resource,
+            "called_via": self.called_via,
+            "context": self.context,
+            "decide_command": self.decide_command,
+        }
 
 
 @dataclass
@@ -203,8 +212,11 @@ class Authorizer:
             service = "iam" if service == "sts" else service
             covered = self.snap.resource_policies_covered(c.resource, None if service == "*" else service)
             if len(covered) > 1:
-                raise InputError(f"the resource pattern {c.resource!r} covers {len(covered)} resources with "
-                                 "different resource policies; ask about each one", path=("resource",))
+                raise InputError(
+                    f"the resource pattern {c.resource!r} covers {len(covered)} resources with "
+                    "different resource policies; ask about each one",
+                    path=("resource",),
+                )
             if covered:
                 rp, resource_account = covered[0].policy, covered[0].account
         if resource_account is None and c.resource.startswith("arn:aws:s3:::"):
@@ -219,14 +231,24 @@ class Authorizer:
         if c.endpoint:
             ep = self.snap.endpoints.get(c.endpoint)
             vpce_policy = ep.policy if ep else None
-        return Query(principal=e.arn, action=c.action, resource=c.resource, resource_account=resource_account,
-                     where=where, absent=absent, without_via=list(c.constraints.without_via),
-                     not_from_vpce=list(c.constraints.not_from_vpce) if not c.called_via else [],
-                     identity_policies=list(e.identity_policies), resource_policy=rp,
-                     permission_boundary=e.boundary, scps=self.snap.levels_for(e.account, "scp"),
-                     rcps=self.snap.levels_for(resource_account or e.account, "rcp"),
-                     vpc_endpoint_policy=vpce_policy, management_account=self.snap.management_account,
-                     absent_prefixes=("",) if c.target and c.constraints.strict else ("aws:principaltag/",))
+        return Query(
+            principal=e.arn,
+            action=c.action,
+            resource=c.resource,
+            resource_account=resource_account,
+            where=where,
+            absent=absent,
+            without_via=list(c.constraints.without_via),
+            not_from_vpce=list(c.constraints.not_from_vpce) if not c.called_via else [],
+            identity_policies=list(e.identity_policies),
+            resource_policy=rp,
+            permission_boundary=e.boundary,
+            scps=self.snap.levels_for(e.account, "scp"),
+            rcps=self.snap.levels_for(resource_account or e.account, "rcp"),
+            vpc_endpoint_policy=vpce_policy,
+            management_account=self.snap.management_account,
+            absent_prefixes=("",) if c.target and c.constraints.strict else ("aws:principaltag/",),
+        )
 
     def decide_input(self, principal: str, action: str, resource: str, context: dict) -> DecideInput:
         """A concrete request with every layer the snapshot gives it (`decide --snapshot`): the
@@ -243,13 +265,20 @@ class Authorizer:
         for k, v in q.where.items():
             if k.lower() not in ctx and k.lower() not in ("aws:calledvia", "aws:viaawsservice"):
                 full[k] = v if len(v) != 1 else v[0]
-        return DecideInput(request=Request(principal=e.arn, action=action, resource=resource,
-                                           resource_account=q.resource_account, context=full),
-                           identity_policies=q.identity_policies, resource_policy=q.resource_policy,
-                           permission_boundary=q.permission_boundary, scps=q.scps, rcps=q.rcps,
-                           vpc_endpoint_policy=q.vpc_endpoint_policy, management_account=q.management_account)
+        return DecideInput(
+            request=Request(
+                principal=e.arn, action=action, resource=resource, resource_account=q.resource_account, context=full
+            ),
+            identity_policies=q.identity_policies,
+            resource_policy=q.resource_policy,
+            permission_boundary=q.permission_boundary,
+            scps=q.scps,
+            rcps=q.rcps,
+            vpc_endpoint_policy=q.vpc_endpoint_policy,
+            management_account=q.management_account,
+        )
 
-    def command(self, hop: "Hop") -> str:
+    def command(self, hop: Hop) -> str:
         """The hop as a ready `reasoner decide --snapshot` command."""
         import shlex
 
@@ -260,7 +289,7 @@ class Authorizer:
         for k, v in hop.context.items():
             if k.lower().startswith("aws:principaltag/") or k.lower() in ("aws:principalorgid", "aws:viaawsservice"):
                 continue  # the snapshot gives these
-            for item in (v if isinstance(v, list) else [v]):
+            for item in v if isinstance(v, list) else [v]:
                 args += ["--context", f"{k}={str(item).lower() if isinstance(item, bool) else item}"]
         return " ".join(shlex.quote(a) for a in args)
 
@@ -287,8 +316,9 @@ class Authorizer:
                     continue
                 if not _may_allow(q):
                     # Sound: an allow needs an Allow statement whose Action and Resource can match.
-                    out[i] = self.cache[key] = HopResult("impossible", reason="no Allow statement of any "
-                                                         "policy can match the action and resource")
+                    out[i] = self.cache[key] = HopResult(
+                        "impossible", reason="no Allow statement of any policy can match the action and resource"
+                    )
                     continue
                 todo.append((i, c, q))
         # Plain concrete requests first, all in one grounding; a resource pattern is tried on one
@@ -300,8 +330,12 @@ class Authorizer:
         for i, c, q, _ in base:
             contexts = [{}] + _candidate_contexts(q, free[i])
             resources = [None] + _candidate_resources(q)
-            plain_idx += [(i, c, q, {**ctx, **({"__resource__": r} if r else {})})
-                          for r in resources for ctx in contexts if r or ctx]
+            plain_idx += [
+                (i, c, q, {**ctx, **({"__resource__": r} if r else {})})
+                for r in resources
+                for ctx in contexts
+                if r or ctx
+            ]
         inputs = [_plain_input(q, ctx) for _, _, q, ctx in plain_idx]
         decisions = decide_many(inputs) if inputs else []
         self.stats.plain_decisions += len(inputs)
@@ -313,15 +347,21 @@ class Authorizer:
                 out[i] = HopResult("possible", hop=self._with_command(_hop(c, inp)))
                 settled.add(i)
             elif d.decision is not None and ctx is None and _concrete(q) and not free[i]:
-                out[i] = HopResult("impossible", reason="no statement that can apply has a condition or a "
-                                   "policy variable, and the request is " + d.decision.replace("_", " "))
+                out[i] = HopResult(
+                    "impossible",
+                    reason="no statement that can apply has a condition or a "
+                    "policy variable, and the request is " + d.decision.replace("_", " "),
+                )
                 settled.add(i)
-        found = {groups[i] for i in range(len(checks)) if groups is not None and out[i] is not None
-                 and out[i].outcome == "possible"}
+        found = {
+            groups[i]
+            for i in range(len(checks))
+            if groups is not None and out[i] is not None and out[i].outcome == "possible"
+        }
         # The searches: grouped (one possible answer per group is enough), groups spread over
         # the cores when there are enough of them to pay for the processes.
         by_group: dict = {}
-        for i, c, q in todo:
+        for i, _c, q in todo:
             if i in settled or (groups is not None and groups[i] in found):
                 continue
             by_group.setdefault(groups[i] if groups is not None else ("#", i), []).append((i, q))
@@ -334,18 +374,19 @@ class Authorizer:
             out[i] = _from_can(c, a)
             if out[i].hop is not None:
                 self._with_command(out[i].hop)
-        for (i, c, _q) in todo:
+        for i, c, _q in todo:
             if out[i] is not None:
                 self.cache[hop_cache_key(c)] = out[i]
         self.stats.seconds += time.perf_counter() - t0
         return out  # type: ignore[return-value]
 
-    def _with_command(self, hop: "Hop") -> "Hop":
+    def _with_command(self, hop: Hop) -> Hop:
         hop._auth = self
         return hop
 
-    def first_calls(self, who: Entity, action: str, resource: str, cons: Constraints,
-                    target: bool = False) -> list[HopCheck]:
+    def first_calls(
+        self, who: Entity, action: str, resource: str, cons: Constraints, target: bool = False
+    ) -> list[HopCheck]:
         """The ways a first call can arrive: from outside every endpoint, or through each listed
         endpoint of the action's service (minus --not-from-vpce)."""
         service = action.split(":", 1)[0].lower()
@@ -397,8 +438,12 @@ def hop_cache_key(c: HopCheck) -> tuple:
     # CalledVia (absent on a first call), --not-from-vpce the first call's SourceVpce, --where /
     # --strict the target request.
     k = c.constraints
-    relevant = (k.without_via if c.called_via else (), () if c.called_via else k.not_from_vpce,
-                k.where if c.target else (), k.strict and c.target)
+    relevant = (
+        k.without_via if c.called_via else (),
+        () if c.called_via else k.not_from_vpce,
+        k.where if c.target else (),
+        k.strict and c.target,
+    )
     return (c.who.arn, c.action.lower(), c.resource, c.called_via, c.endpoint, relevant, c.target)
 
 
@@ -409,8 +454,12 @@ def _concrete(q: Query) -> bool:
 def _representable(q: Query) -> bool:
     """A concrete action on a resource pattern whose stand-in ARN is well formed (or "*", the
     resource of actions without resource types)."""
-    return not is_pattern(q.action) and catalogue.lookup(q.action) is not None \
-        and (q.resource == "*" or len(q.resource.split(":", 5)) == 6) and q.resource_account is not None
+    return (
+        not is_pattern(q.action)
+        and catalogue.lookup(q.action) is not None
+        and (q.resource == "*" or len(q.resource.split(":", 5)) == 6)
+        and q.resource_account is not None
+    )
 
 
 def _stand_in(resource: str) -> str:
@@ -437,9 +486,14 @@ def _candidate_resources(q: Query, limit: int = 3) -> list[str]:
                 if r == "*" or "${" in r or len(rparts) != 6:
                     continue
                 for filler in ("x", "x/x"):  # a wildcard of the resource part may span a "/"
-                    cand = ":".join(qa if not is_pattern(qa) else ra if not is_pattern(ra)
-                                    else ra.replace("*", filler if n == 5 else "x").replace("?", "x")
-                                    for n, (qa, ra) in enumerate(zip(qparts, rparts)))
+                    cand = ":".join(
+                        qa
+                        if not is_pattern(qa)
+                        else ra
+                        if not is_pattern(ra)
+                        else ra.replace("*", filler if n == 5 else "x").replace("?", "x")
+                        for n, (qa, ra) in enumerate(zip(qparts, rparts))
+                    )
                     if cand not in out and arn_match(plain(q.resource), cand) and arn_match(plain(r), cand):
                         out.append(cand)
                         if len(out) >= limit:
@@ -467,11 +521,18 @@ def _plain_input(q: Query, extra: dict | None = None) -> DecideInput:
     resource = extra.pop("__resource__", None) or _stand_in(q.resource)
     fixed = {**extra, **q.where}
     ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in fixed.items()}
-    return DecideInput(request=Request(principal=q.principal, action=q.action, resource=resource,
-                                       resource_account=q.resource_account, context=ctx),
-                       identity_policies=q.identity_policies, resource_policy=q.resource_policy,
-                       permission_boundary=q.permission_boundary, scps=q.scps, rcps=q.rcps,
-                       vpc_endpoint_policy=q.vpc_endpoint_policy, management_account=q.management_account)
+    return DecideInput(
+        request=Request(
+            principal=q.principal, action=q.action, resource=resource, resource_account=q.resource_account, context=ctx
+        ),
+        identity_policies=q.identity_policies,
+        resource_policy=q.resource_policy,
+        permission_boundary=q.permission_boundary,
+        scps=q.scps,
+        rcps=q.rcps,
+        vpc_endpoint_policy=q.vpc_endpoint_policy,
+        management_account=q.management_account,
+    )
 
 
 def _policies(q: Query) -> list[Policy]:
@@ -484,8 +545,14 @@ def _policies(q: Query) -> list[Policy]:
     return out
 
 
-_DERIVED = ("aws:principalarn", "aws:principalaccount", "aws:principaltype", "aws:username",
-            "aws:calledviafirst", "aws:calledvialast")
+_DERIVED = (
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:username",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+)
 
 
 def _free_keys(q: Query) -> set[str]:
@@ -501,8 +568,11 @@ def _free_keys(q: Query) -> set[str]:
             if not (st.Condition or _has_variable(st)) or not covers_action(st, action):
                 continue
             keys = {k.lower() for block in (st.Condition or {}).values() for k in block}
-            for r in list(st.Resource or []) + list(st.NotResource or []) + [
-                    v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]:
+            for r in (
+                list(st.Resource or [])
+                + list(st.NotResource or [])
+                + [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
+            ):
                 keys |= {m.lower() for m in _VARIABLE.findall(r)}
             out |= {k for k in keys if k not in fixed and not (prefixes and k.startswith(prefixes))}
     return out
@@ -526,12 +596,14 @@ def _candidate_contexts(q: Query, free: set[str], limit: int = 4) -> list[dict[s
                 k = key.lower()
                 if k not in free or op.negated or not values:
                     continue
-                v = values[0].replace("${aws:PrincipalAccount}", q.principal.split(":")[4]
-                                      if q.principal.count(":") >= 5 else "")
+                v = values[0].replace(
+                    "${aws:PrincipalAccount}", q.principal.split(":")[4] if q.principal.count(":") >= 5 else ""
+                )
                 if "${" in v:
                     continue
-                if op.family in ("string_equals", "string_equals_ic", "arn_equals", "bool", "numeric_equals") \
-                        or (op.family in ("string_like", "arn_like") and "$" not in v):
+                if op.family in ("string_equals", "string_equals_ic", "arn_equals", "bool", "numeric_equals") or (
+                    op.family in ("string_like", "arn_like") and "$" not in v
+                ):
                     ctx[key] = [v.replace("*", "x").replace("?", "x")]
                 elif op.family == "ip_address":
                     ctx[key] = [v.split("/", 1)[0]]
@@ -556,8 +628,9 @@ def _via_matters(q: Query) -> bool:
             keys = [k.lower() for block in (st.Condition or {}).values() for k in block]
             texts = [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
             texts += list(st.Resource or []) + list(st.NotResource or [])
-            if any(k.startswith(_VIA_KEYS) for k in keys) or any("${aws:calledvia" in t.lower()
-                                                                   or "${aws:viaawsservice" in t.lower() for t in texts):
+            if any(k.startswith(_VIA_KEYS) for k in keys) or any(
+                "${aws:calledvia" in t.lower() or "${aws:viaawsservice" in t.lower() for t in texts
+            ):
                 return True
     return False
 
@@ -570,22 +643,44 @@ def _has_variable(st) -> bool:
 
 
 def _hop(c: HopCheck, inp: DecideInput) -> Hop:
-    kind = "assume" if c.action.lower().startswith("sts:assumerole") and not c.called_via else (
-        "service" if c.called_via else "call")
-    return Hop(kind=kind, principal=c.who.arn, action=inp.request.action, resource=inp.request.resource,
-               called_via=list(c.called_via), context=dict(inp.request.context), _input=inp)
+    kind = (
+        "assume"
+        if c.action.lower().startswith("sts:assumerole") and not c.called_via
+        else ("service" if c.called_via else "call")
+    )
+    return Hop(
+        kind=kind,
+        principal=c.who.arn,
+        action=inp.request.action,
+        resource=inp.request.resource,
+        called_via=list(c.called_via),
+        context=dict(inp.request.context),
+        _input=inp,
+    )
 
 
 def _from_can(c: HopCheck, a: CanAnswer) -> HopResult:
     if a.answer != "possible":
         return HopResult(a.answer, reason=a.reason)
     req = a.witness["request"]
-    kind = "assume" if c.action.lower().startswith("sts:assumerole") and not c.called_via else (
-        "service" if c.called_via else "call")
-    return HopResult("possible", hop=Hop(kind=kind, principal=c.who.arn, action=req["action"],
-                                         resource=req["resource"], called_via=list(c.called_via),
-                                         context=req.get("context", {}), decide_command_for=a.decide_command,
-                                         _witness=a.witness))
+    kind = (
+        "assume"
+        if c.action.lower().startswith("sts:assumerole") and not c.called_via
+        else ("service" if c.called_via else "call")
+    )
+    return HopResult(
+        "possible",
+        hop=Hop(
+            kind=kind,
+            principal=c.who.arn,
+            action=req["action"],
+            resource=req["resource"],
+            called_via=list(c.called_via),
+            context=req.get("context", {}),
+            decide_command_for=a.decide_command,
+            _witness=a.witness,
+        ),
+    )
 
 
 # -- statement-level prefilters (sound: an allow needs an Allow statement that can apply) ------------
@@ -643,8 +738,13 @@ def _policy_may_allow(policy: Policy, action: str, resource: str) -> bool:
     if hit is None:
         if len(_MAY_ALLOW) > 500_000:
             _MAY_ALLOW.clear()
-        hit = _MAY_ALLOW[key] = (policy, any(st.Effect == "Allow" and covers_action(st, action)
-                                             and _may_cover_resource(st, resource) for st in policy.Statement))
+        hit = _MAY_ALLOW[key] = (
+            policy,
+            any(
+                st.Effect == "Allow" and covers_action(st, action) and _may_cover_resource(st, resource)
+                for st in policy.Statement
+            ),
+        )
     return hit[1]
 
 
@@ -674,6 +774,7 @@ def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
 
 
 # -- who-can and reach -----------------------------------------------------------------------------
+
 
 @dataclass
 class Route:
@@ -707,11 +808,17 @@ class WhoCanAnswer:
     stats: Stats = field(default_factory=Stats)
 
     def to_json(self) -> dict:
-        return {"action": self.action, "resource": self.resource,
-                "principals": [p.to_json() for p in self.principals],
-                "unknown": [p.to_json() for p in self.unknown],
-                "stats": {"searches": self.stats.searches, "plain_decisions": self.stats.plain_decisions,
-                          "seconds": round(self.stats.seconds, 3)}}
+        return {
+            "action": self.action,
+            "resource": self.resource,
+            "principals": [p.to_json() for p in self.principals],
+            "unknown": [p.to_json() for p in self.unknown],
+            "stats": {
+                "searches": self.stats.searches,
+                "plain_decisions": self.stats.plain_decisions,
+                "seconds": round(self.stats.seconds, 3),
+            },
+        }
 
 
 def _chains_for(action: str, cons: Constraints) -> list[list]:
@@ -766,13 +873,20 @@ class PathFinder:
         self._candidates: dict[str, list[Entity]] = {}
 
     # Routes of one identity (no role assumption): direct first call, then via service chains.
-    def routes(self, who_list: list[Entity], action: str, resource: str, cons: Constraints,
-               *, all_routes: bool = False) -> dict[str, tuple[list[Route], list[str]]]:
+    def routes(
+        self, who_list: list[Entity], action: str, resource: str, cons: Constraints, *, all_routes: bool = False
+    ) -> dict[str, tuple[list[Route], list[str]]]:
         """arn -> (routes found shortest first, reasons for unknown)."""
         result: dict[str, tuple[list[Route], list[str]]] = {e.arn: ([], []) for e in who_list}
         broken = self.snap.broken_policy_for(resource) is not None
-        cands = [e for e in who_list if e.incomplete or broken or may_allow_identity(e, action, resource)
-                 or may_allow_resource(self._rp(action, resource), e, action)]
+        cands = [
+            e
+            for e in who_list
+            if e.incomplete
+            or broken
+            or may_allow_identity(e, action, resource)
+            or may_allow_resource(self._rp(action, resource), e, action)
+        ]
         for e in who_list:
             if e.incomplete:
                 result[e.arn][1].append(f"{e.incomplete[0]}")
@@ -788,8 +902,15 @@ class PathFinder:
         #    in aws:CalledVia* / aws:ViaAWSService (its network keys are absent, a choice the direct
         #    call has too), so it can succeed where the direct call failed only when a statement
         #    that can apply reads those keys.
-        chain_cands = [e for e in cands if all_routes or (not result[e.arn][0]
-                       and _via_matters(self.auth.query(HopCheck(e, action, resource, (), None, cons, True))))]
+        chain_cands = [
+            e
+            for e in cands
+            if all_routes
+            or (
+                not result[e.arn][0]
+                and _via_matters(self.auth.query(HopCheck(e, action, resource, (), None, cons, True)))
+            )
+        ]
         for route in _chains_for(action, cons):
             need = [e for e in chain_cands if all_routes or not result[e.arn][0]]
             if not need:
@@ -835,9 +956,11 @@ class PathFinder:
             checks = []
             for arn in alive:
                 e = self.snap.principals[arn]
-                checks += [HopCheck(e, trig, _trigger_resource(trig, e), services[:depth], None, cons)
-                           for trig in route[depth].trigger_actions()
-                           if route[depth - 1].calls_action(trig) and may_allow_identity(e, trig, "*")]
+                checks += [
+                    HopCheck(e, trig, _trigger_resource(trig, e), services[:depth], None, cons)
+                    for trig in route[depth].trigger_actions()
+                    if route[depth - 1].calls_action(trig) and may_allow_identity(e, trig, "*")
+                ]
             reached: dict[str, Hop] = {}
             for c, r in zip(checks, self.auth.check_many(checks, [c.who.arn for c in checks])):
                 if r is None:
@@ -864,9 +987,13 @@ class PathFinder:
                     if st.Effect != "Allow":
                         continue
                     if st.Principal is not None and any(
-                            covers_action(st, a) for a in ("sts:assumerolewithsaml", "sts:assumerolewithwebidentity")):
-                        arns |= {(v if v.startswith("arn:") else f"federated:{v}")
-                                 for k, v in st.Principal.entries() if k == "Federated"}
+                        covers_action(st, a) for a in ("sts:assumerolewithsaml", "sts:assumerolewithwebidentity")
+                    ):
+                        arns |= {
+                            (v if v.startswith("arn:") else f"federated:{v}")
+                            for k, v in st.Principal.entries()
+                            if k == "Federated"
+                        }
                     if not covers_action(st, ASSUME_ACTION.lower()):
                         continue
                     if st.NotPrincipal is not None:
@@ -885,8 +1012,9 @@ class PathFinder:
                             arns.add(v)
                 idx[role.arn] = (arns, accounts, anyone)
             self._trust = idx
-            self._may_assume = {e.arn for e in self.snap.principals.values()
-                                if may_allow_identity(e, ASSUME_ACTION, "*")}
+            self._may_assume = {
+                e.arn for e in self.snap.principals.values() if may_allow_identity(e, ASSUME_ACTION, "*")
+            }
             self._may_assume_by_account: dict[str, list[Entity]] = {}
             for arn in sorted(self._may_assume):
                 e = self.snap.principals[arn]
@@ -912,8 +1040,12 @@ class PathFinder:
             # Named principals, and in named accounts only those whose identity policies may
             # allow sts:AssumeRole at all (indexed by account: no scan of the whole snapshot).
             pool = [self.snap.principals[a] for a in arns if a in self.snap.principals]
-            pool += [e for acct in accounts for e in self._may_assume_by_account.get(acct, [])
-                     if e.arn not in arns and may_allow_identity(e, ASSUME_ACTION, role.arn)]
+            pool += [
+                e
+                for acct in accounts
+                for e in self._may_assume_by_account.get(acct, [])
+                if e.arn not in arns and may_allow_identity(e, ASSUME_ACTION, role.arn)
+            ]
         unique = {e.arn: e for e in pool}
         return [e for e in unique.values() if e.arn != role.arn and not e.incomplete]
 
@@ -928,8 +1060,11 @@ class PathFinder:
         best: dict[str, HopResult] = {}
         for c, r in zip(checks, res):
             prev = best.get(c.who.arn)
-            if prev is None or (r.outcome == "possible" and prev.outcome != "possible") or \
-                    (r.outcome == "unknown" and prev.outcome == "impossible"):
+            if (
+                prev is None
+                or (r.outcome == "possible" and prev.outcome != "possible")
+                or (r.outcome == "unknown" and prev.outcome == "impossible")
+            ):
                 best[c.who.arn] = r
         for arn, r in best.items():
             self._assume_cache[(arn, role.arn, cons)] = r
@@ -976,12 +1111,17 @@ class PathFinder:
                     unknown.setdefault(e.arn, f"assuming {c.resource}: {r.reason}")
             frontier = list(dict.fromkeys(nxt))
         found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
-        return WhoCanAnswer(action, resource, [PrincipalAnswer(p.principal, "possible", p) for p in found],
-                            [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
-                            self.auth.stats)
+        return WhoCanAnswer(
+            action,
+            resource,
+            [PrincipalAnswer(p.principal, "possible", p) for p in found],
+            [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
+            self.auth.stats,
+        )
 
-    def reach(self, start: str, action: str, resource: str, cons: Constraints = Constraints(),
-              max_paths: int = 20) -> "ReachAnswer":
+    def reach(
+        self, start: str, action: str, resource: str, cons: Constraints = Constraints(), max_paths: int = 20
+    ) -> ReachAnswer:
         _check_action(action)
         origin = self.snap.entity(start)
         # Forward over role assumption: shortest assumption chain to every identity.
@@ -993,7 +1133,11 @@ class PathFinder:
             cur = self.snap.principals[order[i]]
             i += 1
             for role in self.snap.principals.values():
-                if role.kind != "role" or role.arn in chains or all(e.arn != cur.arn for e in self.assume_candidates(role)):
+                if (
+                    role.kind != "role"
+                    or role.arn in chains
+                    or all(e.arn != cur.arn for e in self.assume_candidates(role))
+                ):
                     continue
                 for e, r in self.assume_edges_into(role, cons):
                     if e.arn != cur.arn:
@@ -1012,9 +1156,16 @@ class PathFinder:
                 paths.append(Path(origin.arn, chains[arn] + rt.hops))
             unknown += [f"{arn}: {r}" for r in reasons]
         paths.sort(key=lambda p: len(p.hops))
-        return ReachAnswer(origin.arn, action, resource, "possible" if paths else ("unknown" if unknown else "impossible"),
-                           paths[:max_paths], identities=[e.arn for e in identities], unknown=unknown,
-                           stats=self.auth.stats)
+        return ReachAnswer(
+            origin.arn,
+            action,
+            resource,
+            "possible" if paths else ("unknown" if unknown else "impossible"),
+            paths[:max_paths],
+            identities=[e.arn for e in identities],
+            unknown=unknown,
+            stats=self.auth.stats,
+        )
 
 
 @dataclass
@@ -1029,9 +1180,15 @@ class ReachAnswer:
     stats: Stats
 
     def to_json(self) -> dict:
-        return {"from": self.start, "action": self.action, "resource": self.resource, "answer": self.answer,
-                "paths": [p.to_json() for p in self.paths], "identities_searched": self.identities,
-                "unknown": self.unknown}
+        return {
+            "from": self.start,
+            "action": self.action,
+            "resource": self.resource,
+            "answer": self.answer,
+            "paths": [p.to_json() for p in self.paths],
+            "identities_searched": self.identities,
+            "unknown": self.unknown,
+        }
 
 
 def _check_action(action: str) -> None:

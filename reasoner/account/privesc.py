@@ -23,13 +23,23 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
-from reasoner.policy import catalogue
-from reasoner.account.paths import ASSUME_ACTION, Authorizer, hop_cache_key, assume_action, may_allow_identity, Constraints, HopCheck, PathFinder, covers_action
-from reasoner.search.can import Query, can
+from reasoner.account.paths import (
+    ASSUME_ACTION,
+    Authorizer,
+    Constraints,
+    HopCheck,
+    PathFinder,
+    assume_action,
+    covers_action,
+    hop_cache_key,
+    may_allow_identity,
+)
 from reasoner.account.snapshot import Entity, Snapshot
+from reasoner.policy import catalogue
+from reasoner.search.can import Query, can
 
 
 @dataclass
@@ -55,7 +65,11 @@ class PrincipalPrivesc:
     reason: str | None = None
 
     def to_json(self) -> dict:
-        out = {"principal": self.principal, "admin": self.admin, "paths": [[s.to_json() for s in p] for p in self.paths]}
+        out = {
+            "principal": self.principal,
+            "admin": self.admin,
+            "paths": [[s.to_json() for s in p] for p in self.paths],
+        }
         if self.reason:
             out["reason"] = self.reason
         return out
@@ -66,13 +80,14 @@ def _iam_actions() -> list[str]:
 
 
 class Privesc:
-    def __init__(self, snap: Snapshot, progress: Callable[[str, int, int], None] | None = None,
-                 now: dt.datetime | None = None):
+    def __init__(
+        self, snap: Snapshot, progress: Callable[[str, int, int], None] | None = None, now: dt.datetime | None = None
+    ):
         self.snap = snap
         self.finder = PathFinder(snap)
         self.auth: Authorizer = self.finder.auth
         self.progress = progress or (lambda what, done, total: None)
-        self.now = (now or dt.datetime.now(dt.timezone.utc)).replace(microsecond=0)
+        self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
         self._admin: dict[str, bool | None] = {}
         self._reasons: dict[str, str] = {}
 
@@ -97,17 +112,38 @@ class Privesc:
         where["aws:CurrentTime"] = [self.now.strftime("%Y-%m-%dT%H:%M:%SZ")]
         where["aws:EpochTime"] = [str(int(self.now.timestamp()))]
         where["aws:ViaAWSService"] = ["false"]
-        keys = {c for p in policies + ([e.boundary] if e.boundary else []) for st in p.policy.Statement
-                for _, k, _ in st.operators() for c in [k]}
-        for levels in (self.snap.levels_for(e.account, "scp") or []):
+        keys = {
+            c
+            for p in policies + ([e.boundary] if e.boundary else [])
+            for st in p.policy.Statement
+            for _, k, _ in st.operators()
+            for c in [k]
+        }
+        for levels in self.snap.levels_for(e.account, "scp") or []:
             keys |= {k for p in levels for st in p.policy.Statement for _, k, _ in st.operators()}
-        fixed = {k.lower() for k in where} | {"aws:principalarn", "aws:principalaccount", "aws:principaltype",
-                                               "aws:username", "aws:calledviafirst", "aws:calledvialast"}
+        fixed = {k.lower() for k in where} | {
+            "aws:principalarn",
+            "aws:principalaccount",
+            "aws:principaltype",
+            "aws:username",
+            "aws:calledviafirst",
+            "aws:calledvialast",
+        }
         absent = sorted({k for k in keys if k.lower() not in fixed and not k.lower().startswith("aws:principaltag/")})
-        q = Query(principal=e.arn, action="iam:*", resource="*", resource_account=e.account, where=where,
-                  absent=absent, identity_policies=policies, permission_boundary=e.boundary,
-                  scps=self.snap.levels_for(e.account, "scp"), management_account=self.snap.management_account,
-                  absent_prefixes=("aws:principaltag/",), goal="deny")
+        q = Query(
+            principal=e.arn,
+            action="iam:*",
+            resource="*",
+            resource_account=e.account,
+            where=where,
+            absent=absent,
+            identity_policies=policies,
+            permission_boundary=e.boundary,
+            scps=self.snap.levels_for(e.account, "scp"),
+            management_account=self.snap.management_account,
+            absent_prefixes=("aws:principaltag/",),
+            goal="deny",
+        )
         a = can(q)
         self.auth.stats.searches += 1
         value = {"impossible": True, "possible": False}.get(a.answer)
@@ -121,7 +157,13 @@ class Privesc:
         """(target ARN, group ARN or None, placeholder values) for a technique, in the caller's account."""
         base = {"caller": caller.arn, "account": caller.account}
         if t.creates_target:  # a role the caller creates: any name in its account
-            return [(f"arn:aws:iam::{caller.account}:role/*", None, {**base, "target": f"arn:aws:iam::{caller.account}:role/*"})]
+            return [
+                (
+                    f"arn:aws:iam::{caller.account}:role/*",
+                    None,
+                    {**base, "target": f"arn:aws:iam::{caller.account}:role/*"},
+                )
+            ]
         out = []
         needs = t.placeholders()
         for e in self.snap.principals.values():
@@ -164,8 +206,7 @@ class Privesc:
                 # Cheap sound prefilter: every required action needs some Allow statement.
                 if not all(_may_do(caller, r.action) for r in reqs):
                     continue
-                specific_idx = {i for i, r in enumerate(t.requires)
-                                if r.placeholders() & {"target", "group", "policy"}}
+                specific_idx = {i for i, r in enumerate(t.requires) if r.placeholders() & {"target", "group", "policy"}}
                 for target, group, values in self._bindings(t, caller):
                     if target == caller.arn and t.kind == "become":
                         continue
@@ -174,8 +215,13 @@ class Privesc:
                     for i, r in enumerate(bound):
                         if r.self_granted:
                             continue
-                        c = HopCheck(caller, r.action, r.resource,
-                                     constraints=Constraints(where=tuple(r.context.items())), target=True)
+                        c = HopCheck(
+                            caller,
+                            r.action,
+                            r.resource,
+                            constraints=Constraints(where=tuple(r.context.items())),
+                            target=True,
+                        )
                         (specific if i in specific_idx else shared).append(c)
                     plans.append((caller, t, target, group, shared, specific))
         results: dict[tuple, object] = {}
@@ -192,10 +238,19 @@ class Privesc:
         for caller, t, target, group, shared, specific in plans:
             checks = shared + specific
             if all(results.get(hop_cache_key(c)) == "possible" for c in checks):
-                via = [f"{c.action} on {c.resource}" + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
-                       for c in checks]
-                out.append((caller.arn, t.kind, Step(t.id, caller.arn, target if not t.creates_target else "a new role",
-                                                     via, t.assumes), group))
+                via = [
+                    f"{c.action} on {c.resource}"
+                    + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
+                    for c in checks
+                ]
+                out.append(
+                    (
+                        caller.arn,
+                        t.kind,
+                        Step(t.id, caller.arn, target if not t.creates_target else "a new role", via, t.assumes),
+                        group,
+                    )
+                )
         return out
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
@@ -230,8 +285,9 @@ class Privesc:
                 continue
             for src, r in self.finder.assume_edges_into(role, Constraints()):
                 if r.outcome == "possible":
-                    become[src.arn].append(Step(assume_action(src), src.arn, role.arn,
-                                                [f"{assume_action(src)} on {role.arn}"]))
+                    become[src.arn].append(
+                        Step(assume_action(src), src.arn, role.arn, [f"{assume_action(src)} on {role.arn}"])
+                    )
         results = []
         for i, e in enumerate(entities):
             self.progress("paths", i, len(entities))
@@ -284,8 +340,15 @@ class Privesc:
     def _admin_group(self, member: Entity, grp) -> bool:
         if member.kind != "user":
             return False
-        return bool(self.is_admin(member, extra_policies=tuple(grp.policies) + tuple(
-            self.snap.managed_policies[m] for m in grp.managed_policy_arns if m in self.snap.managed_policies)))
+        return bool(
+            self.is_admin(
+                member,
+                extra_policies=tuple(grp.policies)
+                + tuple(
+                    self.snap.managed_policies[m] for m in grp.managed_policy_arns if m in self.snap.managed_policies
+                ),
+            )
+        )
 
 
 def _may_do(e: Entity, action: str) -> bool:

@@ -35,8 +35,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasoner.errors import InputError
 from reasoner.policy.document import load_document, parse_policy, validation_to_input_error
-from reasoner.policy.request import NamedPolicy
 from reasoner.policy.patterns import arn_match, plain
+from reasoner.policy.request import NamedPolicy
 
 MAX_SNAPSHOT_FILES = 20_000
 
@@ -91,7 +91,7 @@ class OrgNode:
     kind: str  # root | ou | account
     scps: list[NamedPolicy] = field(default_factory=list)
     rcps: list[NamedPolicy] = field(default_factory=list)
-    children: list["OrgNode"] = field(default_factory=list)
+    children: list[OrgNode] = field(default_factory=list)
 
 
 @dataclass
@@ -123,8 +123,12 @@ class Snapshot:
         if len(hits) == 1:
             return hits[0]
         known = ", ".join(sorted(e.name for e in self.principals.values())[:12])
-        raise InputError(f"no single principal {ref!r} in the snapshot" + (" (ambiguous name)" if hits else "")
-                         + f"; it has: {known}{' ...' if len(self.principals) > 12 else ''}", path=("from",))
+        raise InputError(
+            f"no single principal {ref!r} in the snapshot"
+            + (" (ambiguous name)" if hits else "")
+            + f"; it has: {known}{' ...' if len(self.principals) > 12 else ''}",
+            path=("from",),
+        )
 
     def resource_policy_for(self, resource: str) -> ResourcePolicy | None:
         """The policy attached to the resource: its own, or its container's (an S3 object's bucket)."""
@@ -137,8 +141,11 @@ class Snapshot:
     def broken_policy_for(self, resource: str) -> str | None:
         """Why the resource's policy is unknown, if it could not be read."""
         for arn, why in self.broken_resources.items():
-            if resource == arn or (arn.startswith("arn:aws:s3:::") and resource.startswith(arn + "/")) \
-                    or arn_match(plain(resource), arn):
+            if (
+                resource == arn
+                or (arn.startswith("arn:aws:s3:::") and resource.startswith(arn + "/"))
+                or arn_match(plain(resource), arn)
+            ):
                 return why
         return None
 
@@ -157,8 +164,11 @@ class Snapshot:
         for rp in self.resource_policies.values():
             if service is not None and rp.arn.split(":")[2].lower() != service:
                 continue
-            if arn_match(p, rp.arn) or (rp.arn.startswith("arn:aws:s3:::") and arn_match(p, rp.arn + "/x")) \
-                    or (not any(c in pattern for c in "*?") and self.resource_policy_for(pattern) is rp):
+            if (
+                arn_match(p, rp.arn)
+                or (rp.arn.startswith("arn:aws:s3:::") and arn_match(p, rp.arn + "/x"))
+                or (not any(c in pattern for c in "*?") and self.resource_policy_for(pattern) is rp)
+            ):
                 out.append(rp)
         return out
 
@@ -195,6 +205,7 @@ def _org_path(node: OrgNode, account: str) -> list[OrgNode] | None:
 
 
 # -- loading ---------------------------------------------------------------------------------------
+
 
 def load_snapshot(paths: str | Path | list) -> Snapshot:
     """Load one or several snapshot files or directories into one Snapshot."""
@@ -236,14 +247,19 @@ def _load_file(snap: Snapshot, f: Path, doc: Any, pending, *, strict: bool) -> N
     elif isinstance(doc, dict) and "VpcEndpoints" in doc:
         _load_endpoints(snap, src, doc["VpcEndpoints"], ("VpcEndpoints",))
     elif strict:
-        raise InputError("not a snapshot: expected a bundle with authorization_details, a "
-                         "get-account-authorization-details output, a resource-policy list, an "
-                         "organization tree or describe-vpc-endpoints output", source=src)
+        raise InputError(
+            "not a snapshot: expected a bundle with authorization_details, a "
+            "get-account-authorization-details output, a resource-policy list, an "
+            "organization tree or describe-vpc-endpoints output",
+            source=src,
+        )
     else:
         # A file of a directory that is no snapshot part (notes, other collectors' output).
         snap.sources.pop()
-        snap.problems.append(f"{src}: $: not a snapshot part (GAAD, resource-policy list, organization "
-                             "tree, describe-vpc-endpoints); skipped")
+        snap.problems.append(
+            f"{src}: $: not a snapshot part (GAAD, resource-policy list, organization "
+            "tree, describe-vpc-endpoints); skipped"
+        )
 
 
 class ResourcePolicyEntry(BaseModel):
@@ -266,13 +282,18 @@ class SnapshotBundle(BaseModel):
     format: str | None = None
     description: str = ""
     authorization_details: dict | list[dict] = Field(
-        description="`aws iam get-account-authorization-details` output, verbatim (one or several pages/accounts)")
+        description="`aws iam get-account-authorization-details` output, verbatim (one or several pages/accounts)"
+    )
     resource_policies: list[ResourcePolicyEntry] | dict[str, dict | str] | None = None
-    organization: dict | None = Field(default=None, description="the organization root node: Id, Arn, Policies "
-                                      "[{Name, Type, Content}], Children [OU / account nodes]")
+    organization: dict | None = Field(
+        default=None,
+        description="the organization root node: Id, Arn, Policies "
+        "[{Name, Type, Content}], Children [OU / account nodes]",
+    )
     management_account: str | None = Field(default=None, pattern=r"^\d{12}$")
-    vpc_endpoints: list[dict] | dict | None = Field(default=None, description="`aws ec2 describe-vpc-endpoints` "
-                                                    "output or its VpcEndpoints list")
+    vpc_endpoints: list[dict] | dict | None = Field(
+        default=None, description="`aws ec2 describe-vpc-endpoints` output or its VpcEndpoints list"
+    )
 
 
 def snapshot_schema() -> dict:
@@ -290,16 +311,22 @@ def _load_bundle(snap: Snapshot, src: str, doc: dict, pending) -> None:
     for i, g in enumerate(gaads if isinstance(gaads, list) else [gaads]):
         path = ("authorization_details", i) if isinstance(gaads, list) else ("authorization_details",)
         if not _is_gaad(g):
-            raise InputError("expected get-account-authorization-details output (UserDetailList, RoleDetailList, ...)",
-                             source=src, path=path)
+            raise InputError(
+                "expected get-account-authorization-details output (UserDetailList, RoleDetailList, ...)",
+                source=src,
+                path=path,
+            )
         _load_gaad(snap, src, g, path, pending)
     rps = doc.get("resource_policies")
     if isinstance(rps, dict):
         rps = [{"Resource": k, "Policy": v} for k, v in rps.items()]
     if rps is not None:
         if not _is_resource_list(rps):
-            raise InputError("expected a list of {Resource, Policy, Account} or an object {ARN: policy}",
-                             source=src, path=("resource_policies",))
+            raise InputError(
+                "expected a list of {Resource, Policy, Account} or an object {ARN: policy}",
+                source=src,
+                path=("resource_policies",),
+            )
         _load_resource_list(snap, src, rps, ("resource_policies",))
     if doc.get("organization") is not None:
         _load_org(snap, src, doc["organization"], ("organization",))
@@ -360,8 +387,10 @@ def _account(arn: str) -> str:
 
 def _load_gaad(snap: Snapshot, src: str, doc: dict, prefix: tuple, pending) -> None:
     if doc.get("IsTruncated"):
-        snap.problems.append(f"{src}: $: IsTruncated is true: later pages (Marker) are not in the file; "
-                             "principals, groups or policies on them are missing")
+        snap.problems.append(
+            f"{src}: $: IsTruncated is true: later pages (Marker) are not in the file; "
+            "principals, groups or policies on them are missing"
+        )
     for i, pol in enumerate(doc.get("Policies") or []):
         path = prefix + ("Policies", i)
         arn = pol.get("Arn")
@@ -379,38 +408,59 @@ def _load_gaad(snap: Snapshot, src: str, doc: dict, prefix: tuple, pending) -> N
         arn = g.get("Arn") or ""
         grp = Group(arn=arn, name=g.get("GroupName", arn), account=_account(arn))
         for j, ip in enumerate(g.get("GroupPolicyList") or []):
-            named = _policy(snap, src, ip.get("PolicyDocument"), path + ("GroupPolicyList", j, "PolicyDocument"),
-                            f"{arn}#inline/{ip.get('PolicyName', j)}")
+            named = _policy(
+                snap,
+                src,
+                ip.get("PolicyDocument"),
+                path + ("GroupPolicyList", j, "PolicyDocument"),
+                f"{arn}#inline/{ip.get('PolicyName', j)}",
+            )
             if named is None:
                 grp.incomplete.append(f"inline policy {ip.get('PolicyName', j)} is not valid")
             else:
                 grp.policies.append(named)
-        grp.managed_policy_arns = [m.get("PolicyArn") for m in _managed_list(g.get("AttachedManagedPolicies"))
-                                   if m.get("PolicyArn")]
+        grp.managed_policy_arns = [
+            m.get("PolicyArn") for m in _managed_list(g.get("AttachedManagedPolicies")) if m.get("PolicyArn")
+        ]
         snap.groups[arn] = grp
-    for kind, key, list_key in (("user", "UserDetailList", "UserPolicyList"), ("role", "RoleDetailList", "RolePolicyList")):
+    for kind, key, list_key in (
+        ("user", "UserDetailList", "UserPolicyList"),
+        ("role", "RoleDetailList", "RolePolicyList"),
+    ):
         for i, u in enumerate(doc.get(key) or []):
             path = prefix + (key, i)
             arn = u.get("Arn")
             if not arn or not isinstance(arn, str):
                 snap.problems.append(f"{src}: {_jp(path)}: entry without Arn; skipped")
                 continue
-            e = Entity(arn=arn, kind=kind, name=u.get("UserName") or u.get("RoleName") or arn.rsplit("/", 1)[-1],
-                       account=_account(arn), tags=_tags(u.get("Tags")))
+            e = Entity(
+                arn=arn,
+                kind=kind,
+                name=u.get("UserName") or u.get("RoleName") or arn.rsplit("/", 1)[-1],
+                account=_account(arn),
+                tags=_tags(u.get("Tags")),
+            )
             for j, ip in enumerate(u.get(list_key) or []):
-                named = _policy(snap, src, ip.get("PolicyDocument"), path + (list_key, j, "PolicyDocument"),
-                                f"{arn}#inline/{ip.get('PolicyName', j)}")
+                named = _policy(
+                    snap,
+                    src,
+                    ip.get("PolicyDocument"),
+                    path + (list_key, j, "PolicyDocument"),
+                    f"{arn}#inline/{ip.get('PolicyName', j)}",
+                )
                 if named is None:
                     e.incomplete.append(f"inline policy {ip.get('PolicyName', j)} is not valid")
                 else:
                     e.identity_policies.append(named)
-            e.managed_policy_arns = [m.get("PolicyArn") for m in _managed_list(u.get("AttachedManagedPolicies"))
-                                     if m.get("PolicyArn")]
+            e.managed_policy_arns = [
+                m.get("PolicyArn") for m in _managed_list(u.get("AttachedManagedPolicies")) if m.get("PolicyArn")
+            ]
             pb = u.get("PermissionsBoundary")
             boundary_arn = pb.get("PermissionsBoundaryArn") if isinstance(pb, dict) else None
             if kind == "role":
-                trust = _policy(snap, src, u.get("AssumeRolePolicyDocument"), path + ("AssumeRolePolicyDocument",),
-                                f"{arn}#trust")
+                trust = _policy(
+                    snap, src, u.get("AssumeRolePolicyDocument"), path + ("AssumeRolePolicyDocument",), f"{arn}#trust"
+                )
                 if trust is None:
                     e.incomplete.append("trust policy is not valid")
                 e.trust_policy = trust
@@ -422,7 +472,7 @@ def _load_gaad(snap: Snapshot, src: str, doc: dict, prefix: tuple, pending) -> N
 def _resolve_groups(snap: Snapshot, pending) -> None:
     """Attach managed policies, groups and boundaries once every page and file is read."""
     by_name = {(g.account, g.name): g for g in snap.groups.values()}
-    for e, group_names, boundary_arn, src, path in pending:
+    for e, group_names, boundary_arn, _src, _path in pending:
         managed = list(e.managed_policy_arns)
         for n in group_names:
             g = by_name.get((e.account, n))
@@ -465,8 +515,12 @@ def _add_identity_providers(snap: Snapshot) -> None:
                     continue
                 arn = value if value.startswith("arn:") else f"federated:{value}"
                 if arn not in snap.principals:
-                    snap.principals[arn] = Entity(arn=arn, kind="federated", name=value.rsplit("/", 1)[-1],
-                                                  account=_account(value) if value.startswith("arn:") else "")
+                    snap.principals[arn] = Entity(
+                        arn=arn,
+                        kind="federated",
+                        name=value.rsplit("/", 1)[-1],
+                        account=_account(value) if value.startswith("arn:") else "",
+                    )
 
 
 def _load_resource_list(snap: Snapshot, src: str, items: list, prefix: tuple) -> None:
@@ -491,17 +545,26 @@ def _load_org(snap: Snapshot, src: str, node: dict, path: tuple) -> None:
         nid = str(n["Id"])
         kind = "root" if nid.startswith("r-") else "ou" if nid.startswith("ou-") else "account"
         if kind == "account" and not (nid.isdigit() and len(nid) == 12):
-            raise InputError(f"organization node Id {nid!r} is not r-..., ou-... or a 12-digit account",
-                             source=src, path=p + ("Id",))
+            raise InputError(
+                f"organization node Id {nid!r} is not r-..., ou-... or a 12-digit account", source=src, path=p + ("Id",)
+            )
         out = OrgNode(id=nid, kind=kind)
         for j, pol in enumerate(n.get("Policies") or []):
             ptype = pol.get("Type", "SERVICE_CONTROL_POLICY")
-            named = _policy(snap, src, pol.get("Content"), p + ("Policies", j, "Content"),
-                            f"{nid}:{pol.get('Name', pol.get('Id', j))}")
+            named = _policy(
+                snap,
+                src,
+                pol.get("Content"),
+                p + ("Policies", j, "Content"),
+                f"{nid}:{pol.get('Name', pol.get('Id', j))}",
+            )
             if named is None:
                 # A missing SCP could deny anything: the whole tree would be guessed. Refuse it.
-                raise InputError(f"{ptype} {pol.get('Name', j)} is not a valid policy", source=src,
-                                 path=p + ("Policies", j, "Content"))
+                raise InputError(
+                    f"{ptype} {pol.get('Name', j)} is not a valid policy",
+                    source=src,
+                    path=p + ("Policies", j, "Content"),
+                )
             if ptype == "SERVICE_CONTROL_POLICY":
                 out.scps.append(named)
             elif ptype == "RESOURCE_CONTROL_POLICY":
@@ -536,8 +599,14 @@ def _load_endpoints(snap: Snapshot, src: str, items: Any, prefix: tuple) -> None
         snap.endpoints[eid] = Endpoint(id=eid, vpc=ep.get("VpcId"), service=svc, policy=pol)
 
 
-_CLOUDMAPPER_POLICY_DIRS = {"s3-get-bucket-policy", "sqs-get-queue-attributes", "sns-get-topic-attributes",
-                            "lambda-get-policy", "secretsmanager-get-resource-policy", "ecr-get-repository-policy"}
+_CLOUDMAPPER_POLICY_DIRS = {
+    "s3-get-bucket-policy",
+    "sqs-get-queue-attributes",
+    "sns-get-topic-attributes",
+    "lambda-get-policy",
+    "secretsmanager-get-resource-policy",
+    "ecr-get-repository-policy",
+}
 
 
 def _load_cloudmapper(snap: Snapshot, root: Path, files: list[Path], pending) -> None:
@@ -564,8 +633,9 @@ def _load_cloudmapper(snap: Snapshot, root: Path, files: list[Path], pending) ->
                     snap.broken_resources[f"arn:aws:s3:::{name}"] = snap.problems[-1]
             continue
         if parent == "s3-get-bucket-policy" and isinstance(doc, dict) and "Policy" in doc:
-            _load_resource_list(snap, str(f), [{"Resource": f"arn:aws:s3:::{name}", "Policy": doc["Policy"],
-                                                "Account": account}], ())
+            _load_resource_list(
+                snap, str(f), [{"Resource": f"arn:aws:s3:::{name}", "Policy": doc["Policy"], "Account": account}], ()
+            )
         elif parent == "sqs-get-queue-attributes" and isinstance(doc, dict):
             pol = (doc.get("Attributes") or {}).get("Policy")
             arn = (doc.get("Attributes") or {}).get("QueueArn")
@@ -574,8 +644,9 @@ def _load_cloudmapper(snap: Snapshot, root: Path, files: list[Path], pending) ->
         elif parent == "sns-get-topic-attributes" and isinstance(doc, dict):
             attrs = doc.get("Attributes") or {}
             if attrs.get("Policy") and attrs.get("TopicArn"):
-                _load_resource_list(snap, str(f), [{"Resource": attrs["TopicArn"], "Policy": attrs["Policy"]}],
-                                    ("Attributes",))
+                _load_resource_list(
+                    snap, str(f), [{"Resource": attrs["TopicArn"], "Policy": attrs["Policy"]}], ("Attributes",)
+                )
         elif parent == "lambda-get-policy" and isinstance(doc, dict) and doc.get("Policy"):
             arn = name if name.startswith("arn:") else f"arn:aws:lambda:{region}:{account}:function:{name}"
             _load_resource_list(snap, str(f), [{"Resource": arn, "Policy": doc["Policy"]}], ())

@@ -32,17 +32,23 @@ from __future__ import annotations
 import json
 import re
 from functools import lru_cache
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from reasoner.account.chains import CatalogueDataError
 from reasoner.policy import catalogue
 from reasoner.resources import data_file
-from reasoner.account.chains import CatalogueDataError
 
-__all__ = ["PLACEHOLDERS", "CatalogueDataError", "Requirement", "Technique", "TechniqueCatalogue",
-           "load_techniques", "parse_techniques"]
+__all__ = [
+    "PLACEHOLDERS",
+    "CatalogueDataError",
+    "Requirement",
+    "Technique",
+    "TechniqueCatalogue",
+    "load_techniques",
+    "parse_techniques",
+]
 
 DATA_FILE = data_file("privesc_techniques.json")
 
@@ -54,9 +60,11 @@ _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
 
 # Example values, used only to check that a resource has the shape of its action's resource type.
 _EXAMPLE_ACCOUNT = "111122223333"
-_EXAMPLE_TARGET = {"user": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:user/example",
-                   "role": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:role/example",
-                   "group": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:group/example"}
+_EXAMPLE_TARGET = {
+    "user": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:user/example",
+    "role": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:role/example",
+    "group": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:group/example",
+}
 
 
 def placeholders_in(text: str) -> set[str]:
@@ -139,9 +147,15 @@ class Technique(_Strict):
         def sub(text: str) -> str:
             return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
-        return [Requirement(action=r.action, resource=sub(r.resource),
-                            context={k: sub(v) for k, v in r.context.items()}, self_granted=r.self_granted)
-                for r in self.requires]
+        return [
+            Requirement(
+                action=r.action,
+                resource=sub(r.resource),
+                context={k: sub(v) for k, v in r.context.items()},
+                self_granted=r.self_granted,
+            )
+            for r in self.requires
+        ]
 
 
 class TechniqueCatalogue(_Strict):
@@ -189,9 +203,13 @@ def _arn_format_regex(arn_format: str) -> re.Pattern:
 
 
 def _example(resource: str, target: str) -> str:
-    values = {"target": _EXAMPLE_TARGET[target], "caller": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:user/caller",
-              "account": _EXAMPLE_ACCOUNT, "policy": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:policy/example",
-              "group": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:group/example"}
+    values = {
+        "target": _EXAMPLE_TARGET[target],
+        "caller": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:user/caller",
+        "account": _EXAMPLE_ACCOUNT,
+        "policy": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:policy/example",
+        "group": f"arn:aws:iam::{_EXAMPLE_ACCOUNT}:group/example",
+    }
     text = _PLACEHOLDER.sub(lambda m: values.get(m.group(1), m.group(0)), resource)
     return text.replace("*", "x").replace("?", "x")
 
@@ -215,13 +233,17 @@ def _catalogue_problems(cat: TechniqueCatalogue) -> list[str]:
                 if r.resource != "*":
                     problems.append(f"{where}: the action has no resource type, so the resource must be '*'")
             elif r.resource == "*":
-                problems.append(f"{where}: the action has resource types ({', '.join(n for n, _, _ in info.resource_types)}); "
-                                "name one instead of '*'")
+                problems.append(
+                    f"{where}: the action has resource types ({', '.join(n for n, _, _ in info.resource_types)}); "
+                    "name one instead of '*'"
+                )
             else:
                 example = _example(r.resource, t.target)
                 if not any(_arn_format_regex(fmt).fullmatch(example) for fmt in formats):
-                    problems.append(f"{where}: resource {r.resource!r} matches none of the action's resource "
-                                    f"types ({', '.join(formats)})")
+                    problems.append(
+                        f"{where}: resource {r.resource!r} matches none of the action's resource "
+                        f"types ({', '.join(formats)})"
+                    )
             allowed = {k.lower() for k in info.condition_keys}
             for key in r.context:
                 if not key.lower().startswith("aws:") and key.lower() not in allowed:

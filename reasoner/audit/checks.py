@@ -30,19 +30,28 @@ def _search(policy: NamedPolicy, owner: str, action: str, resource: str, outside
 
 def check_no_public_access(policy: NamedPolicy, owner: str, resource: str = "*") -> CheckResult:
     if not is_resource_policy(policy.policy):
-        raise InputError("check-no-public-access takes a resource-based policy (statements with Principal)",
-                         source=policy.name)
+        raise InputError(
+            "check-no-public-access takes a resource-based policy (statements with Principal)", source=policy.name
+        )
     return _search(policy, owner, "*", resource, outside_only=True)
 
 
-def check_access_not_granted(policy: NamedPolicy, action: str, resource: str = "*", owner: str = "123456789012") -> CheckResult:
+def check_access_not_granted(
+    policy: NamedPolicy, action: str, resource: str = "*", owner: str = "123456789012"
+) -> CheckResult:
     if is_resource_policy(policy.policy):
         return _search(policy, owner, action, resource, outside_only=False)
     principal = f"arn:aws:sts::{owner}:assumed-role/checker/session"
-    a = can(Query(principal=principal, action=action, resource=resource, resource_account=owner,
-                  identity_policies=[policy]))
+    a = can(
+        Query(principal=principal, action=action, resource=resource, resource_account=owner, identity_policies=[policy])
+    )
     if a.answer == "possible":
-        return CheckResult(False, a, principal, f"the policy grants {a.witness['request']['action']} on {a.witness['request']['resource']}")
+        return CheckResult(
+            False,
+            a,
+            principal,
+            f"the policy grants {a.witness['request']['action']} on {a.witness['request']['resource']}",
+        )
     if a.answer == "unknown":
         return CheckResult(None, a, principal, a.reason or "unknown")
     return CheckResult(True, a, None, "the policy grants none of these actions on these resources")

@@ -25,19 +25,19 @@ from typing import Literal
 import clingo
 from pydantic import BaseModel, ConfigDict
 
-from reasoner.policy import catalogue
-from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_resource_policy
 from reasoner.engine.decide import decide_many
-from reasoner.search.domains import AbstractionError
-from reasoner.errors import InputError, InternalError
 from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
+from reasoner.engine.solve import load_encodings
+from reasoner.errors import InputError, InternalError
+from reasoner.policy import catalogue
 from reasoner.policy.document import load_policy, parse_policy
-from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.policy.patterns import fill, plain_glob_match
 from reasoner.policy.principals import derived_context, parse_principal
-from reasoner.search.can import Dimension, Query, decide_command_for, search_facts
-from reasoner.engine.solve import load_encodings
+from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.policy.values import compare
+from reasoner.search.can import Dimension, Query, decide_command_for, search_facts
+from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_resource_policy
+from reasoner.search.domains import AbstractionError
 
 DEFAULT_ACCOUNT = "111122223333"
 # Identity policies are attached to someone: a placeholder role session unless --principal.
@@ -86,11 +86,16 @@ def policy_kind(sets: list[PolicySet]) -> str:
         return "identity"
     ident = next(name for (_, name), f in flags.items() if not f)
     res = next(p for ps in sets for p in ps.policies if flags[(ps.label, p.name)])
-    index = next(i for i, st in enumerate(res.policy.Statement) if st.Principal is not None or st.NotPrincipal is not None)
+    index = next(
+        i for i, st in enumerate(res.policy.Statement) if st.Principal is not None or st.NotPrincipal is not None
+    )
     element = "Principal" if res.policy.Statement[index].Principal is not None else "NotPrincipal"
-    raise InputError(f"a resource-based policy (it names a principal) compared with an identity policy ({ident} "
-                     "has no Principal); give --kind or compare like with like", source=res.name,
-                     path=("Statement", index, element))
+    raise InputError(
+        f"a resource-based policy (it names a principal) compared with an identity policy ({ident} "
+        "has no Principal); give --kind or compare like with like",
+        source=res.name,
+        path=("Statement", index, element),
+    )
 
 
 # ---- answers ---------------------------------------------------------------------------------------
@@ -195,8 +200,9 @@ def _service_part(pattern: str) -> str:
     return pattern.split(":", 1)[0] if ":" in pattern else pattern
 
 
-def _action_table(diffed: list[StmtInfo], others: list[StmtInfo], program: FactProgram,
-                  written: list[str]) -> _ActionTable:
+def _action_table(
+    diffed: list[StmtInfo], others: list[StmtInfo], program: FactProgram, written: list[str]
+) -> _ActionTable:
     patterns = sorted({program.action_plain[x] for st in diffed + others for x in st.actions})
     # Shown: the diffed sides' own patterns, as first written (the helper's "*" is not theirs).
     spelling = {p: p for p in sorted({program.action_plain[x] for st in diffed for x in st.actions})}
@@ -255,11 +261,19 @@ def _describe_actions(table: _ActionTable, rep: str) -> ActionRegion:
     acts = table.members[rep]
     services = sorted({a.split(":")[0] for a in acts})
     matched = table.bits[rep]
-    not_matched = [p for p in table.spelling if p not in matched
-                   and any(":" not in p or plain_glob_match(_service_part(p), s) for s in services)]
-    return ActionRegion(count=len(acts), service_count=len(services), services=services[:20], examples=acts[:5],
-                        matches=sorted(table.spelling[p] for p in matched if p in table.spelling),
-                        not_matches=sorted(table.spelling[p] for p in not_matched)[:20])
+    not_matched = [
+        p
+        for p in table.spelling
+        if p not in matched and any(":" not in p or plain_glob_match(_service_part(p), s) for s in services)
+    ]
+    return ActionRegion(
+        count=len(acts),
+        service_count=len(services),
+        services=services[:20],
+        examples=acts[:5],
+        matches=sorted(table.spelling[p] for p in matched if p in table.spelling),
+        not_matches=sorted(table.spelling[p] for p in not_matched)[:20],
+    )
 
 
 # ---- the search ---------------------------------------------------------------------------------------
@@ -306,8 +320,16 @@ class DirectionResult:
 class Differ:
     """Both sides compiled once; searches per principal and direction."""
 
-    def __init__(self, old: list[NamedPolicy], new: list[NamedPolicy], kind: str, *, principal: str | None = None,
-                 resource_account: str | None = None, holders: tuple[str, ...] = (PLACEHOLDER_PRINCIPAL,)):
+    def __init__(
+        self,
+        old: list[NamedPolicy],
+        new: list[NamedPolicy],
+        kind: str,
+        *,
+        principal: str | None = None,
+        resource_account: str | None = None,
+        holders: tuple[str, ...] = (PLACEHOLDER_PRINCIPAL,),
+    ):
         """holders: the default principals holding identity policies (when no --principal)."""
         self.kind = kind
         self.sides = {"OLD": _Side("OLD", old), "NEW": _Side("NEW", new)}
@@ -316,15 +338,23 @@ class Differ:
         layer_kind = "resource" if kind == "resource" else "identity"
         for side in self.sides.values():
             if kind == "resource" and len(side.policies) != 1:
-                raise InputError(f"a resource has one resource-based policy: {side.name} holds {len(side.policies)} "
-                                 "(give one file per side, or --kind identity)",
-                                 source=side.policies[0].name if side.policies else None)
+                raise InputError(
+                    f"a resource has one resource-based policy: {side.name} holds {len(side.policies)} "
+                    "(give one file per side, or --kind identity)",
+                    source=side.policies[0].name if side.policies else None,
+                )
             for p in side.policies:
                 cp = self.program.policy(p.policy, p.name)
                 self.program.check_layer(cp, p, layer_kind, None, ())
                 self.compiled[id(p)] = cp
-        self.diffed = list({st.sid_global: st for side in self.sides.values() for p in side.policies
-                            for st in self.compiled[id(p)].statements}.values())
+        self.diffed = list(
+            {
+                st.sid_global: st
+                for side in self.sides.values()
+                for p in side.policies
+                for st in self.compiled[id(p)].statements
+            }.values()
+        )
         self.owner = resource_account or (DEFAULT_ACCOUNT if kind == "resource" else None)
         if kind == "identity":
             self.principals = [principal] if principal else list(holders)
@@ -341,10 +371,23 @@ class Differ:
             # and resources of another account ("both sides", Cross-account policy evaluation)
             # leave the decision to the identity policies, and nothing is granted by the helper
             # itself (an account grant only delegates).
-            self.helper = NamedPolicy(f"<resource policy delegating to account {parsed.account}>", parse_policy({
-                "Version": "2012-10-17", "Statement": [{
-                    "Sid": "ResourceSideDelegatesToIAM", "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:aws:iam::{parsed.account}:root"}, "Action": "*", "Resource": "*"}]}))
+            self.helper = NamedPolicy(
+                f"<resource policy delegating to account {parsed.account}>",
+                parse_policy(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "ResourceSideDelegatesToIAM",
+                                "Effect": "Allow",
+                                "Principal": {"AWS": f"arn:aws:iam::{parsed.account}:root"},
+                                "Action": "*",
+                                "Resource": "*",
+                            }
+                        ],
+                    }
+                ),
+            )
         else:
             self.cover_error = None
             if principal:
@@ -363,8 +406,13 @@ class Differ:
             self.helper = NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)
         self.helper_cp = self.program.policy(self.helper.policy, self.helper.name)
         others = self.helper_cp.statements
-        written = [a for side in self.sides.values() for p in side.policies for st in p.policy.Statement
-                   for a in (st.Action or st.NotAction or [])]
+        written = [
+            a
+            for side in self.sides.values()
+            for p in side.policies
+            for st in p.policy.Statement
+            for a in (st.Action or st.NotAction or [])
+        ]
         self.actions = _action_table(self.diffed, others, self.program, written)
         self.scope: list[Dimension] = []
         self._region_cache: dict[str, _Regions | str] = {}
@@ -387,8 +435,13 @@ class Differ:
         return DecideInput(request=request, identity_policies=ident, resource_policy=res)
 
     # -- one direction --------------------------------------------------------------------------------
-    def search(self, directions: tuple[Direction, ...] = ("added", "removed"), *, limit: int = MAX_CLASSES,
-               summarise: bool = True) -> dict[str, DiffDirection]:
+    def search(
+        self,
+        directions: tuple[Direction, ...] = ("added", "removed"),
+        *,
+        limit: int = MAX_CLASSES,
+        summarise: bool = True,
+    ) -> dict[str, DiffDirection]:
         """Each direction: up to `limit` classes of requests one side allows and the other does not."""
         sides = {"added": (self.sides["NEW"], self.sides["OLD"]), "removed": (self.sides["OLD"], self.sides["NEW"])}
         results = {d: DirectionResult() for d in directions}
@@ -408,10 +461,14 @@ class Differ:
             return
         for gain, lose, result in todo.values():
             gain_layers, lose_layers = self.side_layers(gain, reg.principal), self.side_layers(lose, reg.principal)
-            gain_stmts = {st.sid_global for p in gain.policies for st in self.program.policy(p.policy, p.name).statements}
-            self.run_direction(reg, gain_layers, lose_layers, gain_stmts, reg.scope, reg.scope, result, limit, summarise)
+            gain_stmts = {
+                st.sid_global for p in gain.policies for st in self.program.policy(p.policy, p.name).statements
+            }
+            self.run_direction(
+                reg, gain_layers, lose_layers, gain_stmts, reg.scope, reg.scope, result, limit, summarise
+            )
 
-    def regions_for(self, cand: str) -> "_Regions | str":
+    def regions_for(self, cand: str) -> _Regions | str:
         """The regions for one principal (request 1's facts, without its policies and statement
         scope), shared by both directions and every statement of a lint; a reason when unknown."""
         hit = self._region_cache.get(cand)
@@ -430,34 +487,75 @@ class Differ:
         singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
         q = Query(principal=cand, action="*", resource="*", resource_account=self.owner)
         try:
-            facts, domains, decode = search_facts(self.program, q, principal, fixed_ctx, absent,
-                                            self.actions.representatives, self.owner, [], statements, anonymous_keys,
-                                            extra_resources=self._arn_candidates(statements, singles),
-                                            typed_values=True)
+            facts, domains, decode = search_facts(
+                self.program,
+                q,
+                principal,
+                fixed_ctx,
+                absent,
+                self.actions.representatives,
+                self.owner,
+                [],
+                statements,
+                anonymous_keys,
+                extra_resources=self._arn_candidates(statements, singles),
+                typed_values=True,
+            )
         except AbstractionError as exc:
             hit = self._region_cache[cand] = f"{cand}: {exc}" if self.kind == "resource" else str(exc)
             return hit
         if not self.scope:
-            self.scope = [Dimension(name=d.name, regions=len(d.regions), examples=[r.witness for r in d.regions[:6]],
-                                    complete=d.complete) for d in domains]
-        scope = [int(line[len("req_stmt_in_scope(1,"):-2]) for line in facts if line.startswith("req_stmt_in_scope(1,")]
+            self.scope = [
+                Dimension(
+                    name=d.name,
+                    regions=len(d.regions),
+                    examples=[r.witness for r in d.regions[:6]],
+                    complete=d.complete,
+                )
+                for d in domains
+            ]
+        scope = [
+            int(line[len("req_stmt_in_scope(1,") : -2]) for line in facts if line.startswith("req_stmt_in_scope(1,")
+        ]
         facts = [line for line in facts if not line.startswith(("req_stmt_in_scope(1,", "req_stmt_scope(1)"))]
         conds_by_key: dict[str, list] = {}
         for st in statements:
             for c in st.conds:
                 conds_by_key.setdefault(c.key_text, []).append(c)
         hit = self._region_cache[cand] = _Regions(
-            cand, principal, "\n".join(facts), scope, domains, decode, singles, statements,
-            {d.name: [r.witness for r in d.regions] for d in domains}, conds_by_key)
+            cand,
+            principal,
+            "\n".join(facts),
+            scope,
+            domains,
+            decode,
+            singles,
+            statements,
+            {d.name: [r.witness for r in d.regions] for d in domains},
+            conds_by_key,
+        )
         return hit
 
-    def run_direction(self, reg: "_Regions", gain_layers, lose_layers, gain_stmts: set[int], scope1: list[int],
-             scope2: list[int], result: "DirectionResult", limit: int, summarise: bool) -> None:
+    def run_direction(
+        self,
+        reg: _Regions,
+        gain_layers,
+        lose_layers,
+        gain_stmts: set[int],
+        scope1: list[int],
+        scope2: list[int],
+        result: DirectionResult,
+        limit: int,
+        summarise: bool,
+    ) -> None:
         """Classes of requests request 1 (gain layers, statements scope1) allows and request 2
         (lose layers, statements scope2) does not, appended to result until it holds `limit`."""
         program = self.program
-        side_facts = [f"req_policy({r},{atom},{program.policy(p.policy, p.name).pid})."
-                      for r, layers in ((1, gain_layers), (2, lose_layers)) for atom, _, p in layers]
+        side_facts = [
+            f"req_policy({r},{atom},{program.policy(p.policy, p.name).pid})."
+            for r, layers in ((1, gain_layers), (2, lose_layers))
+            for atom, _, p in layers
+        ]
         side_facts += ["req_stmt_scope(1).", "req_stmt_scope(2)."]
         side_facts += [f"req_stmt_in_scope(1,{s})." for s in scope1] + [f"req_stmt_in_scope(2,{s})." for s in scope2]
         ctl = clingo.Control(["--warn=none", "0"])
@@ -465,54 +563,78 @@ class Differ:
         ctl.add("base", [], program.text() + "\n" + reg.facts + "\nminimal_witness.\n" + "\n".join(side_facts))
         ctl.ground([("base", [])])
         names = {v: k for k, v in program.string_ids.items()}
-        scoped_gain = sorted(s for s in gain_stmts if ctl.symbolic_atoms[
-            clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)])] is not None)
+        scoped_gain = sorted(
+            s
+            for s in gain_stmts
+            if ctl.symbolic_atoms[clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)])] is not None
+        )
         found_any = False
         block = 0
         while len(result.found) < limit:
             models: list[list[clingo.Symbol]] = []
-            ctl.solve(on_model=lambda m: models.__setitem__(slice(None), [m.symbols(shown=True)]))
+            ctl.solve(on_model=lambda m: models.__setitem__(slice(None), [m.symbols(shown=True)]))  # noqa: B023 (solved here, synchronously)
             if not models:
                 break
             found_any = True
             syms = models[0]
             act = next(s.arguments[0].number for s in syms if s.name == "pick_action")
             res = next((s.arguments[0].number for s in syms if s.name == "pick_resource"), None)
-            applies = frozenset(s.arguments[1].number for s in syms if s.name == "stmt_applies"
-                                and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts)
+            applies = frozenset(
+                s.arguments[1].number
+                for s in syms
+                if s.name == "stmt_applies" and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts
+            )
             request = reg.decode(syms)[0].request
             typed = self._typed_resource(request.action, request.resource, reg.statements, reg.singles)
             assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
             for s in scoped_gain:
-                assumptions.append((clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]),
-                                    s in applies))
+                assumptions.append(
+                    (clingo.Function("stmt_applies", [clingo.Number(1), clingo.Number(s)]), s in applies)
+                )
             resources = [names[res][2:]] if res is not None else []
             context: list[ContextConstraint] = []
             if summarise:
-                context, resources = self._summary(ctl, assumptions, names, reg.regions_of, reg.conds_by_key,
-                                                   reg.singles)
+                context, resources = self._summary(
+                    ctl, assumptions, names, reg.regions_of, reg.conds_by_key, reg.singles
+                )
                 if typed == request.resource and catalogue.lookup(request.action).resource_types:
                     # Prefer a witness on the action's own resource type, from another region of the class.
                     for r in sorted(resources):
                         if self._typed_resource(request.action, r, reg.statements, reg.singles) != r:
                             pick = (clingo.Function("pick_resource", [clingo.Number(program.intern("r:" + r))]), True)
                             again: list[list[clingo.Symbol]] = []
-                            ctl.solve(assumptions=assumptions + [pick],
-                                      on_model=lambda m: again.__setitem__(slice(None), [m.symbols(shown=True)]))
+                            ctl.solve(
+                                assumptions=assumptions + [pick],
+                                on_model=lambda m: again.__setitem__(slice(None), [m.symbols(shown=True)]),  # noqa: B023
+                            )
                             if again:
                                 request = reg.decode(again[0])[0].request
-                                typed = self._typed_resource(request.action, request.resource, reg.statements,
-                                                             reg.singles)
+                                typed = self._typed_resource(
+                                    request.action, request.resource, reg.statements, reg.singles
+                                )
                                 break
             request = request.model_copy(update={"resource": typed})
             every = reg.regions_of.get("resource (*)", [])
-            regions = [ResourceRegion(example=self._typed_resource(request.action, r, reg.statements, reg.singles),
-                                      **dict(zip(("matches", "not_matches"),
-                                                 self._resource_text(r, reg.statements, reg.singles))))
-                       for r in sorted(resources)]
-            result.found.append(_Found(reg.cand, (reg.cand, act, applies), self._input(gain_layers, request),
-                                       self._input(lose_layers, request), request.action, request.resource,
-                                       context, regions, summarise and set(resources) >= set(every)))
+            regions = [
+                ResourceRegion(
+                    example=self._typed_resource(request.action, r, reg.statements, reg.singles),
+                    **dict(zip(("matches", "not_matches"), self._resource_text(r, reg.statements, reg.singles))),
+                )
+                for r in sorted(resources)
+            ]
+            result.found.append(
+                _Found(
+                    reg.cand,
+                    (reg.cand, act, applies),
+                    self._input(gain_layers, request),
+                    self._input(lose_layers, request),
+                    request.action,
+                    request.resource,
+                    context,
+                    regions,
+                    summarise and set(resources) >= set(every),
+                )
+            )
             # The next class: not this (action region, applying statements).
             body = [f"pick_action({act})"]
             body += [("" if s in applies else "not ") + f"stmt_applies(1,{s})" for s in scoped_gain]
@@ -521,7 +643,7 @@ class Differ:
             ctl.ground([(f"block{block}", [])])
         else:
             more: list[int] = []
-            ctl.solve(on_model=lambda m: more.append(1) or False)
+            ctl.solve(on_model=lambda m: more.append(1) or False)  # noqa: B023
             result.cut = result.cut or bool(more)
         if not found_any:
             incomplete = [d for d in reg.domains if not d.complete]
@@ -547,8 +669,9 @@ class Differ:
                     out.append(":".join(parts))
         return tuple(dict.fromkeys(out))
 
-    def _summary(self, ctl, assumptions, names, regions_of, conds_by_key,
-                 singles) -> tuple[list[ContextConstraint], list[str]]:
+    def _summary(
+        self, ctl, assumptions, names, regions_of, conds_by_key, singles
+    ) -> tuple[list[ContextConstraint], list[str]]:
         """Brave consequences of the class: every context region (or absence) and every resource
         region some difference in it takes (each one alone: not every combination is one)."""
         conf = ctl.configuration.solve
@@ -576,9 +699,14 @@ class Differ:
                 continue  # unconstrained in this class
             notes = []
             for v in vals:
-                hits = [f"{c.label.split(' ', 1)[0]} {', '.join(t.source for t in c.templates)}"
-                        for c in conds_by_key.get(key, []) if self.program.value_matches(c, v, singles)]
-                notes.append("matches " + "; ".join(dict.fromkeys(hits)) if hits else "matches no value the policies give")
+                hits = [
+                    f"{c.label.split(' ', 1)[0]} {', '.join(t.source for t in c.templates)}"
+                    for c in conds_by_key.get(key, [])
+                    if self.program.value_matches(c, v, singles)
+                ]
+                notes.append(
+                    "matches " + "; ".join(dict.fromkeys(hits)) if hits else "matches no value the policies give"
+                )
             out.append(ContextConstraint(key=_spell(key, conds_by_key), absent=key in absent, values=vals, notes=notes))
         return out, resources
 
@@ -623,7 +751,11 @@ class Differ:
         if self.kind == "identity":
             r = old_in.request
             al = r.action.lower()
-            if al.startswith("kms:") or al in TRUST_POLICY_ACTIONS or r.resource_account != parse_principal(r.principal).account:
+            if (
+                al.startswith("kms:")
+                or al in TRUST_POLICY_ACTIONS
+                or r.resource_account != parse_principal(r.principal).account
+            ):
                 return None, None  # the decision needs the delegating resource policy, which is no file
             # Same account, no key or trust policy needed: the account grant changes nothing.
             old_in = DecideInput(request=r, identity_policies=old_in.identity_policies)
@@ -632,47 +764,75 @@ class Differ:
 
     # -- answers --------------------------------------------------------------------------------------
     def _answer(self, gain: _Side, lose: _Side, result: DirectionResult) -> DiffDirection:
-        what = (f"{gain.name} allows and {lose.name} does not")
+        what = f"{gain.name} allows and {lose.name} does not"
         if not result.found:
             if not self.actions.representatives:
-                return DiffDirection(answer="same", reason="no catalogue action is covered by a statement of either side")
+                return DiffDirection(
+                    answer="same", reason="no catalogue action is covered by a statement of either side"
+                )
             if result.unknown:
-                return DiffDirection(answer="unknown", reason=f"no request that {what} was found, but "
-                                     + "; ".join(dict.fromkeys(result.unknown)))
-            return DiffDirection(answer="same", reason=f"no request that {what}: every region of every dimension "
-                                 f"was searched{' for every principal of the cover' if self.kind == 'resource' else ''}")
+                return DiffDirection(
+                    answer="unknown",
+                    reason=f"no request that {what} was found, but " + "; ".join(dict.fromkeys(result.unknown)),
+                )
+            return DiffDirection(
+                answer="same",
+                reason=f"no request that {what}: every region of every dimension "
+                f"was searched{' for every principal of the cover' if self.kind == 'resource' else ''}",
+            )
         checks = decide_many([x for f in result.found for x in (f.gain_input, f.lose_input)])
         classes = []
         for i, f in enumerate(result.found):
             dg, dl = checks[2 * i], checks[2 * i + 1]
             if dg.decision != "allow" or dl.decision in ("allow", None):
-                raise InternalError(f"the diff search found a witness the concrete decider does not confirm "
-                                    f"({gain.name}: {dg.decision} {dg.error or ''}, {lose.name}: {dl.decision} "
-                                    f"{dl.error or ''}): {f.gain_input.request.model_dump()}")
-            stmts = [StatementText(policy=s.policy, index=s.index, sid=s.sid, effect=s.effect)
-                     for s in dg.determining_statements if s.policy != self.helper.name]
+                raise InternalError(
+                    f"the diff search found a witness the concrete decider does not confirm "
+                    f"({gain.name}: {dg.decision} {dg.error or ''}, {lose.name}: {dl.decision} "
+                    f"{dl.error or ''}): {f.gain_input.request.model_dump()}"
+                )
+            stmts = [
+                StatementText(policy=s.policy, index=s.index, sid=s.sid, effect=s.effect)
+                for s in dg.determining_statements
+                if s.policy != self.helper.name
+            ]
             if dl.decision == "explicit_deny":
                 other = f"{lose.name} denies it: " + ", ".join(
-                    f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in dl.determining_statements)
+                    f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in dl.determining_statements
+                )
             else:
                 other = f"no statement of {lose.name} allows it"
             rep = next(r for r in self.actions.representatives if r.lower() == f.action.lower())
             gi, li = (f.gain_input, f.lose_input)
             new_in, old_in = (gi, li) if gain.name == "NEW" else (li, gi)
             old_cmd, new_cmd = self._commands(old_in, new_in)
-            classes.append(DiffClass(
-                principal=f.principal, principals=[f.principal], service=f.action.split(":")[0], action=f.action,
-                actions=_describe_actions(self.actions, rep), resource=f.resource,
-                resources=f.resources, resources_any=f.resources_any,
-                context=f.context, statements=stmts, other_side=other,
-                witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
-                decide_old=old_cmd, decide_new=new_cmd))
+            classes.append(
+                DiffClass(
+                    principal=f.principal,
+                    principals=[f.principal],
+                    service=f.action.split(":")[0],
+                    action=f.action,
+                    actions=_describe_actions(self.actions, rep),
+                    resource=f.resource,
+                    resources=f.resources,
+                    resources_any=f.resources_any,
+                    context=f.context,
+                    statements=stmts,
+                    other_side=other,
+                    witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
+                    decide_old=old_cmd,
+                    decide_new=new_cmd,
+                )
+            )
         classes = _merge_principals(classes)
         classes.sort(key=lambda c: (c.service, c.action, c.resource, c.principal))
         note = f" (also: {'; '.join(dict.fromkeys(result.unknown))})" if result.unknown else ""
         more = ", more not listed (raise --limit)" if result.cut else ""
-        return DiffDirection(answer="differs", reason=f"{len(classes)} class(es) of requests that {what}{more}{note}",
-                             classes=classes, all_listed=not result.cut)
+        return DiffDirection(
+            answer="differs",
+            reason=f"{len(classes)} class(es) of requests that {what}{more}{note}",
+            classes=classes,
+            all_listed=not result.cut,
+        )
 
 
 def _merge_principals(classes: list[DiffClass]) -> list[DiffClass]:
@@ -680,8 +840,9 @@ def _merge_principals(classes: list[DiffClass]) -> list[DiffClass]:
     resource regions, statements and context)."""
     merged: dict[str, DiffClass] = {}
     for c in classes:
-        key = c.model_dump_json(exclude={"principal", "principals", "witness", "decide_old", "decide_new",
-                                         "other_side"})
+        key = c.model_dump_json(
+            exclude={"principal", "principals", "witness", "decide_old", "decide_new", "other_side"}
+        )
         if key in merged:
             first = merged[key]
             merged[key] = first.model_copy(update={"principals": first.principals + [c.principal]})
@@ -702,9 +863,17 @@ def _spell(key: str, conds_by_key) -> str:
     return key
 
 
-def diff(old: PolicySet, new: PolicySet, *, kind: str | None = None, principal: str | None = None,
-         resource_account: str | None = None, directions: tuple[Direction, ...] = ("added", "removed"),
-         limit: int = MAX_CLASSES, summarise: bool = True) -> DiffAnswer:
+def diff(
+    old: PolicySet,
+    new: PolicySet,
+    *,
+    kind: str | None = None,
+    principal: str | None = None,
+    resource_account: str | None = None,
+    directions: tuple[Direction, ...] = ("added", "removed"),
+    limit: int = MAX_CLASSES,
+    summarise: bool = True,
+) -> DiffAnswer:
     kind = kind or policy_kind([old, new])
     d = Differ(old.policies, new.policies, kind, principal=principal, resource_account=resource_account)
     out = d.search(directions, limit=limit, summarise=summarise)
@@ -712,7 +881,17 @@ def diff(old: PolicySet, new: PolicySet, *, kind: str | None = None, principal: 
     reads = {k for st in d.diffed for c in st.conds for k in (c.key_text, *(k for t in c.templates for k in t.keys))}
     reads |= {k for st in d.diffed for x in st.resources for k in d.program.resource_by_id[x].keys}
     if kind == "identity" and principal is None and "aws:username" in reads:
-        notes.append("the policies read aws:username, which only IAM users have: give --principal "
-                     f"arn:aws:iam::{d.owner}:user/NAME to compare what they grant a user")
-    return DiffAnswer(kind=kind, old=old.label, new=new.label, principals=d.principals, resource_account=d.owner,
-                      notes=notes, scope=d.scope, **out)
+        notes.append(
+            "the policies read aws:username, which only IAM users have: give --principal "
+            f"arn:aws:iam::{d.owner}:user/NAME to compare what they grant a user"
+        )
+    return DiffAnswer(
+        kind=kind,
+        old=old.label,
+        new=new.label,
+        principals=d.principals,
+        resource_account=d.owner,
+        notes=notes,
+        scope=d.scope,
+        **out,
+    )

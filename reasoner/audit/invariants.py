@@ -28,11 +28,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reasoner.policy import catalogue
+from reasoner.account.snapshot import Entity, Snapshot
 from reasoner.errors import InputError
+from reasoner.policy import catalogue
 from reasoner.policy.document import load_document, validation_to_input_error
 from reasoner.policy.patterns import arn_match, plain, plain_glob_match
-from reasoner.account.snapshot import Entity, Snapshot
 
 Scalar = str | int | float | bool
 
@@ -79,7 +79,9 @@ class Always(_Strict):
     principal: str
     action: str
     resource: str
-    where: dict[str, Scalar | list[Scalar]] = Field(default={}, description="the contexts: every request with these keys")
+    where: dict[str, Scalar | list[Scalar]] = Field(
+        default={}, description="the contexts: every request with these keys"
+    )
 
 
 class NoPublic(_Strict):
@@ -109,7 +111,7 @@ class Invariant(_Strict):
     no_privesc: NoPrivesc | None = Field(default=None, alias="no-privesc")
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Invariant":
+    def _one_kind(self) -> Invariant:
         given = [k for k in KINDS if getattr(self, k.replace("-", "_")) is not None]
         if len(given) != 1:
             raise ValueError(f"an invariant has exactly one of {', '.join(KINDS)} (got {', '.join(given) or 'none'})")
@@ -131,7 +133,7 @@ class InvariantsFile(_Strict):
     invariants: list[Invariant] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "InvariantsFile":
+    def _unique(self) -> InvariantsFile:
         ids = [i.id for i in self.invariants]
         dup = sorted({i for i in ids if ids.count(i) > 1})
         if dup:
@@ -155,15 +157,22 @@ def load_invariants(path: str | Path) -> InvariantsFile:
             if a is None or a == "*":
                 continue
             if ("*" in a or "?" in a) and not catalogue.expand(a):
-                raise InputError(f"no catalogue action matches {a!r}", source=str(path),
-                                 path=("invariants", i, inv.kind, "actions", j))
+                raise InputError(
+                    f"no catalogue action matches {a!r}",
+                    source=str(path),
+                    path=("invariants", i, inv.kind, "actions", j),
+                )
             if "*" not in a and "?" not in a and catalogue.lookup(a) is None:
-                raise InputError(catalogue.unknown_action_message(a), source=str(path),
-                                 path=("invariants", i, inv.kind, "actions", j))
+                raise InputError(
+                    catalogue.unknown_action_message(a),
+                    source=str(path),
+                    path=("invariants", i, inv.kind, "actions", j),
+                )
     return spec
 
 
 # -- results -------------------------------------------------------------------------------------
+
 
 class Result(BaseModel):
     id: str
@@ -181,7 +190,7 @@ class Result(BaseModel):
 def _where(w: dict) -> tuple[tuple[str, str], ...]:
     out = []
     for k, v in w.items():
-        for item in (v if isinstance(v, list) else [v]):
+        for item in v if isinstance(v, list) else [v]:
             out.append((k, str(item).lower() if isinstance(item, bool) else str(item)))
     return tuple(out)
 
@@ -196,13 +205,21 @@ class Prover:
 
     def prove(self, inv: Invariant) -> Result:
         t0 = time.perf_counter()
-        fn = {"never": self._never, "only": self._only, "always": self._always, "no-public": self._no_public,
-              "no-cross-account": self._no_cross_account, "no-privesc": self._no_privesc}[inv.kind]
+        fn = {
+            "never": self._never,
+            "only": self._only,
+            "always": self._always,
+            "no-public": self._no_public,
+            "no-cross-account": self._no_cross_account,
+            "no-privesc": self._no_privesc,
+        }[inv.kind]
         try:
             r = fn(inv.body)
         except InputError as exc:
             r = dict(status="unknown", reason=exc.message)
-        return Result(id=inv.id, kind=inv.kind, description=inv.description, seconds=round(time.perf_counter() - t0, 3), **r)
+        return Result(
+            id=inv.id, kind=inv.kind, description=inv.description, seconds=round(time.perf_counter() - t0, 3), **r
+        )
 
     # never / only ------------------------------------------------------------------------------
     def _resources(self, patterns: list[str]) -> list[str]:
@@ -223,15 +240,22 @@ class Prover:
                 for p in a.principals:
                     e = self.snap.principals[p.principal]
                     if members(e):
-                        return dict(status="violated", principal=p.principal,
-                                    path=[h.to_json() for h in p.path.hops],
-                                    decide_command=p.path.hops[-1].decide_command,
-                                    reason=f"{p.principal} can {action} on {p.path.hops[-1].resource} "
-                                           f"({len(p.path.hops)} hop{'s' if len(p.path.hops) > 1 else ''})")
-                unknown += [f"{u.principal}: {u.reason}" for u in a.unknown if members(self.snap.principals[u.principal])]
-        scope = (f"{len(in_scope)} principals in scope of {len(self.snap.principals)}; {len(actions)} action(s) x "
-                 f"{len(body.resources)} resource pattern(s); every path by role assumption and service chains "
-                 f"(up to 2 services), every context the constraints leave open")
+                        return dict(
+                            status="violated",
+                            principal=p.principal,
+                            path=[h.to_json() for h in p.path.hops],
+                            decide_command=p.path.hops[-1].decide_command,
+                            reason=f"{p.principal} can {action} on {p.path.hops[-1].resource} "
+                            f"({len(p.path.hops)} hop{'s' if len(p.path.hops) > 1 else ''})",
+                        )
+                unknown += [
+                    f"{u.principal}: {u.reason}" for u in a.unknown if members(self.snap.principals[u.principal])
+                ]
+        scope = (
+            f"{len(in_scope)} principals in scope of {len(self.snap.principals)}; {len(actions)} action(s) x "
+            f"{len(body.resources)} resource pattern(s); every path by role assumption and service chains "
+            f"(up to 2 services), every context the constraints leave open"
+        )
         if unknown:
             return dict(status="unknown", scope=scope, reason="; ".join(unknown[:3]))
         return dict(status="proved", scope=scope)
@@ -255,9 +279,17 @@ class Prover:
         vpce = next((v for k, v in where if k.lower() == "aws:sourcevpce"), None)
         via = tuple(v for k, v in where if k.lower() == "aws:calledvia")
         endpoint = vpce if vpce in self.snap.endpoints else None
-        q = self.finder.auth.query(HopCheck(e, body.action, body.resource, via, endpoint,
-                                            Constraints(where=tuple((k, v) for k, v in where
-                                                                    if k.lower() != "aws:calledvia")), True))
+        q = self.finder.auth.query(
+            HopCheck(
+                e,
+                body.action,
+                body.resource,
+                via,
+                endpoint,
+                Constraints(where=tuple((k, v) for k, v in where if k.lower() != "aws:calledvia")),
+                True,
+            )
+        )
         q.goal = "deny"
         if not endpoint and vpce is None and self.snap.endpoints:
             q.absent = [k for k in q.absent if k.lower() != "aws:sourcevpce"]
@@ -267,10 +299,21 @@ class Prover:
             return dict(status="proved", scope=f"every context with {dict(body.where)}: {scope}")
         if a.answer == "possible":
             req = a.witness["request"]
-            return dict(status="violated", principal=e.arn, scope=scope, decide_command=a.decide_command,
-                        path=[{"principal": e.arn, "action": req["action"], "resource": req["resource"],
-                               "context": req.get("context", {})}],
-                        reason=f"denied in the context {json.dumps(req.get('context', {}))}")
+            return dict(
+                status="violated",
+                principal=e.arn,
+                scope=scope,
+                decide_command=a.decide_command,
+                path=[
+                    {
+                        "principal": e.arn,
+                        "action": req["action"],
+                        "resource": req["resource"],
+                        "context": req.get("context", {}),
+                    }
+                ],
+                reason=f"denied in the context {json.dumps(req.get('context', {}))}",
+            )
         return dict(status="unknown", reason=a.reason, scope=scope)
 
     # resource policies ------------------------------------------------------------------------------
@@ -296,14 +339,25 @@ class Prover:
                 except Exception as exc:  # AbstractionError: a principal pattern we cannot cover
                     unknown.append(f"{arn}: {exc}")
                     continue
-                for res in ([resource, arn] if resource != arn else [arn]):
+                for res in [resource, arn] if resource != arn else [arn]:
                     n += 1
-                    r = search_principals(policy, owner, action, res, cands, rcps=self.snap.levels_for(owner or None, "rcp"),
-                                          management_account=self.snap.management_account)
+                    r = search_principals(
+                        policy,
+                        owner,
+                        action,
+                        res,
+                        cands,
+                        rcps=self.snap.levels_for(owner or None, "rcp"),
+                        management_account=self.snap.management_account,
+                    )
                     if r.passed is False:
-                        return dict(status="violated", principal=r.principal, decide_command=r.answer.decide_command,
-                                    path=[{"principal": r.principal, **r.answer.witness["request"]}],
-                                    reason=f"{r.reason} (through the policy of {arn})")
+                        return dict(
+                            status="violated",
+                            principal=r.principal,
+                            decide_command=r.answer.decide_command,
+                            path=[{"principal": r.principal, **r.answer.witness["request"]}],
+                            reason=f"{r.reason} (through the policy of {arn})",
+                        )
                     if r.passed is None:
                         unknown.append(f"{arn}: {r.reason}")
         scope = f"{len(targets)} resource policies, {n} searches over every principal region they distinguish"
@@ -318,14 +372,18 @@ class Prover:
 
         # Public: anonymous callers and any principal of an account the policy does not name.
         def cands(policy, owner):
-            return ["anonymous", f"arn:aws:sts::{OUTSIDE_ACCOUNT}:assumed-role/outsider/session",
-                    f"arn:aws:iam::{OUTSIDE_ACCOUNT}:user/outsider", f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root"]
+            return [
+                "anonymous",
+                f"arn:aws:sts::{OUTSIDE_ACCOUNT}:assumed-role/outsider/session",
+                f"arn:aws:iam::{OUTSIDE_ACCOUNT}:user/outsider",
+                f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root",
+            ]
 
         return self._outside(body, cands)
 
     def _no_cross_account(self, body: NoCrossAccount) -> dict:
-        from reasoner.search.cover import candidate_principals
         from reasoner.policy.principals import parse_principal
+        from reasoner.search.cover import candidate_principals
 
         exempt = set(body.except_accounts)
 
@@ -344,16 +402,28 @@ class Prover:
         # role of the snapshot reaches everything the role can.
         from reasoner.search.cover import search_principals
 
-        roles = [e for e in self.snap.principals.values() if e.kind == "role" and e.trust_policy is not None
-                 and any(arn_match(plain(p), e.arn) for p in body.resources)]
+        roles = [
+            e
+            for e in self.snap.principals.values()
+            if e.kind == "role"
+            and e.trust_policy is not None
+            and any(arn_match(plain(p), e.arn) for p in body.resources)
+        ]
         for role in roles:
-            cands_r = [c for c in cands(role.trust_policy, role.account)
-                       if parse_principal(c).type not in ("anonymous", "service")]
+            cands_r = [
+                c
+                for c in cands(role.trust_policy, role.account)
+                if parse_principal(c).type not in ("anonymous", "service")
+            ]
             r = search_principals(role.trust_policy, role.account, "sts:AssumeRole", role.arn, cands_r)
             if r.passed is False:
-                return dict(status="violated", principal=r.principal, decide_command=r.answer.decide_command,
-                            path=[{"principal": r.principal, **r.answer.witness["request"]}],
-                            reason=f"{r.principal} can assume {role.arn}")
+                return dict(
+                    status="violated",
+                    principal=r.principal,
+                    decide_command=r.answer.decide_command,
+                    path=[{"principal": r.principal, **r.answer.witness["request"]}],
+                    reason=f"{r.principal} can assume {role.arn}",
+                )
             if r.passed is None:
                 return dict(status="unknown", reason=f"{role.arn}: {r.reason}")
         res["scope"] += f"; {len(roles)} role trust policies"
@@ -373,10 +443,17 @@ class Prover:
                 continue
             if r.admin:
                 steps = r.paths[0]
-                return dict(status="violated", principal=r.principal, path=[s.to_json() for s in steps],
-                            reason=f"{r.principal} " + ("is admin-equivalent itself" if not steps else
-                                                        f"becomes admin in {len(steps)} step(s): "
-                                                        + " -> ".join(s.technique for s in steps)))
+                return dict(
+                    status="violated",
+                    principal=r.principal,
+                    path=[s.to_json() for s in steps],
+                    reason=f"{r.principal} "
+                    + (
+                        "is admin-equivalent itself"
+                        if not steps
+                        else f"becomes admin in {len(steps)} step(s): " + " -> ".join(s.technique for s in steps)
+                    ),
+                )
             if r.admin is None:
                 unknown.append(f"{r.principal}: {r.reason}")
         scope = f"{len(self._privesc)} principals, role assumption and every technique of the catalogue"

@@ -24,19 +24,22 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reasoner.policy import catalogue
-from reasoner.search.cover import is_resource_policy
-from reasoner.engine.decide import decide_many
 from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, POLICY_SUFFIXES, Differ, DirectionResult
+from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError, InternalError
+from reasoner.policy import catalogue
 from reasoner.policy.document import load_policy
 from reasoner.policy.request import DecideInput, NamedPolicy
+from reasoner.search.cover import is_resource_policy
 
-FindingKind = Literal["redundant-allow", "redundant-deny", "unknown-service", "unknown-action",
-                      "action-matches-nothing"]
+FindingKind = Literal[
+    "redundant-allow", "redundant-deny", "unknown-service", "unknown-action", "action-matches-nothing"
+]
 
-DENY_NOTE = ("a Deny is judged against this policy alone: another policy of the principal (or a "
-             "resource policy) may allow what it denies, so keep it if it guards against those")
+DENY_NOTE = (
+    "a Deny is judged against this policy alone: another policy of the principal (or a "
+    "resource policy) may allow what it denies, so keep it if it guards against those"
+)
 
 
 class Finding(BaseModel):
@@ -77,8 +80,9 @@ def lint_files(spec: str) -> list[Path]:
     return [p]
 
 
-def lint(spec: str, *, kind: str | None = None, principal: str | None = None,
-         resource_account: str | None = None) -> LintReport:
+def lint(
+    spec: str, *, kind: str | None = None, principal: str | None = None, resource_account: str | None = None
+) -> LintReport:
     files = lint_files(spec)
     policies = [NamedPolicy(str(f), load_policy(f)) for f in files]  # every file parses before any search
     findings: list[Finding] = []
@@ -96,8 +100,10 @@ def lint(spec: str, *, kind: str | None = None, principal: str | None = None,
         if f.kind in ("redundant-allow", "redundant-deny"):
             by_file[(f.file, f.kind)] = by_file.get((f.file, f.kind), 0) + 1
     if any(n > 1 for n in by_file.values()):
-        notes.append("each statement is judged with every other one in place: of two statements that "
-                     "cover each other both are reported, and removing both may change decisions")
+        notes.append(
+            "each statement is judged with every other one in place: of two statements that "
+            "cover each other both are reported, and removing both may change decisions"
+        )
     findings.sort(key=lambda f: (f.file, f.statement, f.kind))
     return LintReport(files=[p.name for p in policies], findings=findings, undecided=undecided, notes=notes)
 
@@ -114,45 +120,87 @@ def action_findings(named: NamedPolicy) -> list[Finding]:
             if text == "*":
                 continue
             if ":" not in text:
-                out.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="unknown-action",
-                                   message=f"{element} {text!r} is not service:Action"))
+                out.append(
+                    Finding(
+                        file=named.name,
+                        statement=i,
+                        sid=st.Sid,
+                        kind="unknown-action",
+                        message=f"{element} {text!r} is not service:Action",
+                    )
+                )
                 continue
             service = text.split(":", 1)[0]
             if not ("*" in service or "?" in service) and service.lower() not in catalogue.services():
-                out.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="unknown-service",
-                                   message=f"{element}: {catalogue.unknown_action_message(text)}"))
+                out.append(
+                    Finding(
+                        file=named.name,
+                        statement=i,
+                        sid=st.Sid,
+                        kind="unknown-service",
+                        message=f"{element}: {catalogue.unknown_action_message(text)}",
+                    )
+                )
             elif not wild and catalogue.lookup(text) is None:
-                out.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="unknown-action",
-                                   message=f"{element}: {catalogue.unknown_action_message(text)}"))
+                out.append(
+                    Finding(
+                        file=named.name,
+                        statement=i,
+                        sid=st.Sid,
+                        kind="unknown-action",
+                        message=f"{element}: {catalogue.unknown_action_message(text)}",
+                    )
+                )
             elif wild and not catalogue.expand(text):
-                out.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="action-matches-nothing",
-                                   message=f"{element} pattern {text!r} matches no catalogue action "
-                                           f"(catalogue {catalogue.data_version()})"))
+                out.append(
+                    Finding(
+                        file=named.name,
+                        statement=i,
+                        sid=st.Sid,
+                        kind="action-matches-nothing",
+                        message=f"{element} pattern {text!r} matches no catalogue action "
+                        f"(catalogue {catalogue.data_version()})",
+                    )
+                )
     return out
 
 
 # ---- redundant statements -----------------------------------------------------------------------------
-def redundant_statements(named: NamedPolicy, *, kind: str | None = None, principal: str | None = None,
-                         resource_account: str | None = None) -> tuple[list[Finding], list[Undecided]]:
+def redundant_statements(
+    named: NamedPolicy, *, kind: str | None = None, principal: str | None = None, resource_account: str | None = None
+) -> tuple[list[Finding], list[Undecided]]:
     policy = named.policy
     kind = kind or ("resource" if is_resource_policy(policy) else "identity")
     # An identity policy is judged for a role session and an IAM user: a statement that only
     # matters for users (${aws:username}, aws:PrincipalType User) is not redundant.
-    d = Differ([named], [named], kind, principal=principal, resource_account=resource_account,
-               holders=(PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER))
+    d = Differ(
+        [named],
+        [named],
+        kind,
+        principal=principal,
+        resource_account=resource_account,
+        holders=(PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER),
+    )
     cp = d.program.policy(policy, named.name)
-    who = ("every principal of the cover)" if kind == "resource" and not principal else
-           f"for {principal})" if principal else "for a role session and an IAM user holding it)")
+    who = (
+        "every principal of the cover)"
+        if kind == "resource" and not principal
+        else f"for {principal})"
+        if principal
+        else "for a role session and an IAM user holding it)"
+    )
     findings: list[Finding] = []
     undecided: list[Undecided] = []
     for st, info in zip(policy.Statement, cp.statements):
         i = info.index
-        without = NamedPolicy(f"{named.name} without statement #{i}",
-                              policy.model_copy(update={"Statement": [s for j, s in enumerate(policy.Statement) if j != i]}))
+        without = NamedPolicy(
+            f"{named.name} without statement #{i}",
+            policy.model_copy(update={"Statement": [s for j, s in enumerate(policy.Statement) if j != i]}),
+        )
         result = DirectionResult()
         if d.cover_error:
             result.unknown.append(d.cover_error)
-        for cand in ([] if d.cover_error else d.principals):
+        for cand in [] if d.cover_error else d.principals:
             reg = d.regions_for(cand)
             if isinstance(reg, str):
                 result.unknown.append(reg)
@@ -171,29 +219,49 @@ def redundant_statements(named: NamedPolicy, *, kind: str | None = None, princip
         if result.found:
             continue
         if result.unknown:
-            undecided.append(Undecided(file=named.name, statement=i, sid=st.Sid,
-                                       reason="; ".join(dict.fromkeys(result.unknown))))
+            undecided.append(
+                Undecided(file=named.name, statement=i, sid=st.Sid, reason="; ".join(dict.fromkeys(result.unknown)))
+            )
         elif info.effect == "allow":
-            findings.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="redundant-allow",
-                                    message="never changes a decision: the policy without it allows the "
-                                            "same requests (proved over every region, " + who))
+            findings.append(
+                Finding(
+                    file=named.name,
+                    statement=i,
+                    sid=st.Sid,
+                    kind="redundant-allow",
+                    message="never changes a decision: the policy without it allows the "
+                    "same requests (proved over every region, " + who,
+                )
+            )
         else:
-            findings.append(Finding(file=named.name, statement=i, sid=st.Sid, kind="redundant-deny",
-                                    message="never changes a decision of this policy: it only denies what the "
-                                            "policy does not allow anyway (relative to this policy only)"))
+            findings.append(
+                Finding(
+                    file=named.name,
+                    statement=i,
+                    sid=st.Sid,
+                    kind="redundant-deny",
+                    message="never changes a decision of this policy: it only denies what the "
+                    "policy does not allow anyway (relative to this policy only)",
+                )
+            )
     return findings, undecided
 
 
 def _confirm(found, named: NamedPolicy, without: NamedPolicy, effect: str) -> None:
     """The witness, decided concretely: allowed by the side that gains, not by the other."""
+
     def swap(inp: DecideInput, by: NamedPolicy) -> DecideInput:
-        return DecideInput(request=inp.request,
-                           identity_policies=[by if p is named else p for p in inp.identity_policies],
-                           resource_policy=by if inp.resource_policy is named else inp.resource_policy)
+        return DecideInput(
+            request=inp.request,
+            identity_policies=[by if p is named else p for p in inp.identity_policies],
+            resource_policy=by if inp.resource_policy is named else inp.resource_policy,
+        )
 
     with_it, without_it = swap(found.gain_input, named), swap(found.gain_input, without)
     gain, lose = (with_it, without_it) if effect == "allow" else (without_it, with_it)
     dg, dl = decide_many([gain, lose])
     if dg.decision != "allow" or dl.decision in ("allow", None):
-        raise InternalError(f"lint: the witness that statement matters is not confirmed by the concrete decider "
-                            f"({dg.decision}, {dl.decision} {dl.error or ''}): {found.gain_input.request.model_dump()}")
+        raise InternalError(
+            f"lint: the witness that statement matters is not confirmed by the concrete decider "
+            f"({dg.decision}, {dl.decision} {dl.error or ''}): {found.gain_input.request.model_dump()}"
+        )

@@ -21,9 +21,9 @@ from typing import Literal
 
 from pydantic import BaseModel
 
+from reasoner.account.snapshot import Entity, Snapshot
 from reasoner.audit.diff import DiffAnswer, PolicySet, diff
 from reasoner.policy.request import NamedPolicy
-from reasoner.account.snapshot import Entity, Snapshot
 
 EMPTY_NAME = "(none)"
 
@@ -72,26 +72,46 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, directions=("added", "remove
             ta = None if a is None else [_docs(level) for level in a]
             tb = None if b is None else [_docs(level) for level in b]
             if ta != tb:
-                changes.append(SnapshotChange(subject=acct, what="organization", change="changed",
-                                              unknown=f"the {kind.upper()}s that apply to account {acct} changed; "
-                                                      "compare them with `reasoner diff` on the policy files"))
+                changes.append(
+                    SnapshotChange(
+                        subject=acct,
+                        what="organization",
+                        change="changed",
+                        unknown=f"the {kind.upper()}s that apply to account {acct} changed; "
+                        "compare them with `reasoner diff` on the policy files",
+                    )
+                )
     for arn in sorted(set(old.principals) | set(new.principals)):
         e_old, e_new = old.principals.get(arn), new.principals.get(arn)
         if (e_old or e_new).kind == "federated":
             continue
         changes += _principal_changes(arn, e_old, e_new, directions, limit)
-    for arn in sorted(set(old.resource_policies) | set(new.resource_policies) | set(old.broken_resources)
-                      | set(new.broken_resources)):
+    for arn in sorted(
+        set(old.resource_policies) | set(new.resource_policies) | set(old.broken_resources) | set(new.broken_resources)
+    ):
         if arn in old.broken_resources or arn in new.broken_resources:
-            changes.append(SnapshotChange(subject=arn, what="resource", change="changed",
-                                          unknown="its policy could not be read on one side"))
+            changes.append(
+                SnapshotChange(
+                    subject=arn, what="resource", change="changed", unknown="its policy could not be read on one side"
+                )
+            )
             continue
         a, b = old.resource_policies.get(arn), new.resource_policies.get(arn)
         if a and b and _docs([a.policy]) == _docs([b.policy]):
             continue
         owner = (b or a).account
-        changes.append(_compare(arn, "resource", a.policy if a else None, b.policy if b else None,
-                                kind="resource", resource_account=owner, directions=directions, limit=limit))
+        changes.append(
+            _compare(
+                arn,
+                "resource",
+                a.policy if a else None,
+                b.policy if b else None,
+                kind="resource",
+                resource_account=owner,
+                directions=directions,
+                limit=limit,
+            )
+        )
     return SnapshotDiff(old=", ".join(old.origin), new=", ".join(new.origin), changes=changes)
 
 
@@ -99,30 +119,76 @@ def _principal_changes(arn: str, e_old: Entity | None, e_new: Entity | None, dir
     out = []
     for e in (e_old, e_new):
         if e is not None and e.incomplete:
-            return [SnapshotChange(subject=arn, what="identity", change="changed",
-                                   unknown=f"its permissions could not be read completely: {e.incomplete[0]}")]
+            return [
+                SnapshotChange(
+                    subject=arn,
+                    what="identity",
+                    change="changed",
+                    unknown=f"its permissions could not be read completely: {e.incomplete[0]}",
+                )
+            ]
     ident_old = e_old.identity_policies if e_old else []
     ident_new = e_new.identity_policies if e_new else []
     b_old = _docs([e_old.boundary]) if e_old and e_old.boundary else None
     b_new = _docs([e_new.boundary]) if e_new and e_new.boundary else None
     if e_old and e_new and b_old != b_new:
-        out.append(SnapshotChange(subject=arn, what="identity", change="changed",
-                                  unknown="its permissions boundary changed (effective permissions are the "
-                                          "intersection with the boundary, which the policy diff does not search)"))
+        out.append(
+            SnapshotChange(
+                subject=arn,
+                what="identity",
+                change="changed",
+                unknown="its permissions boundary changed (effective permissions are the "
+                "intersection with the boundary, which the policy diff does not search)",
+            )
+        )
     elif _docs(ident_old) != _docs(ident_new) or (e_old is None) != (e_new is None):
         principal = arn if ":role/" in arn or ":user/" in arn else None
-        out.append(_compare(arn, "identity", ident_old, ident_new, kind="identity", principal=principal,
-                            directions=directions, limit=limit, added=e_old is None, removed=e_new is None))
+        out.append(
+            _compare(
+                arn,
+                "identity",
+                ident_old,
+                ident_new,
+                kind="identity",
+                principal=principal,
+                directions=directions,
+                limit=limit,
+                added=e_old is None,
+                removed=e_new is None,
+            )
+        )
     t_old = e_old.trust_policy if e_old else None
     t_new = e_new.trust_policy if e_new else None
     if (t_old or t_new) and _docs([t for t in (t_old,) if t]) != _docs([t for t in (t_new,) if t]):
-        out.append(_compare(arn, "trust", t_old, t_new, kind="resource", resource_account=arn.split(":")[4],
-                            directions=directions, limit=limit))
+        out.append(
+            _compare(
+                arn,
+                "trust",
+                t_old,
+                t_new,
+                kind="resource",
+                resource_account=arn.split(":")[4],
+                directions=directions,
+                limit=limit,
+            )
+        )
     return out
 
 
-def _compare(subject: str, what: str, old, new, *, kind: str, principal: str | None = None,
-             resource_account: str | None = None, directions, limit, added=False, removed=False) -> SnapshotChange:
+def _compare(
+    subject: str,
+    what: str,
+    old,
+    new,
+    *,
+    kind: str,
+    principal: str | None = None,
+    resource_account: str | None = None,
+    directions,
+    limit,
+    added=False,
+    removed=False,
+) -> SnapshotChange:
     def as_list(x) -> list[NamedPolicy]:
         if x is None:
             return []
@@ -131,9 +197,15 @@ def _compare(subject: str, what: str, old, new, *, kind: str, principal: str | N
     old_l, new_l = as_list(old), as_list(new)
     change = "added" if (added or not old_l) else "removed" if (removed or not new_l) else "changed"
     empty = NamedPolicy(EMPTY_NAME, _EMPTY[kind])
-    a = diff(_set(f"OLD {subject}", old_l or [empty]), _set(f"NEW {subject}", new_l or [empty]), kind=kind,
-             principal=principal if kind == "identity" else None, resource_account=resource_account,
-             directions=directions, limit=limit)
+    a = diff(
+        _set(f"OLD {subject}", old_l or [empty]),
+        _set(f"NEW {subject}", new_l or [empty]),
+        kind=kind,
+        principal=principal if kind == "identity" else None,
+        resource_account=resource_account,
+        directions=directions,
+        limit=limit,
+    )
     return SnapshotChange(subject=subject, what=what, change=change, answer=a)
 
 

@@ -8,8 +8,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from reasoner.policy import catalogue
 from reasoner.errors import InputError
+from reasoner.policy import catalogue
 
 
 def actions_command(
@@ -22,9 +22,20 @@ def actions_command(
         raise InputError(f"no catalogue action matches {pattern!r}", source="<command line>")
     infos = [catalogue.lookup(n) for n in names]
     if as_json:
-        print(json.dumps([{"action": i.full_name, "access_level": i.access_level,
-                           "resource_types": [{"name": n, "arn": a, "required": r} for n, a, r in i.resource_types],
-                           "condition_keys": list(i.condition_keys)} for i in infos], indent=2))
+        print(
+            json.dumps(
+                [
+                    {
+                        "action": i.full_name,
+                        "access_level": i.access_level,
+                        "resource_types": [{"name": n, "arn": a, "required": r} for n, a, r in i.resource_types],
+                        "condition_keys": list(i.condition_keys),
+                    }
+                    for i in infos
+                ],
+                indent=2,
+            )
+        )
         return
     t = Table(title=f"{len(infos)} actions match {pattern} (catalogue {catalogue.data_version()})")
     t.add_column("action")

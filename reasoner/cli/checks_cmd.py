@@ -11,7 +11,9 @@ from pathlib import Path
 import typer
 from rich.console import Console
 
-from reasoner.audit.checks import CheckResult, check_access_not_granted as _not_granted, check_no_public_access as _no_public
+from reasoner.audit.checks import CheckResult
+from reasoner.audit.checks import check_access_not_granted as _not_granted
+from reasoner.audit.checks import check_no_public_access as _no_public
 from reasoner.cli.decide_cmd import named_policy
 from reasoner.errors import ExitCode
 
@@ -19,9 +21,19 @@ from reasoner.errors import ExitCode
 def _finish(result: CheckResult, as_json: bool, name: str) -> None:
     status = {True: "pass", False: "fail", None: "unknown"}[result.passed]
     if as_json:
-        print(json.dumps({"check": name, "result": status, "reason": result.reason, "principal": result.principal,
-                          "witness": result.answer.witness if result.answer else None,
-                          "decide_command": result.answer.decide_command if result.answer else None}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "check": name,
+                    "result": status,
+                    "reason": result.reason,
+                    "principal": result.principal,
+                    "witness": result.answer.witness if result.answer else None,
+                    "decide_command": result.answer.decide_command if result.answer else None,
+                },
+                indent=2,
+            )
+        )
     else:
         c = Console()
         style = {"pass": "bold green", "fail": "bold red", "unknown": "bold yellow"}[status]

@@ -10,7 +10,6 @@ import json
 import sys
 from enum import Enum
 from itertools import groupby
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -60,16 +59,22 @@ def resource_lines(c: DiffClass) -> list[str]:
         return ["any"]
     out = []
     for r in c.resources:
-        why = ("matching " + (", ".join(r.matches) or "no Resource pattern")
-               + ("; not " + ", ".join(r.not_matches) if r.not_matches else ""))
+        why = (
+            "matching "
+            + (", ".join(r.matches) or "no Resource pattern")
+            + ("; not " + ", ".join(r.not_matches) if r.not_matches else "")
+        )
         out.append(f"{r.example}  ({why})")
     return out or [c.resource]
 
 
 def render_direction(console: Console, title: str, d: DiffDirection) -> None:
     style = {"differs": "bold red", "same": "bold green", "unknown": "bold yellow"}[d.answer]
-    head = {"differs": f"{len(d.classes)} class(es)" + ("" if d.all_listed else ", more not listed (--limit)"),
-            "same": "nothing", "unknown": "unknown"}[d.answer]
+    head = {
+        "differs": f"{len(d.classes)} class(es)" + ("" if d.all_listed else ", more not listed (--limit)"),
+        "same": "nothing",
+        "unknown": "unknown",
+    }[d.answer]
     console.print(f"[bold]{escape(title)}[/]: [{style}]{head}[/]")
     if d.answer != "differs":
         console.print(f"  {escape(d.reason)}")
@@ -79,19 +84,32 @@ def render_direction(console: Console, title: str, d: DiffDirection) -> None:
         # Classes that differ only in their action region are shown together.
         merged: dict[str, list[DiffClass]] = {}
         for c in group:
-            key = json.dumps([c.principals, resource_lines(c), context_lines(c),
-                              [s.model_dump() for s in c.statements], c.other_side.split(":")[0]])
+            key = json.dumps(
+                [
+                    c.principals,
+                    resource_lines(c),
+                    context_lines(c),
+                    [s.model_dump() for s in c.statements],
+                    c.other_side.split(":")[0],
+                ]
+            )
             merged.setdefault(key, []).append(c)
         for same in merged.values():
             c = same[0]
             for other in same:
                 console.print(f"    [bold]{escape(action_text(other))}[/]")
-            rows = [] if c.principal.endswith("DiffPlaceholderRole/session") else [
-                ("principal", ", ".join(c.principals))]
+            rows = (
+                [] if c.principal.endswith("DiffPlaceholderRole/session") else [("principal", ", ".join(c.principals))]
+            )
             rows += [("resource", line) for line in resource_lines(c)]
             rows += [("context", line) for line in context_lines(c)]
-            rows.append(("because", ", ".join(f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}"
-                                              for s in c.statements) + f"; {c.other_side}"))
+            rows.append(
+                (
+                    "because",
+                    ", ".join(f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in c.statements)
+                    + f"; {c.other_side}",
+                )
+            )
             if c.decide_old:
                 rows.append(("check", c.decide_new if title.startswith("NEW") else c.decide_old))
             for label, text in rows:
@@ -99,23 +117,33 @@ def render_direction(console: Console, title: str, d: DiffDirection) -> None:
 
 
 def diff_command(
-    old: str = typer.Argument(..., help="OLD: a policy file, a directory of them, files separated by commas, "
-                                        "or an account snapshot (then NEW is one too)."),
+    old: str = typer.Argument(
+        ...,
+        help="OLD: a policy file, a directory of them, files separated by commas, "
+        "or an account snapshot (then NEW is one too).",
+    ),
     new: str = typer.Argument(..., help="NEW: the same."),
-    kind: Optional[Kind] = typer.Option(None, help="identity or resource (default: resource when the policies "
-                                                    "have Principal, identity otherwise)."),
-    principal: Optional[str] = typer.Option(None, help="Identity policies: the principal that holds them (default "
-                                                       "a placeholder role session in 111122223333). Resource "
-                                                       "policies: search this principal only."),
-    resource_account: Optional[str] = typer.Option(None, help="Account owning the resources (default: the "
-                                                              "principal's; 111122223333 for resource policies)."),
-    check: Optional[Check] = typer.Option(None, help="no-new-access: exit 1 when NEW allows anything OLD did not."),
+    kind: Kind | None = typer.Option(
+        None, help="identity or resource (default: resource when the policies have Principal, identity otherwise)."
+    ),
+    principal: str | None = typer.Option(
+        None,
+        help="Identity policies: the principal that holds them (default "
+        "a placeholder role session in 111122223333). Resource "
+        "policies: search this principal only.",
+    ),
+    resource_account: str | None = typer.Option(
+        None, help="Account owning the resources (default: the principal's; 111122223333 for resource policies)."
+    ),
+    check: Check | None = typer.Option(None, help="no-new-access: exit 1 when NEW allows anything OLD did not."),
     limit: int = typer.Option(MAX_CLASSES, min=1, help="Classes listed per direction."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
     """The requests NEW allows and OLD does not, and the reverse, proved exactly (with a witness each)."""
     if resource_account is not None and not (len(resource_account) == 12 and resource_account.isdigit()):
-        raise InputError(f"--resource-account {resource_account!r} must be a 12-digit account ID", source="<command line>")
+        raise InputError(
+            f"--resource-account {resource_account!r} must be a 12-digit account ID", source="<command line>"
+        )
     from reasoner.cli.snapshot_diff_cmd import is_snapshot, snapshot_diff
 
     if is_snapshot(old) and is_snapshot(new):
@@ -123,8 +151,15 @@ def diff_command(
         return
     old_set, new_set = load_policy_set(old), load_policy_set(new)
     directions = ("added",) if check else ("added", "removed")
-    a = diff(old_set, new_set, kind=kind.value if kind else None, principal=principal,
-             resource_account=resource_account, directions=directions, limit=limit)
+    a = diff(
+        old_set,
+        new_set,
+        kind=kind.value if kind else None,
+        principal=principal,
+        resource_account=resource_account,
+        directions=directions,
+        limit=limit,
+    )
     if as_json:
         print(json.dumps(a.model_dump(mode="json", exclude_none=False), indent=2))
     else:
@@ -139,8 +174,11 @@ def diff_command(
 def _render(a: DiffAnswer, check: bool) -> None:
     console = Console(width=None if sys.stdout.isatty() else 160, emoji=False, highlight=False)
     who = ("principals: " + ", ".join(a.principals)) if a.kind == "resource" else f"principal {a.principals[0]}"
-    console.print(f"[bold]diff[/] {escape(a.old)} → {escape(a.new)}  [dim]({a.kind} policies; {escape(who)}; "
-                  f"resources of account {a.resource_account})[/]", soft_wrap=True)
+    console.print(
+        f"[bold]diff[/] {escape(a.old)} → {escape(a.new)}  [dim]({a.kind} policies; {escape(who)}; "
+        f"resources of account {a.resource_account})[/]",
+        soft_wrap=True,
+    )
     if check:
         status = {"differs": "[bold red]fail[/]", "same": "[bold green]pass[/]", "unknown": "[bold yellow]unknown[/]"}
         console.print(f"{status[a.added.answer]} no-new-access: {escape(a.added.reason)}")

@@ -6,14 +6,13 @@ import json
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from reasoner.errors import ExitCode, InputError
 from reasoner.audit.invariants import Result, json_schema, load_invariants
+from reasoner.errors import ExitCode, InputError
 
 FORMATS = ("table", "json", "junit", "sarif")
 _STYLE = {"proved": "bold green", "violated": "bold red", "unknown": "bold yellow"}
@@ -30,8 +29,8 @@ def _snapshot_of(target: Path):
 
 
 def prove_command(
-    invariants: Optional[Path] = typer.Argument(None, help="The invariants file (YAML or JSON)."),
-    target: Optional[Path] = typer.Argument(None, help="A snapshot (file or directory) or a case folder with a snapshot."),
+    invariants: Path | None = typer.Argument(None, help="The invariants file (YAML or JSON)."),
+    target: Path | None = typer.Argument(None, help="A snapshot (file or directory) or a case folder with a snapshot."),
     fmt: str = typer.Option("table", "--format", help="table | json | junit | sarif"),
     schema: bool = typer.Option(False, "--schema", help="Print the JSON schema of the invariants file and exit."),
 ) -> None:
@@ -65,8 +64,11 @@ def _table(results: list[Result], source: str) -> None:
     t.add_column("evidence")
     for r in results:
         if r.status == "violated":
-            hops = "\n".join(f"  {i}. {h.get('principal', '').rsplit(':', 1)[-1]}: {h.get('action') or h.get('technique')} "
-                             f"-> {h.get('resource') or h.get('to', '')}" for i, h in enumerate(r.path, 1))
+            hops = "\n".join(
+                f"  {i}. {h.get('principal', '').rsplit(':', 1)[-1]}: {h.get('action') or h.get('technique')} "
+                f"-> {h.get('resource') or h.get('to', '')}"
+                for i, h in enumerate(r.path, 1)
+            )
             ev = f"{r.reason}\n{hops}" + (f"\ncheck it: {r.decide_command}" if r.decide_command else "")
         elif r.status == "proved":
             ev = f"scope: {r.scope}"
@@ -83,15 +85,21 @@ def _json(results: list[Result], source: str) -> str:
 
 def _junit(results: list[Result], source: str) -> str:
     """JUnit XML: one testcase per invariant; violated = failure, unknown = error."""
-    suite = ET.Element("testsuite", name=f"reasoner prove {source}", tests=str(len(results)),
-                       failures=str(sum(r.status == "violated" for r in results)),
-                       errors=str(sum(r.status == "unknown" for r in results)),
-                       time=f"{sum(r.seconds for r in results):.3f}")
+    suite = ET.Element(
+        "testsuite",
+        name=f"reasoner prove {source}",
+        tests=str(len(results)),
+        failures=str(sum(r.status == "violated" for r in results)),
+        errors=str(sum(r.status == "unknown" for r in results)),
+        time=f"{sum(r.seconds for r in results):.3f}",
+    )
     for r in results:
         case = ET.SubElement(suite, "testcase", classname=f"invariants.{r.kind}", name=r.id, time=f"{r.seconds:.3f}")
         if r.status == "violated":
             f = ET.SubElement(case, "failure", message=r.reason or "violated", type="violated")
-            f.text = json.dumps({"principal": r.principal, "path": r.path, "decide_command": r.decide_command}, indent=2)
+            f.text = json.dumps(
+                {"principal": r.principal, "path": r.path, "decide_command": r.decide_command}, indent=2
+            )
         elif r.status == "unknown":
             ET.SubElement(case, "error", message=r.reason or "unknown", type="unknown")
         else:
@@ -108,12 +116,24 @@ def _sarif(results: list[Result], source: str) -> str:
     sarif_results = []
     for r in results:
         msg = r.reason if r.status != "proved" else f"proved; scope: {r.scope}"
-        res = {"ruleId": r.id, "level": level[r.status], "kind": kind[r.status], "message": {"text": msg},
-               "locations": [{"physicalLocation": {"artifactLocation": {"uri": source}}}]}
+        res = {
+            "ruleId": r.id,
+            "level": level[r.status],
+            "kind": kind[r.status],
+            "message": {"text": msg},
+            "locations": [{"physicalLocation": {"artifactLocation": {"uri": source}}}],
+        }
         if r.status == "violated":
             res["properties"] = {"principal": r.principal, "path": r.path, "decide_command": r.decide_command}
         sarif_results.append(res)
-    doc = {"$schema": "https://json.schemastore.org/sarif-2.1.0.json", "version": "2.1.0",
-           "runs": [{"tool": {"driver": {"name": "iam-reasoner", "informationUri": "https://github.com/",
-                                         "rules": rules}}, "results": sarif_results}]}
+    doc = {
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {"driver": {"name": "iam-reasoner", "informationUri": "https://github.com/", "rules": rules}},
+                "results": sarif_results,
+            }
+        ],
+    }
     return json.dumps(doc, indent=2)

@@ -51,6 +51,7 @@ def case_table(rows: list[tuple[str, str, str, Decision]], title: str) -> Table:
         mark = "[green]✓[/]" if got == expected else "[red]✗[/]"
         why = d.error or ", ".join(
             [f"{s.layer}:{s.sid or s.policy + '#' + str(s.index)}" for s in d.determining_statements]
-            or [f"no allow in {', '.join(d.missing_allow)}"])
+            or [f"no allow in {', '.join(d.missing_allow)}"]
+        )
         t.add_row(f"{qid}\n[dim]{desc}[/]", expected, f"{mark} [{_STYLE.get(got, 'red')}]{got}[/]", why)
     return t

@@ -18,7 +18,8 @@ def is_snapshot(spec: str) -> bool:
     p = Path(spec)
     if p.is_dir():
         return any(f.name == "iam-get-account-authorization-details.json" for f in p.rglob("*.json")) or any(
-            _snapshot_file(f) for f in p.glob("*.json"))
+            _snapshot_file(f) for f in p.glob("*.json")
+        )
     return p.is_file() and _snapshot_file(p)
 
 
@@ -31,19 +32,30 @@ def _snapshot_file(p: Path) -> bool:
 
 
 def snapshot_diff(old: str, new: str, check: bool, limit: int, as_json: bool) -> None:
-    from reasoner.cli.diff_cmd import render_direction
     from reasoner.account.snapshot import load_snapshot
     from reasoner.audit.snapshot_diff import diff_snapshots
+    from reasoner.cli.diff_cmd import render_direction
 
     directions = ("added",) if check else ("added", "removed")
     d = diff_snapshots(load_snapshot(old), load_snapshot(new), directions=directions, limit=limit)
     if as_json:
-        print(json.dumps({"old": d.old, "new": d.new, "new_access": d.new_access,
-                          "changes": [c.model_dump(mode="json") for c in d.changes]}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "old": d.old,
+                    "new": d.new,
+                    "new_access": d.new_access,
+                    "changes": [c.model_dump(mode="json") for c in d.changes],
+                },
+                indent=2,
+            )
+        )
     else:
         console = Console(width=None if sys.stdout.isatty() else 160, emoji=False, highlight=False)
-        console.print(f"[bold]diff[/] {escape(d.old)} → {escape(d.new)}: {len(d.changes)} changed "
-                      f"principal, resource or trust polic{'y' if len(d.changes) == 1 else 'ies'}")
+        console.print(
+            f"[bold]diff[/] {escape(d.old)} → {escape(d.new)}: {len(d.changes)} changed "
+            f"principal, resource or trust polic{'y' if len(d.changes) == 1 else 'ies'}"
+        )
         if check:
             status = {"yes": "[bold red]fail[/]", "no": "[bold green]pass[/]", "unknown": "[bold yellow]unknown[/]"}
             console.print(f"{status[d.new_access]} no-new-access")
@@ -57,6 +69,7 @@ def snapshot_diff(old: str, new: str, check: bool, limit: int, as_json: bool) ->
                 render_direction(console, "OLD allowed, NEW does not", c.answer.removed)
     if check and d.new_access == "yes":
         raise typer.Exit(ExitCode.DENIED)
-    if d.new_access == "unknown" or any(c.answer and c.answer.removed and c.answer.removed.answer == "unknown"
-                                        for c in d.changes):
+    if d.new_access == "unknown" or any(
+        c.answer and c.answer.removed and c.answer.removed.answer == "unknown" for c in d.changes
+    ):
         raise typer.Exit(ExitCode.UNKNOWN)

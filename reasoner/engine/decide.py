@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Iterable
+from collections.abc import Iterable
 
 from reasoner.engine.answers import Decision, Mismatch, StatementRef
-from reasoner.errors import InputError
 from reasoner.engine.facts import FactProgram, RequestFacts
-from reasoner.policy.request import DecideInput
 from reasoner.engine.solve import solve_once
+from reasoner.errors import InputError
+from reasoner.policy.request import DecideInput
 
 _LAYER_ORDER = ["scp", "rcp", "vpce", "boundary", "session", "identity", "resource"]
 
@@ -20,8 +20,13 @@ def _layer_text(sym) -> str:
     return sym.name
 
 
-def decide_many(inputs: Iterable[DecideInput | InputError], *, explain: bool = False,
-                source: str | None = None, raise_errors: bool = False) -> list[Decision]:
+def decide_many(
+    inputs: Iterable[DecideInput | InputError],
+    *,
+    explain: bool = False,
+    source: str | None = None,
+    raise_errors: bool = False,
+) -> list[Decision]:
     """Decide every input in one grounding. An InputError in the list becomes an error line."""
     program = FactProgram()
     slots: list[RequestFacts | Decision] = []
@@ -82,15 +87,19 @@ def _ref(program: FactProgram, rf: RequestFacts, layer: str, s: int) -> Statemen
 def _answer(program: FactProgram, rf: RequestFacts, value: str | None, stmts, missing, mism) -> Decision:
     if value is None:
         raise RuntimeError(f"no decision derived for request {rf.r}")
-    refs = sorted({_ref(program, rf, layer, s) for layer, s in stmts},
-                  key=lambda x: (_layer_rank(x.layer), x.policy, x.index))
+    refs = sorted(
+        {_ref(program, rf, layer, s) for layer, s in stmts}, key=lambda x: (_layer_rank(x.layer), x.policy, x.index)
+    )
     missing_sorted = sorted(set(missing), key=_layer_rank)
     if value == "explicit_deny":
         decided_by = refs[0].layer if refs else None
     elif value == "allow":
         layers = {x.layer for x in refs}
-        decided_by = "identity+resource" if {"identity", "resource"} <= layers else (
-            "resource" if "resource" in layers else "identity")
+        decided_by = (
+            "identity+resource"
+            if {"identity", "resource"} <= layers
+            else ("resource" if "resource" in layers else "identity")
+        )
     else:
         decided_by = missing_sorted[0] if missing_sorted else None
     mismatches = []
@@ -105,8 +114,14 @@ def _answer(program: FactProgram, rf: RequestFacts, value: str | None, stmts, mi
         else:
             mismatches.append(Mismatch(statement=ref, element=element.name))
     mismatches.sort(key=lambda m: (_layer_rank(m.statement.layer), m.statement.policy, m.statement.index))
-    return Decision(id=rf.input.id, decision=value, decided_by=decided_by, determining_statements=refs,
-                    missing_allow=missing_sorted, mismatches=mismatches)
+    return Decision(
+        id=rf.input.id,
+        decision=value,
+        decided_by=decided_by,
+        determining_statements=refs,
+        missing_allow=missing_sorted,
+        mismatches=mismatches,
+    )
 
 
 def _layer_of(rf: RequestFacts, pid: int) -> str:

@@ -14,18 +14,32 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from reasoner.policy import catalogue
 from reasoner.errors import InputError
+from reasoner.policy import catalogue
 from reasoner.policy.document import Policy
-from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.policy.patterns import Template, arn_match, fill, parse_template, plain_glob_match
-from reasoner.policy.principals import (Principal, account_of_arn, derived_context, parse_principal, rcps_apply,
-                                 scps_apply)
+from reasoner.policy.principals import (
+    Principal,
+    account_of_arn,
+    derived_context,
+    parse_principal,
+    rcps_apply,
+    scps_apply,
+)
+from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.policy.values import compare
 
 # Actions decided by a role's trust policy, which must allow even within one account.
-TRUST_POLICY_ACTIONS = frozenset({"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
-                                   "sts:tagsession", "sts:setsourceidentity", "sts:setcontext"})
+TRUST_POLICY_ACTIONS = frozenset(
+    {
+        "sts:assumerole",
+        "sts:assumerolewithsaml",
+        "sts:assumerolewithwebidentity",
+        "sts:tagsession",
+        "sts:setsourceidentity",
+        "sts:setcontext",
+    }
+)
 
 # Layers whose statements name principals, and those that must not.
 _PRINCIPAL_LAYERS = {"resource", "vpce", "rcp"}
@@ -178,8 +192,19 @@ class FactProgram:
                 for part in t.parts:
                     if part[0] == "var":
                         key_ids.add(self.intern("k:" + part[1]))
-            info = StmtInfo(s, pid, index, st.Sid, effect, actions, resources, conds, nulls,
-                            st.Principal is not None or st.NotPrincipal is not None, st.NotAction is not None)
+            info = StmtInfo(
+                s,
+                pid,
+                index,
+                st.Sid,
+                effect,
+                actions,
+                resources,
+                conds,
+                nulls,
+                st.Principal is not None or st.NotPrincipal is not None,
+                st.NotAction is not None,
+            )
             self.statements[s] = info
             stmts.append(info)
         compiled = CompiledPolicy(pid, stmts, variables, key_ids)
@@ -225,8 +250,9 @@ class FactProgram:
         return ("canonical", self.intern("p:" + value))
 
     # -- requests ----------------------------------------------------------------------------
-    def request(self, r: int, inp: DecideInput, *, source: str | None = None, prefix: tuple = (),
-                scope_statements: bool = False) -> "RequestFacts":
+    def request(
+        self, r: int, inp: DecideInput, *, source: str | None = None, prefix: tuple = (), scope_statements: bool = False
+    ) -> RequestFacts:
         req = inp.request
         rpath = prefix + ("request",)
         principal = parse_principal(req.principal, source=source, path=rpath + ("principal",))
@@ -235,16 +261,23 @@ class FactProgram:
             raise InputError(catalogue.unknown_action_message(action), source=source, path=rpath + ("action",))
         resource = req.resource
         if resource != "*" and not (resource.startswith("arn:") and len(resource.split(":", 5)) == 6):
-            raise InputError(f"resource {resource!r} is not an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or '*'",
-                             source=source, path=rpath + ("resource",))
+            raise InputError(
+                f"resource {resource!r} is not an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or '*'",
+                source=source,
+                path=rpath + ("resource",),
+            )
         context = derived_context(principal, req.context_values(), source=source, path=rpath)
         resource_account = req.resource_account or account_of_arn(resource) or principal.account
 
         layers: list[tuple[str, str, NamedPolicy]] = []  # (layer atom, kind, policy)
-        if principal.type in ("service", "anonymous", "web_identity") and (inp.identity_policies or inp.permission_boundary
-                                                         or inp.session_policy):
-            raise InputError(f"a {principal.type} principal has no identity policies, boundary or session policy",
-                             source=source, path=rpath + ("principal",))
+        if principal.type in ("service", "anonymous", "web_identity") and (
+            inp.identity_policies or inp.permission_boundary or inp.session_policy
+        ):
+            raise InputError(
+                f"a {principal.type} principal has no identity policies, boundary or session policy",
+                source=source,
+                path=rpath + ("principal",),
+            )
         for p in inp.identity_policies:
             layers.append(("identity", "identity", p))
         if inp.resource_policy:
@@ -265,8 +298,11 @@ class FactProgram:
                     layers.append((f"scp({n})", "scp", p))
         service = action.split(":", 1)[0].lower()
         action_l = action.lower()
-        if inp.rcps is not None and rcps_apply(principal, resource_account, inp.management_account) \
-                and service in rcp_services():
+        if (
+            inp.rcps is not None
+            and rcps_apply(principal, resource_account, inp.management_account)
+            and service in rcp_services()
+        ):
             for n, level in enumerate(inp.rcps):
                 out.append(f"req_level({r},rcp,{n}).")
                 for p in level:
@@ -320,7 +356,7 @@ class FactProgram:
                 if x not in seen_actions:
                     seen_actions.add(x)
                     out.append(f"action_match({r},{x}).")
-            for st in (scoped if scope_statements else cp.statements):
+            for st in scoped if scope_statements else cp.statements:
                 if scope_statements:
                     out.append(f"req_stmt_in_scope({r},{st.sid_global}).")
                 for x in st.resources:
@@ -399,16 +435,23 @@ class FactProgram:
         inside = _name_path(named.name)
         # A batch field ('scps[1][0]') is a path inside the batch line; otherwise it is a file.
         where, base = (source, prefix + inside) if inside else (named.name, ())
-        label = {"identity": "an identity", "rcp": "an RCP", "scp": "an SCP", "vpce": "a VPC endpoint"}.get(kind, f"a {kind}")
+        label = {"identity": "an identity", "rcp": "an RCP", "scp": "an SCP", "vpce": "a VPC endpoint"}.get(
+            kind, f"a {kind}"
+        )
         for st in cp.statements:
             if kind in _NO_PRINCIPAL_LAYERS and st.has_principal:
-                raise InputError(f"{label} policy cannot have Principal or NotPrincipal", source=where,
-                                 path=base + ("Statement", st.index, "Principal"))
+                raise InputError(
+                    f"{label} policy cannot have Principal or NotPrincipal",
+                    source=where,
+                    path=base + ("Statement", st.index, "Principal"),
+                )
             if kind in _PRINCIPAL_LAYERS and not st.has_principal:
-                raise InputError(f"{label} policy statement needs Principal or NotPrincipal", source=where,
-                                 path=base + ("Statement", st.index))
+                raise InputError(
+                    f"{label} policy statement needs Principal or NotPrincipal",
+                    source=where,
+                    path=base + ("Statement", st.index),
+                )
         self._layer_checked.add((cp.pid, kind))
-
 
     def text(self) -> str:
         return "\n".join(self.lines)
@@ -418,8 +461,11 @@ def _name_path(name: str) -> tuple:
     """'scps[1][0]' -> ('scps', 1, 0); a file name -> ()."""
     import re
 
-    m = re.match(r"^(identity_policies|resource_policy|permission_boundary|session_policy|scps|rcps|"
-                 r"vpc_endpoint_policy)((\[\d+\])*)$", name)
+    m = re.match(
+        r"^(identity_policies|resource_policy|permission_boundary|session_policy|scps|rcps|"
+        r"vpc_endpoint_policy)((\[\d+\])*)$",
+        name,
+    )
     if not m:
         return ()
     return (m.group(1),) + tuple(int(i) for i in re.findall(r"\[(\d+)\]", m.group(2)))

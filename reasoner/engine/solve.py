@@ -7,7 +7,6 @@ from clingo import ast
 
 from reasoner.resources import encoding_file as encoding
 
-
 _PARSED: dict[tuple[str, ...], list] = {}
 
 

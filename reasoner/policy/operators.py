@@ -67,8 +67,9 @@ def parse_operator(name: str) -> Operator:
         prefix, base = name.split(":", 1)
         prefix = _QUALIFIERS_CI.get(prefix.lower(), prefix)
         if prefix not in QUALIFIERS:
-            raise ValueError(f"unknown set operator {prefix!r} in condition operator {name!r} "
-                             "(expected ForAnyValue or ForAllValues)")
+            raise ValueError(
+                f"unknown set operator {prefix!r} in condition operator {name!r} (expected ForAnyValue or ForAllValues)"
+            )
         qualifier = QUALIFIERS[prefix]
     if_exists = False
     if base.lower().endswith("ifexists") and base.lower() != "ifexists":

@@ -42,7 +42,7 @@ def parse_template(text: str, variables: bool) -> Template:
     pos = 0
     for m in _VAR.finditer(text):
         if m.start() > pos:
-            parts.append(("text", text[pos:m.start()]))
+            parts.append(("text", text[pos : m.start()]))
         body = m.group(1)
         if body in _ESCAPES:
             parts.append(("lit", _ESCAPES[body]))

@@ -14,7 +14,9 @@ from dataclasses import dataclass, field
 from reasoner.errors import InputError
 
 _ACCOUNT = re.compile(r"^\d{12}$")
-_ARN = re.compile(r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):(iam|sts)::(\d{12}|aws):(.+)$")
+_ARN = re.compile(
+    r"^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):(iam|sts)::(\d{12}|aws):(.+)$"
+)
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$|^[a-z0-9][a-z0-9.-]*\.amazon\.com$")
 
 
@@ -44,16 +46,21 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
         # way a trust policy's "Federated" element names the provider: federated:accounts.google.com
         provider = t.split(":", 1)[1]
         if not provider:
-            raise InputError("federated: needs a provider, e.g. federated:cognito-identity.amazonaws.com",
-                             source=source, path=path)
+            raise InputError(
+                "federated: needs a provider, e.g. federated:cognito-identity.amazonaws.com", source=source, path=path
+            )
         return Principal(t, "web_identity", None, None, (("federated", provider, "direct"),))
     if _SERVICE.match(t):
         return Principal(t, "service", None, None, (("service", t, "direct"),))
     m = _ARN.match(t)
     if not m:
-        raise InputError(f"unrecognised principal {text!r}: expected an IAM user, role, assumed-role "
-                         "session, federated-user or root ARN, a 12-digit account, a service "
-                         "principal such as athena.amazonaws.com, or 'anonymous'", source=source, path=path)
+        raise InputError(
+            f"unrecognised principal {text!r}: expected an IAM user, role, assumed-role "
+            "session, federated-user or root ARN, a 12-digit account, a service "
+            "principal such as athena.amazonaws.com, or 'anonymous'",
+            source=source,
+            path=path,
+        )
     partition, svc, account, rest = m.groups()
     account_name = ("account", account, "account")
     if svc == "iam" and rest.startswith(("saml-provider/", "oidc-provider/")):
@@ -72,15 +79,22 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
     if svc == "sts" and rest.startswith("assumed-role/"):
         bits = rest.split("/")
         if len(bits) != 3 or not bits[1] or not bits[2]:
-            raise InputError(f"assumed-role ARN {text!r} must be arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION",
-                             source=source, path=path)
+            raise InputError(
+                f"assumed-role ARN {text!r} must be arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION",
+                source=source,
+                path=path,
+            )
         role_arn = f"arn:{partition}:iam::{account}:role/{bits[1]}"
-        return Principal(t, "role_session", account, role_arn,
-                         (("arn", t, "direct"), ("arn", role_arn, "role"), account_name))
+        return Principal(
+            t, "role_session", account, role_arn, (("arn", t, "direct"), ("arn", role_arn, "role"), account_name)
+        )
     if svc == "sts" and rest.startswith("federated-user/"):
         return Principal(t, "federated_user", account, t, (("arn", t, "direct"), account_name))
-    raise InputError(f"unrecognised principal ARN {text!r} (user/, role/, assumed-role/, federated-user/ or root)",
-                     source=source, path=path)
+    raise InputError(
+        f"unrecognised principal ARN {text!r} (user/, role/, assumed-role/, federated-user/ or root)",
+        source=source,
+        path=path,
+    )
 
 
 def account_of_arn(arn: str) -> str | None:
@@ -90,8 +104,9 @@ def account_of_arn(arn: str) -> str | None:
     return None
 
 
-def derived_context(principal: Principal, context: dict[str, list[str]], *, source: str | None = None,
-                    path: tuple = ()) -> dict[str, list[str]]:
+def derived_context(
+    principal: Principal, context: dict[str, list[str]], *, source: str | None = None, path: tuple = ()
+) -> dict[str, list[str]]:
     """The context AWS adds by itself, unless the request already gives the key.
 
     Keys are lower-cased (condition keys are case-insensitive). An empty list means absent.
@@ -104,8 +119,16 @@ def derived_context(principal: Principal, context: dict[str, list[str]], *, sour
 
     put("aws:principalarn", principal.arn)
     put("aws:principalaccount", principal.account)
-    put("aws:principaltype", {"user": "User", "role_session": "AssumedRole", "root": "Account",
-                              "federated_user": "FederatedUser", "anonymous": "Anonymous"}.get(principal.type))
+    put(
+        "aws:principaltype",
+        {
+            "user": "User",
+            "role_session": "AssumedRole",
+            "root": "Account",
+            "federated_user": "FederatedUser",
+            "anonymous": "Anonymous",
+        }.get(principal.type),
+    )
     if principal.type == "user":
         put("aws:username", principal.username)
     if principal.type == "service":
@@ -120,16 +143,23 @@ def derived_context(principal: Principal, context: dict[str, list[str]], *, sour
     if via is None:
         out["aws:viaawsservice"] = ["true" if called_via else "false"]
     elif called_via and [v.lower() for v in via] != ["true"]:
-        raise InputError("aws:ViaAWSService must be true when aws:CalledVia is not empty",
-                         source=source, path=path + ("context", "aws:ViaAWSService"))
+        raise InputError(
+            "aws:ViaAWSService must be true when aws:CalledVia is not empty",
+            source=source,
+            path=path + ("context", "aws:ViaAWSService"),
+        )
     return {k: v for k, v in out.items() if v}
 
 
 def scps_apply(principal: Principal, management_account: str | None) -> bool:
     """SCPs limit principals of member accounts: not the management account, not service-linked
     roles, not service principals or anonymous callers (AWS Organizations, "SCP effects")."""
-    return bool(principal.account) and not principal.service_linked and principal.account != management_account \
+    return (
+        bool(principal.account)
+        and not principal.service_linked
+        and principal.account != management_account
         and principal.type != "web_identity"
+    )
 
 
 def rcps_apply(principal: Principal, resource_account: str | None, management_account: str | None) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasoner.errors import InputError
-from reasoner.policy.document import Policy, scalar_text, parse_policy, validation_to_input_error
+from reasoner.policy.document import Policy, parse_policy, scalar_text, validation_to_input_error
 
 Scalar = str | int | float | bool
 MAX_CONTEXT_VALUES = 1000
@@ -72,8 +72,18 @@ class DecideInput:
     management_account: str | None = None
 
 
-_LINE_KEYS = {"id", "request", "identity_policies", "resource_policy", "permission_boundary", "session_policy",
-              "scps", "rcps", "vpc_endpoint_policy", "management_account"}
+_LINE_KEYS = {
+    "id",
+    "request",
+    "identity_policies",
+    "resource_policy",
+    "permission_boundary",
+    "session_policy",
+    "scps",
+    "rcps",
+    "vpc_endpoint_policy",
+    "management_account",
+}
 
 
 class PolicyCache:
@@ -95,16 +105,18 @@ class PolicyCache:
         return hit
 
 
-def decide_input_from_obj(obj: Any, *, source: str | None = None, cache: PolicyCache | None = None,
-                          prefix: tuple = ()) -> DecideInput:
+def decide_input_from_obj(
+    obj: Any, *, source: str | None = None, cache: PolicyCache | None = None, prefix: tuple = ()
+) -> DecideInput:
     """Validate one batch-line object (already decoded from JSON or YAML)."""
     cache = cache or PolicyCache()
     if not isinstance(obj, dict):
         raise InputError("a decide input must be a JSON object", source=source, path=prefix)
     extra = set(obj) - _LINE_KEYS
     if extra:
-        raise InputError(f"unknown field {sorted(extra)[0]!r} (expected {', '.join(sorted(_LINE_KEYS))})",
-                         source=source, path=prefix)
+        raise InputError(
+            f"unknown field {sorted(extra)[0]!r} (expected {', '.join(sorted(_LINE_KEYS))})", source=source, path=prefix
+        )
     if "request" not in obj:
         raise InputError("required field 'request' is missing", source=source, path=prefix)
     try:
@@ -122,23 +134,34 @@ def decide_input_from_obj(obj: Any, *, source: str | None = None, cache: PolicyC
         docs = obj.get(field) or []
         if not isinstance(docs, list):
             raise InputError(f"{field} must be a list of policy documents", source=source, path=prefix + (field,))
-        return [NamedPolicy(name=f"{field}[{i}]", policy=cache.parse(d, source, prefix + (field, i)))
-                for i, d in enumerate(docs)]
+        return [
+            NamedPolicy(name=f"{field}[{i}]", policy=cache.parse(d, source, prefix + (field, i)))
+            for i, d in enumerate(docs)
+        ]
 
     def levels(field: str) -> list[list[NamedPolicy]] | None:
         lv = obj.get(field)
         if lv is None:
             return None
         if not isinstance(lv, list) or not all(isinstance(level, list) for level in lv):
-            raise InputError(f"{field} must be a list of levels (root first), each a list of policy documents",
-                             source=source, path=prefix + (field,))
-        return [[NamedPolicy(name=f"{field}[{n}][{i}]", policy=cache.parse(d, source, prefix + (field, n, i)))
-                 for i, d in enumerate(level)] for n, level in enumerate(lv)]
+            raise InputError(
+                f"{field} must be a list of levels (root first), each a list of policy documents",
+                source=source,
+                path=prefix + (field,),
+            )
+        return [
+            [
+                NamedPolicy(name=f"{field}[{n}][{i}]", policy=cache.parse(d, source, prefix + (field, n, i)))
+                for i, d in enumerate(level)
+            ]
+            for n, level in enumerate(lv)
+        ]
 
     mgmt = obj.get("management_account")
     if mgmt is not None and not (isinstance(mgmt, str) and len(mgmt) == 12 and mgmt.isdigit()):
-        raise InputError("management_account must be a 12-digit account ID", source=source,
-                         path=prefix + ("management_account",))
+        raise InputError(
+            "management_account must be a 12-digit account ID", source=source, path=prefix + ("management_account",)
+        )
     ident = obj.get("id")
     if ident is not None and not isinstance(ident, (str, int)):
         raise InputError("id must be a string or a number", source=source, path=prefix + ("id",))

@@ -10,17 +10,30 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 
 from reasoner.policy.patterns import arn_match, glob_match, literal_text
 
 FAMILIES = (
-    "string_equals", "string_equals_ic", "string_like", "arn_like",
-    "numeric_eq", "numeric_lt", "numeric_le", "numeric_gt", "numeric_ge",
-    "date_eq", "date_lt", "date_le", "date_gt", "date_ge",
-    "bool", "binary_equals", "ip_address",
+    "string_equals",
+    "string_equals_ic",
+    "string_like",
+    "arn_like",
+    "numeric_eq",
+    "numeric_lt",
+    "numeric_le",
+    "numeric_gt",
+    "numeric_ge",
+    "date_eq",
+    "date_lt",
+    "date_le",
+    "date_gt",
+    "date_ge",
+    "bool",
+    "binary_equals",
+    "ip_address",
 )
 
 
@@ -47,7 +60,7 @@ def parse_date(text: str) -> float | None:
     except ValueError:
         return None
     if d.tzinfo is None:
-        d = d.replace(tzinfo=timezone.utc)
+        d = d.replace(tzinfo=UTC)
     return d.timestamp()
 
 

@@ -17,21 +17,30 @@ from typing import Literal
 import clingo
 from pydantic import BaseModel, ConfigDict
 
-from reasoner.policy import catalogue
 from reasoner.engine.decide import decide_many
-from reasoner.search.domains import AbstractionError, Domain, Region, build_domain
-from reasoner.errors import InputError, InternalError
 from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, rcp_services
-from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.engine.solve import load_encodings
+from reasoner.errors import InputError, InternalError
+from reasoner.policy import catalogue
 from reasoner.policy.patterns import fill, plain
 from reasoner.policy.principals import account_of_arn, derived_context, parse_principal, rcps_apply, scps_apply
-from reasoner.engine.solve import load_encodings
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.policy.values import compare
+from reasoner.search.domains import AbstractionError, Domain, Region, build_domain
 
 # Keys AWS includes in every authenticated request (IAM User Guide, global condition keys:
 # "This key is always included in the request context").
-ALWAYS_PRESENT = frozenset({"aws:currenttime", "aws:epochtime", "aws:securetransport", "aws:viaawsservice",
-                            "aws:principalarn", "aws:principalaccount", "aws:principaltype"})
+ALWAYS_PRESENT = frozenset(
+    {
+        "aws:currenttime",
+        "aws:epochtime",
+        "aws:securetransport",
+        "aws:viaawsservice",
+        "aws:principalarn",
+        "aws:principalaccount",
+        "aws:principaltype",
+    }
+)
 CALLED_VIA = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast")
 MAX_WITNESSES = 50
 
@@ -124,8 +133,11 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         elif not acct_field:
             resource_account = principal.account
         else:
-            return CanAnswer(answer="unknown", reason="the resource pattern leaves its account open; "
-                             "give --resource-account so same- and cross-account rules can be applied")
+            return CanAnswer(
+                answer="unknown",
+                reason="the resource pattern leaves its account open; "
+                "give --resource-account so same- and cross-account rules can be applied",
+            )
     if not is_pattern(query.resource):
         resource_account = query.resource_account or account_of_arn(query.resource) or principal.account
 
@@ -134,8 +146,9 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     if query.goal == "allow" and len(actions) > 200:
         # Scale: an action no Allow statement's Action / NotAction can cover is implicitly denied,
         # so it cannot be a witness; only the covered ones are searched.
-        allow_pats = [(st.Action, st.NotAction) for _, _, named in layers for st in named.policy.Statement
-                      if st.Effect == "Allow"]
+        allow_pats = [
+            (st.Action, st.NotAction) for _, _, named in layers for st in named.policy.Statement if st.Effect == "Allow"
+        ]
         if not any(a is None for a, _ in allow_pats):
             pats = [x.lower() for a, _ in allow_pats for x in a]
             actions = [a for a in actions if any(_glob(p, a.lower()) for p in pats)] or actions[:1]
@@ -154,13 +167,25 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         absent |= {k for k in used if k.startswith(prefixes) and k not in fixed_ctx}
 
     try:
-        facts, domains, decode = search_facts(program, query, principal, fixed_ctx, absent, actions, resource_account,
-                                        compiled, statements, anonymous_keys)
+        facts, domains, decode = search_facts(
+            program,
+            query,
+            principal,
+            fixed_ctx,
+            absent,
+            actions,
+            resource_account,
+            compiled,
+            statements,
+            anonymous_keys,
+        )
     except AbstractionError as exc:
         return CanAnswer(answer="unknown", reason=str(exc))
 
-    scope = [Dimension(name=d.name, regions=len(d.regions), examples=[r.witness for r in d.regions[:6]],
-                       complete=d.complete) for d in domains]
+    scope = [
+        Dimension(name=d.name, regions=len(d.regions), examples=[r.witness for r in d.regions[:6]], complete=d.complete)
+        for d in domains
+    ]
     # "0": enumerate to the optimum (one witness) or until MAX_WITNESSES distinct classes (--all).
     ctl = clingo.Control(["--warn=none", "0"])
     load_encodings(ctl, ("decide.lp", "search.lp"))
@@ -188,21 +213,34 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     if not models:
         incomplete = [d for d in domains if not d.complete]
         if incomplete:
-            return CanAnswer(answer="unknown", scope=scope,
-                             reason="no allowed request among the regions, but " + "; ".join(d.note for d in incomplete))
+            return CanAnswer(
+                answer="unknown",
+                scope=scope,
+                reason="no allowed request among the regions, but " + "; ".join(d.note for d in incomplete),
+            )
         what = "allowed" if query.goal == "allow" else "denied"
-        return CanAnswer(answer="impossible", scope=scope,
-                         reason=f"no request in scope is {what}: every region of every dimension was searched")
+        return CanAnswer(
+            answer="impossible",
+            scope=scope,
+            reason=f"no request in scope is {what}: every region of every dimension was searched",
+        )
     witnesses = [decode(syms) for syms in models]
     witnesses.sort(key=_size)
     checked = decide_many([w for w, _ in witnesses])
     for (w, _), d in zip(witnesses, checked):
         if (d.decision == "allow") != (query.goal == "allow"):
-            raise InternalError(f"the search found a witness the concrete decider does not allow "
-                                f"({d.decision}, {d.error}): {w.request.model_dump()}")
+            raise InternalError(
+                f"the search found a witness the concrete decider does not allow "
+                f"({d.decision}, {d.error}): {w.request.model_dump()}"
+            )
     lines = [batch_line(w) for w, _ in witnesses]
-    return CanAnswer(answer="possible", witness=lines[0], witnesses=lines if all_witnesses else [],
-                     decide_command=decide_command_for(witnesses[0][0]), scope=scope)
+    return CanAnswer(
+        answer="possible",
+        witness=lines[0],
+        witnesses=lines if all_witnesses else [],
+        decide_command=decide_command_for(witnesses[0][0]),
+        scope=scope,
+    )
 
 
 def _size(item) -> tuple:
@@ -212,10 +250,13 @@ def _size(item) -> tuple:
 
 
 def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
-    if principal.type in ("service", "anonymous", "web_identity") and (q.identity_policies or q.permission_boundary or q.session_policy):
+    if principal.type in ("service", "anonymous", "web_identity") and (
+        q.identity_policies or q.permission_boundary or q.session_policy
+    ):
         # As in decide: such callers have no identity side; never drop policies silently.
-        raise InputError(f"a {principal.type} principal has no identity policies, boundary or session policy",
-                         path=("principal",))
+        raise InputError(
+            f"a {principal.type} principal has no identity policies, boundary or session policy", path=("principal",)
+        )
     out = [("identity", "identity", p) for p in q.identity_policies]
     if q.resource_policy:
         out.append(("resource", "resource", q.resource_policy))
@@ -234,9 +275,20 @@ def _layers(q: Query, principal) -> list[tuple[str, str, NamedPolicy]]:
     return out
 
 
-def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, actions, resource_account, compiled,
-           statements, anonymous_keys: bool = False, extra_resources: tuple[str, ...] = (),
-           typed_values: bool = False):
+def search_facts(
+    program: FactProgram,
+    q: Query,
+    principal,
+    fixed_ctx,
+    absent,
+    actions,
+    resource_account,
+    compiled,
+    statements,
+    anonymous_keys: bool = False,
+    extra_resources: tuple[str, ...] = (),
+    typed_values: bool = False,
+):
     """extra_resources: more candidate resource witnesses, tried before the searched ones (diff
     passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses).
     typed_values: keys of a numeric, date, bool or IP type (catalogue.value_kind) only take
@@ -276,8 +328,10 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
         if p is None:
             missing = [k for k in template.keys if k not in singles]
             if any(k not in absent for k in missing):
-                raise AbstractionError(f"{what} uses the policy variable ${{{missing[0]}}}, whose value is "
-                                       "searched; fix it with --where to search the rest")
+                raise AbstractionError(
+                    f"{what} uses the policy variable ${{{missing[0]}}}, whose value is "
+                    "searched; fix it with --where to search the rest"
+                )
         return p
 
     # -- actions: one representative per signature over the Action patterns in scope --------
@@ -297,7 +351,7 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
             matched = [svc for svc in services if _glob(part, svc)]
         if matched:
             action_ids.append(x)
-            for svc in (services if ":" not in text else matched):
+            for svc in services if ":" not in text else matched:
                 by_service[svc].append(x)
     cache = program.action_cache
     groups: dict[tuple, str] = {}
@@ -316,8 +370,7 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
     # Only statements whose Action / NotAction covers some searched action can apply: the
     # other statements are left out of the grounding and of every domain (scale rule).
     hit_sets = [sig[0] for sig in groups]
-    statements = [st for st in statements
-                  if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
+    statements = [st for st in statements if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
     out.append("req_stmt_scope(1).")
     out.extend(f"req_stmt_in_scope(1,{st.sid_global})." for st in statements)
     action_ids = sorted({x for st in statements for x in st.actions})
@@ -344,16 +397,26 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
         # One OR-group per Resource / NotResource element: only "some entry matches" matters.
         groups = []
         for st in statements:
-            g = [("arn_like", p) for x in st.resources
-                 if (p := filled(program.resource_by_id[x], "a Resource element")) is not None]
+            g = [
+                ("arn_like", p)
+                for x in st.resources
+                if (p := filled(program.resource_by_id[x], "a Resource element")) is not None
+            ]
             if g:
                 groups.append(g)
         comps = [c for g in groups for c in g]
         query_comp = ("arn_like", plain(q.resource))
         groups.append([query_comp])
-        service = q.resource.split(":")[2] if q.resource.count(":") >= 2 and q.resource.split(":")[2] not in ("", "*") else "s3"
-        generic = [f"arn:aws:{service}:us-east-1:{resource_account or '111122223333'}:example",
-                   f"arn:aws:{service}:::example", q.resource.replace("*", "x").replace("?", "x")] + list(extra_resources)
+        service = (
+            q.resource.split(":")[2]
+            if q.resource.count(":") >= 2 and q.resource.split(":")[2] not in ("", "*")
+            else "s3"
+        )
+        generic = [
+            f"arn:aws:{service}:us-east-1:{resource_account or '111122223333'}:example",
+            f"arn:aws:{service}:::example",
+            q.resource.replace("*", "x").replace("?", "x"),
+        ] + list(extra_resources)
         dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic, groups=groups)
         regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
         # A request names an ARN: a region whose witness is not one may still hold ARNs.
@@ -413,16 +476,24 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
         out.append(f"req_policy(1,vpce,{next(cp.pid for _, k, cp in compiled if k == 'vpce')}).")
 
     if anonymous_keys:
-        absent = absent | {k for k in keys if k.startswith(("aws:principal", "aws:userid", "aws:username"))
-                           and k not in fixed_ctx}
+        absent = absent | {
+            k for k in keys if k.startswith(("aws:principal", "aws:userid", "aws:username")) and k not in fixed_ctx
+        }
     value_names: dict[int, str] = {}
     searched = sorted(k for k in keys if k not in fixed_ctx and k not in absent and k not in CALLED_VIA[1:])
-    group_cv = "aws:calledvia" in searched or any(k in keys and k not in fixed_ctx and k not in absent
-                                                  for k in CALLED_VIA[1:])
-    if group_cv and "aws:calledvia" not in searched and "aws:calledvia" not in fixed_ctx and "aws:calledvia" not in absent:
+    group_cv = "aws:calledvia" in searched or any(
+        k in keys and k not in fixed_ctx and k not in absent for k in CALLED_VIA[1:]
+    )
+    if (
+        group_cv
+        and "aws:calledvia" not in searched
+        and "aws:calledvia" not in fixed_ctx
+        and "aws:calledvia" not in absent
+    ):
         searched.append("aws:calledvia")
     multivalued = {k for k in searched if catalogue.is_multivalued(k)} | {
-        c.key_text for c in conds if c.key_text in searched and _qualified(c)}
+        c.key_text for c in conds if c.key_text in searched and _qualified(c)
+    }
     for key in searched:
         members = CALLED_VIA if key == "aws:calledvia" else (key,)
         # One OR-group per condition entry (its values), one for the excluded values.
@@ -436,8 +507,9 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
         excluded = [(f, plain(v)) for f, v in exclude.get(key, [])]
         if excluded:
             groups.append(excluded)
-        dom = build_domain(key, comps + excluded, groups=groups,
-                           value_kind=catalogue.value_kind(key) if typed_values else None)
+        dom = build_domain(
+            key, comps + excluded, groups=groups, value_kind=catalogue.value_kind(key) if typed_values else None
+        )
         domains.append(dom)
         k = kid(key)
         out.append(f"dim({k}).")
@@ -495,14 +567,34 @@ def search_facts(program: FactProgram, q: Query, principal, fixed_ctx, absent, a
                 ctx[spelling.get(key, key)] = sorted(values)
             else:
                 ctx[spelling.get(key, key)] = values[0]
-        req = Request(principal=q.principal, action=action, resource=resource,
-                      resource_account=resource_account if is_pattern(q.resource) or q.resource_account else None,
-                      context={k: (v if not isinstance(v, list) or len(v) != 1 or k.lower() in multivalued
-                                   or k.lower() == "aws:calledvia" else v[0]) for k, v in ctx.items()})
-        inp = DecideInput(request=req, identity_policies=q.identity_policies, resource_policy=q.resource_policy,
-                          permission_boundary=q.permission_boundary, session_policy=q.session_policy, scps=q.scps,
-                          rcps=q.rcps, vpc_endpoint_policy=q.vpc_endpoint_policy,
-                          management_account=q.management_account)
+        req = Request(
+            principal=q.principal,
+            action=action,
+            resource=resource,
+            resource_account=resource_account if is_pattern(q.resource) or q.resource_account else None,
+            context={
+                k: (
+                    v
+                    if not isinstance(v, list)
+                    or len(v) != 1
+                    or k.lower() in multivalued
+                    or k.lower() == "aws:calledvia"
+                    else v[0]
+                )
+                for k, v in ctx.items()
+            },
+        )
+        inp = DecideInput(
+            request=req,
+            identity_policies=q.identity_policies,
+            resource_policy=q.resource_policy,
+            permission_boundary=q.permission_boundary,
+            session_policy=q.session_policy,
+            scps=q.scps,
+            rcps=q.rcps,
+            vpc_endpoint_policy=q.vpc_endpoint_policy,
+            management_account=q.management_account,
+        )
         return inp, symbols
 
     return out, domains, decode
@@ -543,12 +635,16 @@ def decide_command_for(inp: DecideInput) -> str:
     if r.resource_account:
         args += ["--resource-account", r.resource_account]
     for k, v in r.context.items():
-        for item in (v if isinstance(v, list) else [v]):
+        for item in v if isinstance(v, list) else [v]:
             args += ["--context", f"{k}={str(item).lower() if isinstance(item, bool) else item}"]
     for p in inp.identity_policies:
         args += ["--identity-policy", p.name]
-    for flag, p in (("--resource-policy", inp.resource_policy), ("--boundary", inp.permission_boundary),
-                    ("--session-policy", inp.session_policy), ("--vpce-policy", inp.vpc_endpoint_policy)):
+    for flag, p in (
+        ("--resource-policy", inp.resource_policy),
+        ("--boundary", inp.permission_boundary),
+        ("--session-policy", inp.session_policy),
+        ("--vpce-policy", inp.vpc_endpoint_policy),
+    ):
         if p is not None:
             args += [flag, p.name]
     for flag, levels in (("--scp", inp.scps), ("--rcp", inp.rcps)):

@@ -36,15 +36,18 @@ def is_resource_policy(policy: Policy) -> bool:
 
 def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> list[str]:
     """Principals that together cover every way the policy can tell principals apart."""
-    out = ["anonymous", f"arn:aws:sts::{OUTSIDE_ACCOUNT}:assumed-role/outsider/session",
-           f"arn:aws:iam::{OUTSIDE_ACCOUNT}:user/outsider"]
+    out = [
+        "anonymous",
+        f"arn:aws:sts::{OUTSIDE_ACCOUNT}:assumed-role/outsider/session",
+        f"arn:aws:iam::{OUTSIDE_ACCOUNT}:user/outsider",
+    ]
     if not outside_only:
         out += [f"arn:aws:sts::{owner}:assumed-role/insider/session", f"arn:aws:iam::{owner}:user/insider"]
     arn_comparisons = []
     accounts = set()
     for st in policy.Statement:
         for pm in (st.Principal, st.NotPrincipal):
-            for kind, value in (pm.entries() if pm else []):
+            for kind, value in pm.entries() if pm else []:
                 if value == "*":
                     continue
                 if kind == "AWS":
@@ -57,7 +60,12 @@ def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> l
                     out.append(value)
         for op, key, values in st.operators():
             k = key.lower()
-            if k == "aws:principalarn" and op.family in ("string_equals", "string_equals_ic", "string_like", "arn_like"):
+            if k == "aws:principalarn" and op.family in (
+                "string_equals",
+                "string_equals_ic",
+                "string_like",
+                "arn_like",
+            ):
                 for v in values:
                     t = parse_template(v, policy.variables_enabled)
                     if t.has_vars:
@@ -66,15 +74,20 @@ def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> l
             if k == "aws:principalaccount":
                 accounts.update(v for v in values if v.isdigit() and len(v) == 12)
     for acct in accounts:
-        out += [f"arn:aws:sts::{acct}:assumed-role/someone/session", f"arn:aws:iam::{acct}:user/someone",
-                f"arn:aws:iam::{acct}:root"]
+        out += [
+            f"arn:aws:sts::{acct}:assumed-role/someone/session",
+            f"arn:aws:iam::{acct}:user/someone",
+            f"arn:aws:iam::{acct}:root",
+        ]
     if arn_comparisons:
         for region in build_domain("aws:principalarn", arn_comparisons).regions:
             try:
                 p = parse_principal(region.witness)
             except InputError:
                 if any(region.signature):
-                    raise AbstractionError(f"the aws:PrincipalArn region of {region.witness!r} is not a principal ARN")
+                    raise AbstractionError(
+                        f"the aws:PrincipalArn region of {region.witness!r} is not a principal ARN"
+                    ) from None
                 continue
             if p.type == "role_session" and p.text.startswith("arn:aws:iam::"):
                 # A role ARN pattern: the session of that role carries aws:PrincipalArn = the role.
@@ -101,19 +114,36 @@ class CheckResult:
     reason: str
 
 
-def search_principals(policy: NamedPolicy, owner: str, action: str, resource: str, candidates: list[str],
-                      rcps: list[list[NamedPolicy]] | None = None, management_account: str | None = None) -> CheckResult:
+def search_principals(
+    policy: NamedPolicy,
+    owner: str,
+    action: str,
+    resource: str,
+    candidates: list[str],
+    rcps: list[list[NamedPolicy]] | None = None,
+    management_account: str | None = None,
+) -> CheckResult:
     """Is any of these principals allowed through the resource policy (their own account
     allowing everything), within the resource account's RCPs?"""
     unknown = None
     for cand in candidates:
         p = parse_principal(cand)
         identity = [] if p.type in ("anonymous", "service") else [NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)]
-        q = Query(principal=cand, action=action, resource=resource, resource_account=owner,
-                  identity_policies=identity, resource_policy=policy, rcps=rcps, management_account=management_account)
+        q = Query(
+            principal=cand,
+            action=action,
+            resource=resource,
+            resource_account=owner,
+            identity_policies=identity,
+            resource_policy=policy,
+            rcps=rcps,
+            management_account=management_account,
+        )
         a = can(q)
         if a.answer == "possible":
-            return CheckResult(False, a, cand, f"{cand} can: {a.witness['request']['action']} on {a.witness['request']['resource']}")
+            return CheckResult(
+                False, a, cand, f"{cand} can: {a.witness['request']['action']} on {a.witness['request']['resource']}"
+            )
         if a.answer == "unknown":
             unknown = (a, cand)
     if unknown:

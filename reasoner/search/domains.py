@@ -24,7 +24,7 @@ from __future__ import annotations
 import ipaddress
 from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from reasoner.policy.patterns import literal_text
@@ -33,10 +33,23 @@ from reasoner.policy.values import compare, parse_date, parse_network, parse_num
 MAX_PRODUCT_STATES = 100_000
 
 KIND_OF_FAMILY = {
-    "string_equals": "string", "string_equals_ic": "string", "string_like": "string", "arn_like": "string",
-    "numeric_eq": "numeric", "numeric_lt": "numeric", "numeric_le": "numeric", "numeric_gt": "numeric",
-    "numeric_ge": "numeric", "date_eq": "date", "date_lt": "date", "date_le": "date", "date_gt": "date",
-    "date_ge": "date", "bool": "bool", "binary_equals": "binary", "ip_address": "ip",
+    "string_equals": "string",
+    "string_equals_ic": "string",
+    "string_like": "string",
+    "arn_like": "string",
+    "numeric_eq": "numeric",
+    "numeric_lt": "numeric",
+    "numeric_le": "numeric",
+    "numeric_gt": "numeric",
+    "numeric_ge": "numeric",
+    "date_eq": "date",
+    "date_lt": "date",
+    "date_le": "date",
+    "date_gt": "date",
+    "date_ge": "date",
+    "bool": "bool",
+    "binary_equals": "binary",
+    "ip_address": "ip",
 }
 
 
@@ -67,8 +80,12 @@ class Domain:
         return tuple(any(compare(*self.comparisons[i], value) for i in g) for g in self.groups)
 
 
-_TYPED = {"numeric": lambda v: parse_number(v) is not None, "date": lambda v: parse_date(v) is not None,
-          "bool": lambda v: v.lower() in ("true", "false"), "ip": lambda v: parse_network(v) is not None}
+_TYPED = {
+    "numeric": lambda v: parse_number(v) is not None,
+    "date": lambda v: parse_date(v) is not None,
+    "bool": lambda v: v.lower() in ("true", "false"),
+    "ip": lambda v: parse_network(v) is not None,
+}
 
 
 def signature(comparisons: list[tuple[str, tuple]], value: str) -> tuple[bool, ...]:
@@ -85,8 +102,13 @@ HINTS = {
 }
 
 
-def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidates: list[str] = (),
-                 groups: list[list[tuple[str, tuple]]] | None = None, value_kind: str | None = None) -> Domain:
+def build_domain(
+    name: str,
+    comparisons: list[tuple[str, tuple]],
+    extra_candidates: list[str] = (),
+    groups: list[list[tuple[str, tuple]]] | None = None,
+    value_kind: str | None = None,
+) -> Domain:
     """Regions of one dimension: every realisable signature, one witness each.
 
     `groups` (lists of comparisons, each ORed) default to one group per comparison. `value_kind`
@@ -95,8 +117,11 @@ def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidat
     cover its whole line, so none is missed)."""
     comparisons = list(dict.fromkeys(list(comparisons) + [c for g in groups or [] for c in g]))
     index = {c: i for i, c in enumerate(comparisons)}
-    group_ix = ([sorted({index[c] for c in g}) for g in groups] if groups is not None
-                else [[i] for i in range(len(comparisons))])
+    group_ix = (
+        [sorted({index[c] for c in g}) for g in groups]
+        if groups is not None
+        else [[i] for i in range(len(comparisons))]
+    )
     group_ix = [g for g in group_ix if g]
     kinds = {KIND_OF_FAMILY[f] for f, _ in comparisons}
     dom = Domain(name, comparisons, groups=group_ix)
@@ -107,21 +132,26 @@ def build_domain(name: str, comparisons: list[tuple[str, tuple]], extra_candidat
         string_comps = [(f, p) for f, p in comparisons if KIND_OF_FAMILY[f] == "string"]
         candidates.extend(_string_witnesses(comparisons, group_ix, {index[c] for c in string_comps}))
     if "numeric" in kinds:
-        candidates.extend(_number_witnesses([parse_number(literal_text(p)) for f, p in comparisons
-                                             if KIND_OF_FAMILY[f] == "numeric"]))
+        candidates.extend(
+            _number_witnesses([parse_number(literal_text(p)) for f, p in comparisons if KIND_OF_FAMILY[f] == "numeric"])
+        )
     if "date" in kinds:
-        candidates.extend(_date_witnesses([parse_date(literal_text(p)) for f, p in comparisons
-                                           if KIND_OF_FAMILY[f] == "date"]))
+        candidates.extend(
+            _date_witnesses([parse_date(literal_text(p)) for f, p in comparisons if KIND_OF_FAMILY[f] == "date"])
+        )
     if "ip" in kinds:
-        candidates.extend(_ip_witnesses([parse_network(literal_text(p)) for f, p in comparisons
-                                         if KIND_OF_FAMILY[f] == "ip"]))
+        candidates.extend(
+            _ip_witnesses([parse_network(literal_text(p)) for f, p in comparisons if KIND_OF_FAMILY[f] == "ip"])
+        )
     if "bool" in kinds:
         candidates.extend(["true", "false"])
     if "binary" in kinds:
         candidates.extend([literal_text(p) for f, p in comparisons if f == "binary_equals"] + ["AAAA"])
     if len(kinds) > 1:
         dom.complete = False
-        dom.note = f"{name} is compared as {' and '.join(sorted(kinds))}: regions of mixed kinds are not proved complete"
+        dom.note = (
+            f"{name} is compared as {' and '.join(sorted(kinds))}: regions of mixed kinds are not proved complete"
+        )
     if value_kind is not None and kinds == {value_kind}:
         candidates = [c for c in candidates if _TYPED[value_kind](c)]
     seen: dict[tuple[bool, ...], str] = {}
@@ -224,8 +254,10 @@ def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]
     # universal[i][p]: from position p automaton i accepts every continuation: p is a star (it
     # stays in the state) and only colon-free stars follow. The end position is not universal:
     # it accepts the empty continuation only.
-    universal = {i: [p < len(t) and all(tok[0] == "star" and tok[2] for tok in t[p:]) for p in range(len(t) + 1)]
-                 for i, t in autos.items()}
+    universal = {
+        i: [p < len(t) and all(tok[0] == "star" and tok[2] for tok in t[p:]) for p in range(len(t) + 1)]
+        for i, t in autos.items()
+    }
     # Readable candidates first: each pattern with its wildcards filled by the fresh character.
     out = ["".join(fresh if w else c for c, w in comparisons[i][1]) for i in sorted(strings)]
 
@@ -249,16 +281,21 @@ def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]
     while queue:
         state = queue.popleft()
         word = seen[state]
-        sig = tuple(m if isinstance(m, bool) else any(len(autos[i]) in st for i, st in zip(g, m))
-                    for g, m in zip(groups, state))
+        sig = tuple(
+            m if isinstance(m, bool) else any(len(autos[i]) in st for i, st in zip(g, m)) for g, m in zip(groups, state)
+        )
         if sig not in sigs:
             sigs.add(sig)
             out.append(word)
         if all(isinstance(m, bool) for m in state):
             continue
         for ch in letters:
-            nxt = settle(tuple(m if isinstance(m, bool) else tuple(_step(autos[i], st, ch) for i, st in zip(g, m))
-                               for g, m in zip(groups, state)))
+            nxt = settle(
+                tuple(
+                    m if isinstance(m, bool) else tuple(_step(autos[i], st, ch) for i, st in zip(g, m))
+                    for g, m in zip(groups, state)
+                )
+            )
             if nxt not in seen:
                 if len(seen) >= MAX_PRODUCT_STATES:
                     raise AbstractionError(f"more than {MAX_PRODUCT_STATES} automaton states for {len(autos)} patterns")
@@ -283,7 +320,7 @@ def _date_witnesses(stamps: list[float | None]) -> list[str]:
     cs = sorted({s for s in stamps if s is not None})
 
     def iso(t: float) -> str:
-        return datetime.fromtimestamp(t, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+        return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
 
     if not cs:
         return [iso(0)]
