@@ -13,10 +13,15 @@ CORPUS = ROOT / "tests" / "corpus"
 GOLDEN = ROOT / "tests" / "golden"
 
 
+# The installed console script, next to the interpreter running the tests: the tests exercise
+# whatever package that environment holds (the built wheel in CI), never the source tree by accident.
+REASONER = str(Path(sys.executable).with_name("reasoner"))
+
+
 def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
     """Run `reasoner ARGS` in a subprocess (exit codes and stderr exactly as a user sees them)."""
     return subprocess.run(
-        [sys.executable, "-m", "reasoner.cli.main", *args],
+        [REASONER, *args],
         input=stdin,
         capture_output=True,
         text=True,
