@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # One entry point for a fresh machine with only Python 3.11:
-#   ./dev.sh demo   set up .venv, decide the bundled Athena / VPC-endpoint case, answer its searches and paths, prove its invariants
-#   ./dev.sh test   set up .venv and run the whole test suite
+#   ./dev.sh demo          set up .venv, decide the bundled Athena / VPC-endpoint case, answer its
+#                          searches and paths, prove its invariants
+#   ./dev.sh test          what CI runs (.ci/run): lint, types, then build the wheel, install it into a
+#                          fresh virtual environment outside the checkout, run the demo from another
+#                          folder with that install and the whole test suite against it
+#   ./dev.sh quick [ARGS]  the test suite against the checkout (.venv, editable), for development
+#   ./dev.sh test-lowest   the test suite on the lowest versions pyproject.toml allows
 set -euo pipefail
 cd "$(dirname "$0")"
+ROOT=$(pwd)
 PY=${PYTHON:-python3}
 
 setup() {
@@ -11,29 +17,72 @@ setup() {
     "$PY" -m venv .venv
   fi
   # Re-install only when the project's own requirements changed.
-  stamp=.venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)
+  stamp=.venv/.installed-$(cat pyproject.toml constraints/ci.txt | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e '.[test]'
-    rm -f .venv/.installed-*; touch "$stamp"
+    .venv/bin/python -m pip install --quiet -c constraints/ci.txt -e '.[test,lint]'
+    rm -f .venv/.installed-*
+    touch "$stamp"
   fi
+}
+
+demo() {  # $1: the reasoner executable
+  "$1" decide --case "$ROOT/cases/athena-vpce"
+  "$1" can --case "$ROOT/cases/athena-vpce"
+  "$1" reach --case "$ROOT/cases/athena-vpce"
+  "$1" prove "$ROOT/cases/athena-vpce/invariants.yaml" "$ROOT/cases/athena-vpce"
+}
+
+# A fresh environment holding only the built wheel (and the test extras), outside the checkout.
+installed_env() {  # $1: constraints file
+  work=$(mktemp -d "${TMPDIR:-/tmp}/iam-reasoner-test.XXXXXX")
+  rm -rf build
+  .venv/bin/python -m pip wheel --quiet --no-deps -w "$work/dist" .
+  rm -rf build
+  "$PY" -m venv "$work/venv"
+  wheel=$(ls "$work"/dist/iam_reasoner-*.whl)
+  "$work/venv/bin/python" -m pip install --quiet -c "$1" "$wheel[test]"
+  echo "wheel: $(basename "$wheel") ($(python3 -m zipfile -l "$wheel" | tail -n +2 | wc -l) files), env: $work/venv"
+}
+
+run_suite() {  # $1: the environment's python; the rest: pytest arguments
+  local python=$1
+  shift
+  # From a folder outside the checkout: nothing on sys.path can be the source tree.
+  (cd "$work" && REASONER_TEST_INSTALLED=1 "$python" -m pytest "$ROOT/tests" -p no:cacheprovider "$@")
 }
 
 case "${1:-}" in
   demo)
     setup
-    .venv/bin/reasoner decide --case cases/athena-vpce
-    .venv/bin/reasoner can --case cases/athena-vpce
-    .venv/bin/reasoner reach --case cases/athena-vpce
-    .venv/bin/reasoner prove cases/athena-vpce/invariants.yaml cases/athena-vpce
+    demo .venv/bin/reasoner
     ;;
   test)
-    setup
     shift
-    .venv/bin/python -m pytest "$@"
+    setup
+    .venv/bin/ruff check reasoner tests bench cases
+    .venv/bin/ruff format --check --quiet reasoner tests bench cases
+    .venv/bin/mypy
+    installed_env constraints/ci.txt
+    (cd "$work" && demo "$work/venv/bin/reasoner" > "$work/demo.out")
+    echo "demo from $work with the installed wheel: $(grep -c . "$work/demo.out") lines of answers"
+    run_suite "$work/venv/bin/python" "$@"
+    rm -rf "$work"
+    ;;
+  quick)
+    shift
+    setup
+    .venv/bin/python -m pytest -p no:cacheprovider "$@"
+    ;;
+  test-lowest)
+    shift
+    setup
+    installed_env constraints/lowest.txt
+    run_suite "$work/venv/bin/python" "$@"
+    rm -rf "$work"
     ;;
   *)
-    echo "usage: ./dev.sh demo | ./dev.sh test [pytest args]" >&2
+    echo "usage: ./dev.sh demo | test | quick [pytest args] | test-lowest" >&2
     exit 2
     ;;
 esac

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import reasoner
+
 ROOT = Path(__file__).resolve().parent.parent
+if os.environ.get("REASONER_TEST_INSTALLED") == "1" and Path(reasoner.__file__).resolve().is_relative_to(ROOT):
+    # ./dev.sh test runs the suite against the built wheel; the source tree must not leak in.
+    raise RuntimeError(f"the tests import {reasoner.__file__} from the checkout, not the installed wheel")
 CORPUS = ROOT / "tests" / "corpus"
 GOLDEN = ROOT / "tests" / "golden"
 
