@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from reasoner.account.snapshot import Entity, Snapshot
+from reasoner.account.model import Entity, Snapshot
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
 from reasoner.policy import catalogue

@@ -26,6 +26,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reasoner.account.model import Entity, Snapshot
 from reasoner.account.paths import (
     ASSUME_ACTION,
     Authorizer,
@@ -37,7 +38,6 @@ from reasoner.account.paths import (
     hop_cache_key,
     may_allow_identity,
 )
-from reasoner.account.snapshot import Entity, Snapshot
 from reasoner.policy import catalogue
 from reasoner.search.can import Query, can
 

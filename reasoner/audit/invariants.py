@@ -28,7 +28,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from reasoner.account.snapshot import Entity, Snapshot
+from reasoner.account.model import Entity, Snapshot
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.document import load_document, validation_to_input_error

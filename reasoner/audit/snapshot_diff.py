@@ -21,7 +21,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 
-from reasoner.account.snapshot import Entity, Snapshot
+from reasoner.account.model import Entity, Snapshot
 from reasoner.audit.diff import DiffAnswer, PolicySet, diff
 from reasoner.policy.request import NamedPolicy
 

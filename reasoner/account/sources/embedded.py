@@ -1,0 +1,37 @@
+"""Policies embedded in AWS output: parsed leniently, a policy AWS would reject is reported as a
+problem with its file and JSON path instead of stopping the load."""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from reasoner.account.model import Snapshot
+from reasoner.errors import InputError
+from reasoner.policy.document import parse_policy
+from reasoner.policy.request import NamedPolicy
+
+
+def policy_text(obj: Any) -> Any:
+    """Policy documents in GAAD are objects (CLI) or URL-encoded JSON strings (raw API)."""
+    if isinstance(obj, str):
+        text = obj.strip()
+        if text.startswith("%7B") or text.startswith("%7b"):
+            text = urllib.parse.unquote(text)
+        return text
+    return obj
+
+
+def embedded_policy(snap: Snapshot, src: str, obj: Any, path: tuple, name: str) -> NamedPolicy | None:
+    """The policy, or None with the reason appended to the snapshot's problems."""
+    try:
+        pol = parse_policy(policy_text(obj), source=src, prefix=path)
+    except InputError as exc:
+        snap.problems.append(exc.one_line())
+        return None
+    return NamedPolicy(name=name, policy=pol)
+
+
+def arn_account(arn: str) -> str:
+    parts = arn.split(":")
+    return parts[4] if len(parts) > 4 else ""
