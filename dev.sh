@@ -20,7 +20,7 @@ setup() {
   stamp=.venv/.installed-$(cat pyproject.toml constraints/ci.txt | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -c constraints/ci.txt -e '.[test,lint]'
+    .venv/bin/python -m pip install --quiet -c constraints/ci.txt -e '.[test,lint,collect]'
     rm -f .venv/.installed-*
     touch "$stamp"
   fi
