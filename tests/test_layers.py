@@ -1,7 +1,7 @@
 """The package's architecture, enforced: each subpackage is a layer and imports only the layers
 below it, and no module imports another module's private (underscore) names.
 
-    errors, resources  <  policy  <  engine  <  search  <  account  <  audit  <  api, cases  <  cli
+    errors, resources  <  policy  <  engine  <  search  <  account  <  collect  <  audit  <  api, cases  <  cli
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pytest
 import reasoner
 
 PACKAGE = Path(reasoner.__file__).resolve().parent
-LAYERS = ["base", "policy", "engine", "search", "account", "audit", "api", "cli"]
+LAYERS = ["base", "policy", "engine", "search", "account", "collect", "audit", "api", "cli"]
 TOP_LEVEL = {"errors": "base", "resources": "base", "cases": "api", "api": "api", "__init__": "api", "__main__": "cli"}
 
 
