@@ -16,7 +16,7 @@ from pathlib import Path
 
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
-from reasoner.policy.document import Policy
+from reasoner.policy.document import Policy, Statement
 from reasoner.policy.patterns import Template, arn_match, fill, parse_template, plain_glob_match
 from reasoner.policy.principals import (
     Principal,
@@ -40,6 +40,26 @@ TRUST_POLICY_ACTIONS = frozenset(
         "sts:setcontext",
     }
 )
+
+
+def needs_resource_policy(action: str, resource: str) -> bool:
+    """The resource policy must allow even within one account: a role's trust policy for the
+    sts:AssumeRole* family, a KMS key policy for KMS actions (Policy evaluation logic)."""
+    action_l = action.lower()
+    return action_l.split(":", 1)[0] == "kms" or action_l in TRUST_POLICY_ACTIONS
+
+
+def _check_action_and_resource(action: str, resource: str, source: str | None, rpath: tuple) -> None:
+    """The action must be in the catalogue; the resource an ARN or '*'."""
+    if catalogue.lookup(action) is None:
+        raise InputError(catalogue.unknown_action_message(action), source=source, path=rpath + ("action",))
+    if resource != "*" and not (resource.startswith("arn:") and len(resource.split(":", 5)) == 6):
+        raise InputError(
+            f"resource {resource!r} is not an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or '*'",
+            source=source,
+            path=rpath + ("resource",),
+        )
+
 
 # Layers whose statements name principals, and those that must not.
 _PRINCIPAL_LAYERS = {"resource", "vpce", "rcp"}
@@ -100,7 +120,7 @@ class FactProgram:
         self._keepalive: list[Policy] = []
         self.statements: dict[int, StmtInfo] = {}
         self._action_patterns: dict[str, int] = {}
-        self.action_plain: dict[int, tuple] = {}
+        self.action_plain: dict[int, str] = {}
         self._resource_templates: dict[tuple[str, bool], int] = {}
         self.resource_by_id: dict[int, Template] = {}
         self.action_cache: dict[tuple[int, str], bool] = {}
@@ -126,90 +146,114 @@ class FactProgram:
         self._keepalive.append(policy)
         pid = len(self._policies) + 1
         variables = policy.variables_enabled
-        out = self.lines
         stmts: list[StmtInfo] = []
         key_ids: set[int] = set()
         for index, st in enumerate(policy.Statement):
-            self._next_stmt += 1
-            s = self._next_stmt
-            effect = "allow" if st.Effect == "Allow" else "deny"
-            out.append(f"policy_stmt({pid},{s}).stmt_policy({s},{pid}).stmt_effect({s},{effect}).")
-            actions = []
-            if st.Action is not None:
-                for a in st.Action:
-                    x = self._action_pattern(a)
-                    actions.append(x)
-                    out.append(f"stmt_action({s},{x}).")
-            else:
-                out.append(f"stmt_has({s},not_action).")
-                for a in st.NotAction or []:
-                    x = self._action_pattern(a)
-                    actions.append(x)
-                    out.append(f"stmt_not_action({s},{x}).")
-            resources = []
-            for elem, values in (("resource", st.Resource), ("not_resource", st.NotResource)):
-                if values is None:
-                    continue
-                out.append(f"stmt_has({s},{elem}).")
-                for r in values:
-                    x = self._resource_template(r, variables)
-                    resources.append(x)
-                    out.append(f"stmt_{elem}({s},{x}).")
-            for elem, pmap in (("principal", st.Principal), ("not_principal", st.NotPrincipal)):
-                if pmap is None:
-                    continue
-                out.append(f"stmt_has({s},{elem}).")
-                for kind, value in pmap.entries():
-                    k, ident = self._principal_entry(kind, value)
-                    out.append(f"stmt_{elem}({s},{k},{ident}).")
-            conds = []
-            nulls = []
-            for op, key, values in st.operators():
-                self._next_cond += 1
-                c = self._next_cond
-                key_l = key.lower()
-                kid = self.intern("k:" + key_l)
-                key_ids.add(kid)
-                if op.family == "null":
-                    for v in dict.fromkeys(v.lower() for v in values):
-                        out.append(f"cond_null({s},{c},{kid},{v}).null_key({c},{kid},{v}).")
-                    nulls.append((c, f"{op.name} {key}"))
-                    continue
-                templates = tuple(parse_template(v, variables) for v in values)
-                needs = tuple(dict.fromkeys(k for t in templates for k in t.keys))
-                out.append(f"cond({s},{c},{kid}).cond_key({c},{kid}).cond_qualifier({c},{op.qualifier}).")
-                if op.negated:
-                    out.append(f"cond_negated({c}).")
-                if op.if_exists:
-                    out.append(f"cond_if_exists({c}).")
-                for t in templates:
-                    for part in t.parts:
-                        if part[0] == "var":
-                            key_ids.add(self.intern("k:" + part[1]))
-                conds.append(CondEntry(c, op.family, kid, key_l, f"{op.name} {key}", templates, needs))
-            for x in resources:
-                t = self.resource_by_id[x]
-                for part in t.parts:
-                    if part[0] == "var":
-                        key_ids.add(self.intern("k:" + part[1]))
-            info = StmtInfo(
-                s,
-                pid,
-                index,
-                st.Sid,
-                effect,
-                actions,
-                resources,
-                conds,
-                nulls,
-                st.Principal is not None or st.NotPrincipal is not None,
-                st.NotAction is not None,
-            )
-            self.statements[s] = info
+            info = self._statement(pid, index, st, variables, key_ids)
+            self.statements[info.sid_global] = info
             stmts.append(info)
         compiled = CompiledPolicy(pid, stmts, variables, key_ids)
         self._policies[id(policy)] = compiled
         return compiled
+
+    def _statement(self, pid: int, index: int, st: Statement, variables: bool, key_ids: set[int]) -> StmtInfo:
+        """The facts of one statement; adds the context keys it reads to key_ids."""
+        self._next_stmt += 1
+        s = self._next_stmt
+        effect = "allow" if st.Effect == "Allow" else "deny"
+        self.lines.append(f"policy_stmt({pid},{s}).stmt_policy({s},{pid}).stmt_effect({s},{effect}).")
+        actions = self._statement_actions(s, st)
+        resources = self._statement_resources(s, st, variables)
+        self._statement_principals(s, st)
+        conds, nulls = self._statement_conditions(s, st, variables, key_ids)
+        for x in resources:
+            key_ids.update(self._var_key_ids(self.resource_by_id[x]))
+        return StmtInfo(
+            s,
+            pid,
+            index,
+            st.Sid,
+            effect,
+            actions,
+            resources,
+            conds,
+            nulls,
+            st.Principal is not None or st.NotPrincipal is not None,
+            st.NotAction is not None,
+        )
+
+    def _statement_actions(self, s: int, st: Statement) -> list[int]:
+        """Action or NotAction patterns (exactly one of them is present)."""
+        actions = []
+        if st.Action is not None:
+            for a in st.Action:
+                x = self._action_pattern(a)
+                actions.append(x)
+                self.lines.append(f"stmt_action({s},{x}).")
+            return actions
+        self.lines.append(f"stmt_has({s},not_action).")
+        for a in st.NotAction or []:
+            x = self._action_pattern(a)
+            actions.append(x)
+            self.lines.append(f"stmt_not_action({s},{x}).")
+        return actions
+
+    def _statement_resources(self, s: int, st: Statement, variables: bool) -> list[int]:
+        """Resource / NotResource templates."""
+        resources = []
+        for elem, values in (("resource", st.Resource), ("not_resource", st.NotResource)):
+            if values is None:
+                continue
+            self.lines.append(f"stmt_has({s},{elem}).")
+            for r in values:
+                x = self._resource_template(r, variables)
+                resources.append(x)
+                self.lines.append(f"stmt_{elem}({s},{x}).")
+        return resources
+
+    def _statement_principals(self, s: int, st: Statement) -> None:
+        """Principal / NotPrincipal entries."""
+        for elem, pmap in (("principal", st.Principal), ("not_principal", st.NotPrincipal)):
+            if pmap is None:
+                continue
+            self.lines.append(f"stmt_has({s},{elem}).")
+            for kind, value in pmap.entries():
+                k, ident = self._principal_entry(kind, value)
+                self.lines.append(f"stmt_{elem}({s},{k},{ident}).")
+
+    def _statement_conditions(
+        self, s: int, st: Statement, variables: bool, key_ids: set[int]
+    ) -> tuple[list[CondEntry], list[tuple[int, str]]]:
+        """Condition entries: (operator, key) pairs, with Null checks apart."""
+        out = self.lines
+        conds: list[CondEntry] = []
+        nulls: list[tuple[int, str]] = []
+        for op, key, values in st.operators():
+            self._next_cond += 1
+            c = self._next_cond
+            key_l = key.lower()
+            kid = self.intern("k:" + key_l)
+            key_ids.add(kid)
+            if op.family == "null":
+                for v in dict.fromkeys(v.lower() for v in values):
+                    out.append(f"cond_null({s},{c},{kid},{v}).null_key({c},{kid},{v}).")
+                nulls.append((c, f"{op.name} {key}"))
+                continue
+            templates = tuple(parse_template(v, variables) for v in values)
+            needs = tuple(dict.fromkeys(k for t in templates for k in t.keys))
+            out.append(f"cond({s},{c},{kid}).cond_key({c},{kid}).cond_qualifier({c},{op.qualifier}).")
+            if op.negated:
+                out.append(f"cond_negated({c}).")
+            if op.if_exists:
+                out.append(f"cond_if_exists({c}).")
+            for t in templates:
+                key_ids.update(self._var_key_ids(t))
+            conds.append(CondEntry(c, op.family, kid, key_l, f"{op.name} {key}", templates, needs))
+        return conds, nulls
+
+    def _var_key_ids(self, t: Template) -> set[int]:
+        """The interned context keys a template's variables read (with or without a default)."""
+        return {self.intern("k:" + part[1]) for part in t.parts if part[0] == "var"}
 
     def _action_pattern(self, text: str) -> int:
         low = text.lower()
@@ -256,20 +300,37 @@ class FactProgram:
         req = inp.request
         rpath = prefix + ("request",)
         principal = parse_principal(req.principal, source=source, path=rpath + ("principal",))
-        action = req.action
-        if catalogue.lookup(action) is None:
-            raise InputError(catalogue.unknown_action_message(action), source=source, path=rpath + ("action",))
-        resource = req.resource
-        if resource != "*" and not (resource.startswith("arn:") and len(resource.split(":", 5)) == 6):
-            raise InputError(
-                f"resource {resource!r} is not an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE) or '*'",
-                source=source,
-                path=rpath + ("resource",),
-            )
+        _check_action_and_resource(req.action, req.resource, source, rpath)
         context = derived_context(principal, req.context_values(), source=source, path=rpath)
-        resource_account = req.resource_account or account_of_arn(resource) or principal.account
+        resource_account = req.resource_account or account_of_arn(req.resource) or principal.account
+        layers = self._request_layers(r, inp, principal, resource_account, "aws:sourcevpce" in context, source, rpath)
+        names: dict[tuple[str, int], str] = {}
+        compiled: list[tuple[str, CompiledPolicy]] = []
+        for atom, kind, named in layers:
+            cp = self.policy(named.policy, source or named.name)
+            self.check_layer(cp, named, kind, source, prefix)
+            names[(atom, cp.pid)] = named.name
+            compiled.append((atom, cp))
+            self.lines.append(f"req_policy({r},{atom},{cp.pid}).")
+        self._principal_facts(r, inp, principal, resource_account)
+        if needs_resource_policy(req.action, req.resource):
+            self.lines.append(f"req_needs_resource_policy({r}).")
+        singles = self._context_facts(r, context, compiled)
+        self._match_facts(r, req.action.lower(), req.resource, context, singles, compiled, scope_statements)
+        return RequestFacts(r, inp, principal, names, resource_account)
 
-        layers: list[tuple[str, str, NamedPolicy]] = []  # (layer atom, kind, policy)
+    def _request_layers(
+        self,
+        r: int,
+        inp: DecideInput,
+        principal: Principal,
+        resource_account: str | None,
+        via_vpce: bool,
+        source: str | None,
+        rpath: tuple,
+    ) -> list[tuple[str, str, NamedPolicy]]:
+        """The policies that apply, as (layer atom, kind, policy), in AWS's layer order; emits
+        the OU levels of the SCPs and RCPs that apply (req_level)."""
         if principal.type in ("service", "anonymous", "web_identity") and (
             inp.identity_policies or inp.permission_boundary or inp.session_policy
         ):
@@ -278,44 +339,40 @@ class FactProgram:
                 source=source,
                 path=rpath + ("principal",),
             )
-        for p in inp.identity_policies:
-            layers.append(("identity", "identity", p))
-        if inp.resource_policy:
-            layers.append(("resource", "resource", inp.resource_policy))
-        if inp.permission_boundary:
-            layers.append(("boundary", "boundary", inp.permission_boundary))
-        if inp.session_policy:
-            layers.append(("session", "session", inp.session_policy))
-        via_vpce = "aws:sourcevpce" in context
+        layers: list[tuple[str, str, NamedPolicy]] = [("identity", "identity", p) for p in inp.identity_policies]
+        for kind, named in (
+            ("resource", inp.resource_policy),
+            ("boundary", inp.permission_boundary),
+            ("session", inp.session_policy),
+        ):
+            if named:
+                layers.append((kind, kind, named))
         if inp.vpc_endpoint_policy and via_vpce:
             layers.append(("vpce", "vpce", inp.vpc_endpoint_policy))
-        out = self.lines
-        out.append(f"req({r}).")
+        self.lines.append(f"req({r}).")
         if inp.scps is not None and scps_apply(principal, inp.management_account):
-            for n, level in enumerate(inp.scps):
-                out.append(f"req_level({r},scp,{n}).")
-                for p in level:
-                    layers.append((f"scp({n})", "scp", p))
-        service = action.split(":", 1)[0].lower()
-        action_l = action.lower()
+            layers += self._levels(r, "scp", inp.scps)
+        service = inp.request.action.split(":", 1)[0].lower()
         if (
             inp.rcps is not None
             and rcps_apply(principal, resource_account, inp.management_account)
             and service in rcp_services()
         ):
-            for n, level in enumerate(inp.rcps):
-                out.append(f"req_level({r},rcp,{n}).")
-                for p in level:
-                    layers.append((f"rcp({n})", "rcp", p))
+            layers += self._levels(r, "rcp", inp.rcps)
+        return layers
 
-        names: dict[tuple[str, int], str] = {}
-        compiled: list[tuple[str, CompiledPolicy]] = []
-        for atom, kind, named in layers:
-            cp = self.policy(named.policy, source or named.name)
-            self.check_layer(cp, named, kind, source, prefix)
-            names[(atom, cp.pid)] = named.name
-            compiled.append((atom, cp))
-            out.append(f"req_policy({r},{atom},{cp.pid}).")
+    def _levels(self, r: int, kind: str, levels: list[list[NamedPolicy]]) -> list[tuple[str, str, NamedPolicy]]:
+        """One req_level fact per OU level (root first); the policies of level n as layer kind(n)."""
+        out = []
+        for n, level in enumerate(levels):
+            self.lines.append(f"req_level({r},{kind},{n}).")
+            out += [(f"{kind}({n})", kind, p) for p in level]
+        return out
+
+    def _principal_facts(self, r: int, inp: DecideInput, principal: Principal, resource_account: str | None) -> None:
+        """Who asks: its type, every name a resource policy can know it by, boundary, session
+        policy, and whether the request crosses accounts."""
+        out = self.lines
         if inp.permission_boundary:
             out.append(f"req_has_boundary({r}).")
         if inp.session_policy:
@@ -325,10 +382,12 @@ class FactProgram:
             out.append(f"req_principal_is({r},{kind},{self.intern('p:' + ident)},{how}).")
         if principal.account and resource_account and principal.account != resource_account:
             out.append(f"req_cross_account({r}).")
-        if service == "kms" or action_l in TRUST_POLICY_ACTIONS:
-            out.append(f"req_needs_resource_policy({r}).")
 
-        # Context keys the policies read, and the single values variables can take.
+    def _context_facts(
+        self, r: int, context: dict[str, list[str]], compiled: list[tuple[str, CompiledPolicy]]
+    ) -> dict[str, str]:
+        """The context keys the policies read (req_value), and the single values variables can
+        take (returned, and req_single)."""
         keys: set[int] = set()
         for _, cp in compiled:
             keys |= cp.key_ids
@@ -338,13 +397,26 @@ class FactProgram:
             if kid is None or kid not in keys:
                 continue
             for v in dict.fromkeys(values):
-                out.append(f"req_value({r},{kid},{self.intern('v:' + v)}).")
+                self.lines.append(f"req_value({r},{kid},{self.intern('v:' + v)}).")
             # AWS: a multivalued key cannot be a policy variable, even with one value.
             if len(values) == 1 and not catalogue.is_multivalued(key):
                 singles[key] = values[0]
-                out.append(f"req_single({r},{kid}).")
+                self.lines.append(f"req_single({r},{kid}).")
+        return singles
 
-        # Comparisons: which patterns and condition values match this request's values.
+    def _match_facts(
+        self,
+        r: int,
+        action_l: str,
+        resource: str,
+        context: dict[str, list[str]],
+        singles: dict[str, str],
+        compiled: list[tuple[str, CompiledPolicy]],
+        scope_statements: bool,
+    ) -> None:
+        """Comparisons: which action patterns, resource patterns and condition values match
+        this request's values (each pattern and condition once per request)."""
+        out = self.lines
         seen_actions: set[int] = set()
         seen_resources: set[int] = set()
         seen_conds: set[int] = set()
@@ -360,32 +432,30 @@ class FactProgram:
                 if scope_statements:
                     out.append(f"req_stmt_in_scope({r},{st.sid_global}).")
                 for x in st.resources:
-                    if x in seen_resources:
-                        continue
-                    seen_resources.add(x)
-                    t = self.resource_by_id[x]
-                    if t.has_vars:
-                        pattern = fill(t, singles)
-                        if pattern is not None and arn_match(pattern, resource):
+                    if x not in seen_resources:
+                        seen_resources.add(x)
+                        if self._resource_matches(x, resource, singles):
                             out.append(f"resource_match({r},{x}).")
-                        continue
-                    hit = self._resource_cache.get((x, resource))
-                    if hit is None:
-                        hit = arn_match(fill(t, {}), resource)
-                        self._resource_cache[(x, resource)] = hit
-                    if hit:
-                        out.append(f"resource_match({r},{x}).")
                 for c in st.conds:
                     if c.cid in seen_conds:
                         continue
                     seen_conds.add(c.cid)
-                    values = context.get(c.key_text)
-                    if not values:
-                        continue
-                    for v in dict.fromkeys(values):
+                    for v in dict.fromkeys(context.get(c.key_text) or ()):
                         if self.value_matches(c, v, singles):
                             out.append(f"value_match({r},{c.cid},{self.intern('v:' + v)}).")
-        return RequestFacts(r, inp, principal, names, resource_account)
+
+    def _resource_matches(self, x: int, resource: str, singles: dict[str, str]) -> bool:
+        """Resource template x matches the resource (variables filled; cached when var-free)."""
+        t = self.resource_by_id[x]
+        if t.has_vars:
+            pattern = fill(t, singles)
+            return pattern is not None and arn_match(pattern, resource)
+        hit = self._resource_cache.get((x, resource))
+        if hit is None:
+            plain = fill(t, {})
+            hit = plain is not None and arn_match(plain, resource)
+            self._resource_cache[(x, resource)] = hit
+        return hit
 
     def _action_scope(self, cp: CompiledPolicy, action_l: str) -> tuple[tuple[int, ...], tuple[StmtInfo, ...]]:
         """The action patterns of cp that match the action, and the statements whose Action /
@@ -418,7 +488,7 @@ class FactProgram:
         if var_free:
             hit = c.cache.get(value)
             if hit is None:
-                hit = any(compare(c.family, fill(t, {}), value) for t in c.templates)
+                hit = any((p := fill(t, {})) is not None and compare(c.family, p, value) for t in c.templates)
                 c.cache[value] = hit
             return hit
         for t in c.templates:
