@@ -45,6 +45,18 @@ installed_env() {  # $1: constraints file
   echo "wheel: $(basename "$wheel") ($(python3 -m zipfile -l "$wheel" | tail -n +2 | wc -l) files), env: $work/venv"
 }
 
+# The HTML report is tested in a real headless browser: Debian's chromium, installed when missing.
+browser() {
+  if ! command -v chromium > /dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get > /dev/null; then
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium > /dev/null
+    else
+      echo "chromium is missing: install Debian's chromium package (the HTML report tests need it)" >&2
+      exit 1
+    fi
+  fi
+}
+
 run_suite() {  # $1: the environment's python; the rest: pytest arguments
   local python=$1
   shift
@@ -60,6 +72,7 @@ case "${1:-}" in
   test)
     shift
     setup
+    browser
     .venv/bin/ruff check reasoner tests bench cases
     .venv/bin/ruff format --check --quiet reasoner tests bench cases
     .venv/bin/mypy
