@@ -26,18 +26,11 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from reasoner.account.authorizer import Authorizer
+from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, assume_action, hop_cache_key
 from reasoner.account.model import Entity, Snapshot
-from reasoner.account.paths import (
-    ASSUME_ACTION,
-    Authorizer,
-    Constraints,
-    HopCheck,
-    PathFinder,
-    assume_action,
-    covers_action,
-    hop_cache_key,
-    may_allow_identity,
-)
+from reasoner.account.paths import PathFinder
+from reasoner.account.prefilters import covers_action, may_allow_identity
 from reasoner.policy import catalogue
 from reasoner.search.can import Query, can
 

@@ -226,7 +226,7 @@ class Prover:
         return patterns
 
     def _never_over(self, body, members) -> dict:
-        from reasoner.account.paths import Constraints
+        from reasoner.account.hops import Constraints
 
         cons = Constraints(tuple(body.without_via), tuple(body.not_from_vpce), _where(body.where))
         actions = [a for p in body.actions for a in _expand(p)]
@@ -269,7 +269,7 @@ class Prover:
 
     # always -------------------------------------------------------------------------------------
     def _always(self, body: Always) -> dict:
-        from reasoner.account.paths import Constraints, HopCheck
+        from reasoner.account.hops import Constraints, HopCheck
         from reasoner.search.can import can
 
         e = self.snap.entity(body.principal)

@@ -1,0 +1,317 @@
+"""The Authorizer: answers hop checks for one snapshot. It builds each hop's request space from the
+snapshot (policies, boundary, tags, trust or resource policy, SCPs, RCPs, endpoint), tries
+concrete requests in one batch, and searches the rest."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import overload
+
+from reasoner.account.concrete import (
+    candidate_contexts,
+    candidate_resources,
+    is_concrete,
+    is_representable,
+    plain_input,
+)
+from reasoner.account.hops import (
+    Constraints,
+    Hop,
+    HopCheck,
+    HopResult,
+    Stats,
+    hop_cache_key,
+    hop_from_can,
+    hop_from_input,
+)
+from reasoner.account.model import Entity, Snapshot
+from reasoner.account.parallel import search_groups
+from reasoner.account.prefilters import free_keys, may_allow_query
+from reasoner.engine.decide import decide_many
+from reasoner.errors import InputError
+from reasoner.policy.request import DecideInput, Request
+from reasoner.search.can import Query, is_pattern
+
+
+def fas_absent_keys() -> list[str]:
+    """Keys a forward-access-session hop does not carry (service_chains.json "hop_rules": the
+    network keys of the caller's own request). Keys the docs leave open there, such as
+    aws:SourceIp (the service's address), stay searched: an over-approximation, never a guess."""
+    from reasoner.account.chains import load_chains
+
+    return [r.key for r in load_chains().hop_rules.keys if r.fas_hop == "absent"]
+
+
+class Authorizer:
+    """Answers HopChecks for one snapshot, with caches shared by every query on it.
+
+    Concrete hops are first decided in one batch with the plain request (only the keys the hop
+    fixes); when that is an allow it is the witness, and when no statement that can apply has a
+    condition or a policy variable the deny is final. Everything else goes to the search.
+    """
+
+    def __init__(self, snap: Snapshot):
+        self.snap = snap
+        self.cache: dict[tuple, HopResult] = {}
+        self.stats = Stats()
+
+    # -- request spaces ---------------------------------------------------------------------------
+    def _where_absent(self, c: HopCheck) -> tuple[dict[str, list[str]], list[str]]:
+        e = c.who
+        where: dict[str, list[str]] = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
+        absent: list[str] = []
+        if self.snap.org_id and self.snap.levels_for(e.account, "scp") is not None:
+            where["aws:PrincipalOrgID"] = [self.snap.org_id]
+        if c.called_via:
+            where["aws:CalledVia"] = list(c.called_via)
+            where["aws:ViaAWSService"] = ["true"]
+            absent += fas_absent_keys()
+        else:
+            # The caller's own request: no service in between (hop_rules "direct").
+            absent += ["aws:CalledVia"]
+            where["aws:ViaAWSService"] = ["false"]
+            if c.endpoint:
+                where["aws:SourceVpce"] = [c.endpoint]
+                ep = self.snap.endpoints.get(c.endpoint)
+                if ep and ep.vpc:
+                    where["aws:SourceVpc"] = [ep.vpc]
+            elif self.snap.endpoints:
+                absent.append("aws:SourceVpce")
+        return where, absent
+
+    def query(self, c: HopCheck) -> Query:
+        e = c.who
+        where, absent = self._where_absent(c)
+        if c.target:
+            for k, v in c.constraints.where:
+                where.setdefault(k, []).append(v)
+        rp = None
+        resource_account = None
+        if c.action.lower().startswith("sts:assumerole") and c.resource in self.snap.principals:
+            target = self.snap.principals[c.resource]
+            rp = target.trust_policy
+            resource_account = target.account
+        elif not is_pattern(c.resource):
+            found = self.snap.resource_policy_for(c.resource)
+            if found:
+                rp, resource_account = found.policy, found.account
+        else:
+            # A request acts on a resource of its own service (sts: IAM roles): only those
+            # resources' policies can apply.
+            service = c.action.split(":", 1)[0].lower()
+            service = "iam" if service == "sts" else service
+            covered = self.snap.resource_policies_covered(c.resource, None if service == "*" else service)
+            if len(covered) > 1:
+                raise InputError(
+                    f"the resource pattern {c.resource!r} covers {len(covered)} resources with "
+                    "different resource policies; ask about each one",
+                    path=("resource",),
+                )
+            if covered:
+                rp, resource_account = covered[0].policy, covered[0].account
+        if resource_account is None and c.resource.startswith("arn:aws:s3:::"):
+            resource_account = e.account  # S3 ARNs carry no account: the snapshot's own buckets
+        if resource_account is None and c.resource == "*":
+            resource_account = e.account  # an action without resource types: the caller's account
+        if resource_account is None:
+            parts = c.resource.split(":", 5)
+            if len(parts) == 6 and parts[4].isdigit() and len(parts[4]) == 12:
+                resource_account = parts[4]
+        vpce_policy = None
+        if c.endpoint:
+            ep = self.snap.endpoints.get(c.endpoint)
+            vpce_policy = ep.policy if ep else None
+        return Query(
+            principal=e.arn,
+            action=c.action,
+            resource=c.resource,
+            resource_account=resource_account,
+            where=where,
+            absent=absent,
+            without_via=list(c.constraints.without_via),
+            not_from_vpce=list(c.constraints.not_from_vpce) if not c.called_via else [],
+            identity_policies=list(e.identity_policies),
+            resource_policy=rp,
+            permission_boundary=e.boundary,
+            scps=self.snap.levels_for(e.account, "scp"),
+            rcps=self.snap.levels_for(resource_account or e.account, "rcp"),
+            vpc_endpoint_policy=vpce_policy,
+            management_account=self.snap.management_account,
+            absent_prefixes=("",) if c.target and c.constraints.strict else ("aws:principaltag/",),
+        )
+
+    def decide_input(self, principal: str, action: str, resource: str, context: dict) -> DecideInput:
+        """A concrete request with every layer the snapshot gives it (`decide --snapshot`): the
+        principal's policies, boundary and tags, the resource's (or trust) policy, SCPs, RCPs,
+        and the endpoint's policy when aws:SourceVpce names an endpoint of the snapshot."""
+        e = self.snap.entity(principal)
+        ctx = {k.lower(): k for k in context}
+        via = context.get(ctx.get("aws:calledvia", ""), [])
+        via = tuple(via if isinstance(via, list) else [via])
+        vpce = context.get(ctx.get("aws:sourcevpce", ""))
+        endpoint = vpce if isinstance(vpce, str) and vpce in self.snap.endpoints else None
+        q = self.query(HopCheck(e, action, resource, via, endpoint))
+        full = dict(context)
+        for k, v in q.where.items():
+            if k.lower() not in ctx and k.lower() not in ("aws:calledvia", "aws:viaawsservice"):
+                full[k] = v if len(v) != 1 else v[0]
+        return DecideInput(
+            request=Request(
+                principal=e.arn, action=action, resource=resource, resource_account=q.resource_account, context=full
+            ),
+            identity_policies=q.identity_policies,
+            resource_policy=q.resource_policy,
+            permission_boundary=q.permission_boundary,
+            scps=q.scps,
+            rcps=q.rcps,
+            vpc_endpoint_policy=q.vpc_endpoint_policy,
+            management_account=q.management_account,
+        )
+
+    def command(self, hop: Hop) -> str:
+        """The hop as a ready `reasoner decide --snapshot` command."""
+        import shlex
+
+        args = ["reasoner", "decide"]
+        for o in self.snap.origin:
+            args += ["--snapshot", o]
+        args += ["--principal", hop.principal, "--action", hop.action, "--resource", hop.resource]
+        for k, v in hop.context.items():
+            if k.lower().startswith("aws:principaltag/") or k.lower() in ("aws:principalorgid", "aws:viaawsservice"):
+                continue  # the snapshot gives these
+            for item in v if isinstance(v, list) else [v]:
+                args += ["--context", f"{k}={str(item).lower() if isinstance(item, bool) else item}"]
+        return " ".join(shlex.quote(a) for a in args)
+
+    # -- answers ----------------------------------------------------------------------------------
+    @overload
+    def check_many(self, checks: list[HopCheck], groups: None = None) -> list[HopResult]: ...
+
+    @overload
+    def check_many(self, checks: list[HopCheck], groups: list) -> list[HopResult | None]: ...
+
+    def check_many(self, checks: list[HopCheck], groups: list | None = None) -> Sequence[HopResult | None]:
+        """Answer every check. With `groups`, a check whose group already has a possible answer
+        is not searched (its result is None): one way per group is enough."""
+        t0 = time.perf_counter()
+        out: list[HopResult | None] = [None] * len(checks)
+        todo: list[tuple[int, HopCheck, Query]] = []
+        for i, c in enumerate(checks):
+            early = self._answer_or_query(c)
+            if isinstance(early, HopResult):
+                out[i] = early
+            else:
+                todo.append((i, c, early))
+        settled = self._try_concrete(todo, out)
+        self._search(checks, todo, settled, groups, out)
+        for i, c, _q in todo:
+            if (result := out[i]) is not None:
+                self.cache[hop_cache_key(c)] = result
+        self.stats.seconds += time.perf_counter() - t0
+        return out
+
+    def _answer_or_query(self, c: HopCheck) -> HopResult | Query:
+        """The answer when the cache or a sound prefilter gives one (then cached), else the hop's query."""
+        key = hop_cache_key(c)
+        if key in self.cache:
+            return self.cache[key]
+        early = self._prefilter(c)
+        if isinstance(early, HopResult):
+            self.cache[key] = early
+        return early
+
+    def _prefilter(self, c: HopCheck) -> HopResult | Query:
+        if c.who.incomplete:
+            return HopResult("unknown", reason=f"{c.who.arn}: {c.who.incomplete[0]}")
+        if (broken := self.snap.broken_policy_for(c.resource)) is not None:
+            return HopResult("unknown", reason=f"the resource policy is unknown: {broken}")
+        try:
+            q = self.query(c)
+        except InputError as exc:
+            return HopResult("unknown", reason=exc.message)
+        if not may_allow_query(q):
+            # Sound: an allow needs an Allow statement whose Action and Resource can match.
+            return HopResult("impossible", reason="no Allow statement of any policy can match the action and resource")
+        return q
+
+    def _try_concrete(self, todo: list[tuple[int, HopCheck, Query]], out: list[HopResult | None]) -> set[int]:
+        """Decide concrete requests for the checks in one grounding; the indexes they settle."""
+        # Plain concrete requests first; a resource pattern is tried on one ARN it names (an allow
+        # there is a witness; a deny proves nothing and goes to the search).
+        tries: list[tuple[int, HopCheck, Query, dict | None]] = [
+            (i, c, q, None) for i, c, q in todo if is_concrete(q) or is_representable(q)
+        ]
+        # Then contexts that satisfy some Allow statement's conditions literally (cheap witnesses).
+        base = list(tries)
+        free = {i: free_keys(q) for i, _c, q, _ in base}
+        for i, c, q, _ in base:
+            contexts: list[dict] = [{}, *candidate_contexts(q, free[i])]
+            resources: list[str | None] = [None, *candidate_resources(q)]
+            tries += [
+                (i, c, q, {**ctx, **({"__resource__": r} if r else {})})
+                for r in resources
+                for ctx in contexts
+                if r or ctx
+            ]
+        inputs = [plain_input(q, ctx) for _, _, q, ctx in tries]
+        decisions = decide_many(inputs) if inputs else []
+        self.stats.plain_decisions += len(inputs)
+        settled: set[int] = set()
+        for (i, c, q, ctx), inp, d in zip(tries, inputs, decisions):
+            if i in settled:
+                continue
+            if d.decision == "allow":
+                out[i] = HopResult("possible", hop=self._with_command(hop_from_input(c, inp)))
+                settled.add(i)
+            elif d.decision is not None and ctx is None and is_concrete(q) and not free[i]:
+                out[i] = HopResult(
+                    "impossible",
+                    reason="no statement that can apply has a condition or a "
+                    "policy variable, and the request is " + d.decision.replace("_", " "),
+                )
+                settled.add(i)
+        return settled
+
+    def _search(
+        self,
+        checks: list[HopCheck],
+        todo: list[tuple[int, HopCheck, Query]],
+        settled: set[int],
+        groups: list | None,
+        out: list[HopResult | None],
+    ) -> None:
+        """Search what is left: grouped (one possible answer per group is enough), groups spread
+        over the cores when there are enough of them to pay for the processes."""
+        found = {
+            groups[i] for i, r in enumerate(out) if groups is not None and r is not None and r.outcome == "possible"
+        }
+        by_group: dict = {}
+        for i, _c, q in todo:
+            if i in settled or (groups is not None and groups[i] in found):
+                continue
+            by_group.setdefault(groups[i] if groups is not None else ("#", i), []).append((i, q))
+        for i, a in search_groups(list(by_group.values())):
+            self.stats.searches += 1
+            if isinstance(a, str):
+                out[i] = HopResult("unknown", reason=a)
+                continue
+            result = out[i] = hop_from_can(checks[i], a)
+            if result.hop is not None:
+                self._with_command(result.hop)
+
+    def _with_command(self, hop: Hop) -> Hop:
+        hop._auth = self
+        return hop
+
+    def first_calls(
+        self, who: Entity, action: str, resource: str, cons: Constraints, target: bool = False
+    ) -> list[HopCheck]:
+        """The ways a first call can arrive: from outside every endpoint, or through each listed
+        endpoint of the action's service (minus --not-from-vpce)."""
+        service = action.split(":", 1)[0].lower()
+        checks = [HopCheck(who, action, resource, (), None, cons, target)]
+        for ep in self.snap.endpoints_for(service):
+            if ep.id not in cons.not_from_vpce:
+                checks.append(HopCheck(who, action, resource, (), ep.id, cons, target))
+        return checks

@@ -1,0 +1,118 @@
+"""Concrete requests tried before a search: the plain request (only the keys the hop fixes), contexts
+that satisfy an Allow statement's conditions literally, and ARNs inside a resource pattern that an
+Allow statement names. An allow there is a witness; a deny proves nothing unless nothing is free."""
+
+from __future__ import annotations
+
+from reasoner.account.prefilters import covers_action, query_policies
+from reasoner.policy import catalogue
+from reasoner.policy.patterns import arn_match, plain
+from reasoner.policy.request import DecideInput, Request
+from reasoner.search.can import Query, is_pattern
+
+
+def is_concrete(q: Query) -> bool:
+    return not is_pattern(q.action) and not is_pattern(q.resource) and catalogue.lookup(q.action) is not None
+
+
+def is_representable(q: Query) -> bool:
+    """A concrete action on a resource pattern whose stand-in ARN is well formed (or "*", the
+    resource of actions without resource types)."""
+    return (
+        not is_pattern(q.action)
+        and catalogue.lookup(q.action) is not None
+        and (q.resource == "*" or len(q.resource.split(":", 5)) == 6)
+        and q.resource_account is not None
+    )
+
+
+def stand_in(resource: str) -> str:
+    """One ARN a pattern names: every wildcard becomes 'x' (the region is arn:aws:ec2:x:...)."""
+    return resource if resource == "*" else resource.replace("*", "x").replace("?", "x")
+
+
+def candidate_resources(q: Query, limit: int = 3) -> list[str]:
+    """ARNs inside the queried pattern that an Allow statement's Resource names, built component
+    by component (fixed parts of either side, wildcards as 'x'): concrete tries before a search."""
+    if not is_pattern(q.resource) or q.resource == "*":
+        return []
+    qparts = q.resource.split(":", 5)
+    if len(qparts) != 6:
+        return []
+    action = q.action.lower()
+    out: list[str] = []
+    for pol in [p.policy for p in q.identity_policies] + ([q.resource_policy.policy] if q.resource_policy else []):
+        for st in pol.Statement:
+            if st.Effect != "Allow" or not covers_action(st, action):
+                continue
+            for r in st.Resource or []:
+                rparts = r.split(":", 5)
+                if r == "*" or "${" in r or len(rparts) != 6:
+                    continue
+                for filler in ("x", "x/x"):  # a wildcard of the resource part may span a "/"
+                    cand = ":".join(
+                        qa
+                        if not is_pattern(qa)
+                        else ra
+                        if not is_pattern(ra)
+                        else ra.replace("*", filler if n == 5 else "x").replace("?", "x")
+                        for n, (qa, ra) in enumerate(zip(qparts, rparts))
+                    )
+                    if cand not in out and arn_match(plain(q.resource), cand) and arn_match(plain(r), cand):
+                        out.append(cand)
+                        if len(out) >= limit:
+                            return out
+                        break
+    return out
+
+
+def candidate_contexts(q: Query, free: set[str], limit: int = 4) -> list[dict[str, list[str]]]:
+    """Contexts that satisfy the positive conditions of Allow statements literally (StringEquals,
+    StringLike without wildcards, Bool, ArnEquals...), to try concretely before a search: an
+    allow there is a witness; a deny proves nothing."""
+    action = q.action.lower()
+    out = []
+    for pol in query_policies(q):
+        for st in pol.Statement:
+            if st.Effect != "Allow" or not st.Condition or not covers_action(st, action):
+                continue
+            ctx: dict[str, list[str]] = {}
+            for op, key, values in st.operators():
+                k = key.lower()
+                if k not in free or op.negated or not values:
+                    continue
+                v = values[0].replace(
+                    "${aws:PrincipalAccount}", q.principal.split(":")[4] if q.principal.count(":") >= 5 else ""
+                )
+                if "${" in v:
+                    continue
+                if op.family in ("string_equals", "string_equals_ic", "arn_equals", "bool", "numeric_equals") or (
+                    op.family in ("string_like", "arn_like") and "$" not in v
+                ):
+                    ctx[key] = [v.replace("*", "x").replace("?", "x")]
+                elif op.family == "ip_address":
+                    ctx[key] = [v.split("/", 1)[0]]
+            if ctx and ctx not in out:
+                out.append(ctx)
+            if len(out) >= limit:
+                return out
+    return out
+
+
+def plain_input(q: Query, extra: dict | None = None) -> DecideInput:
+    extra = dict(extra or {})
+    resource = extra.pop("__resource__", None) or stand_in(q.resource)
+    fixed = {**extra, **q.where}
+    ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in fixed.items()}
+    return DecideInput(
+        request=Request(
+            principal=q.principal, action=q.action, resource=resource, resource_account=q.resource_account, context=ctx
+        ),
+        identity_policies=q.identity_policies,
+        resource_policy=q.resource_policy,
+        permission_boundary=q.permission_boundary,
+        scps=q.scps,
+        rcps=q.rcps,
+        vpc_endpoint_policy=q.vpc_endpoint_policy,
+        management_account=q.management_account,
+    )

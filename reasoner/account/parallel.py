@@ -1,0 +1,47 @@
+"""Hop searches in groups (one possible answer per group is enough), spread over worker processes
+when there are enough of them to pay for the processes (REASONER_WORKERS)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+
+from reasoner.errors import InputError
+from reasoner.search.can import CanAnswer, Query, can
+
+SEARCH_WORKERS = int(os.environ.get("REASONER_WORKERS", min(2, os.cpu_count() or 1)))
+
+
+MIN_PARALLEL_SEARCHES = 12
+
+
+def _search_in_order(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanAnswer | str]]:
+    """Search each group's queries in order, stopping a group at its first possible answer."""
+    out: list[tuple[int, CanAnswer | str]] = []
+    for group in groups:
+        for i, q in group:
+            try:
+                a = can(q)
+            except InputError as exc:
+                out.append((i, exc.message))
+                continue
+            out.append((i, a))
+            if a.answer == "possible":
+                break
+    return out
+
+
+def search_groups(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanAnswer | str]]:
+    n = sum(len(g) for g in groups)
+    if SEARCH_WORKERS < 2 or n < MIN_PARALLEL_SEARCHES or multiprocessing.current_process().daemon:
+        return _search_in_order(groups)
+    # Balance by the number of queries; each worker keeps its groups' early stops.
+    shares: list[list] = [[] for _ in range(SEARCH_WORKERS)]
+    sizes = [0] * SEARCH_WORKERS
+    for g in sorted(groups, key=len, reverse=True):
+        k = sizes.index(min(sizes))
+        shares[k].append(g)
+        sizes[k] += len(g)
+    with multiprocessing.get_context("fork").Pool(SEARCH_WORKERS) as pool:
+        parts = pool.map(_search_in_order, shares)
+    return [x for part in parts for x in part]

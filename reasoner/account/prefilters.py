@@ -1,0 +1,188 @@
+"""Sound statement-level prefilters: an allow needs an Allow statement whose Action and Resource can
+match, and a condition can matter only when a statement that can apply reads its key. They decide
+which hops are searched at all; none of them ever makes an answer "possible"."""
+
+from __future__ import annotations
+
+import re
+
+from reasoner.account.model import Entity
+from reasoner.policy.document import Policy
+from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.policy.request import NamedPolicy
+from reasoner.search.can import Query, is_pattern
+
+_COVERS: dict[tuple[int, str], tuple[object, bool]] = {}
+
+
+def covers_action(st, action: str) -> bool:
+    """Can the statement's Action / NotAction cover `action` (a name, or a pattern: then
+    conservatively, any overlap of service parts counts)? Cached per statement object (kept
+    alive by the entry, so its id is not reused)."""
+    key = (id(st), action)
+    hit = _COVERS.get(key)
+    if hit is None:
+        if len(_COVERS) > 1_000_000:
+            _COVERS.clear()
+        hit = _COVERS[key] = (st, _covers_action_uncached(st, action))
+    return hit[1]
+
+
+def _covers_action_uncached(st, action: str) -> bool:
+    if is_pattern(action):
+        if st.Action is None:
+            return True
+        return any(services_overlap(p, action) for p in st.Action)
+    pats = st.Action if st.Action is not None else st.NotAction
+    hit = any(plain_glob_match(p.lower(), action) for p in pats or [])
+    return hit != (st.Action is None)
+
+
+def services_overlap(p: str, q: str) -> bool:
+    a, b = p.lower().split(":", 1)[0], q.lower().split(":", 1)[0]
+    return "*" in a or "*" in b or "?" in a or "?" in b or a == b
+
+
+def _may_cover_resource(st, resource: str) -> bool:
+    if st.NotResource is not None:
+        return True
+    for r in st.Resource or []:
+        if "${" in r or r == "*" or is_pattern(resource):
+            return True
+        if arn_match(plain(r), resource):
+            return True
+    return False
+
+
+_MAY_ALLOW: dict[tuple[int, str, str], tuple[Policy, bool]] = {}
+
+
+def _policy_may_allow(policy: Policy, action: str, resource: str) -> bool:
+    # Keyed by the policy object: managed policies are shared by many principals of a snapshot.
+    # The entry holds the policy, so its id cannot be reused while the entry lives.
+    key = (id(policy), action, resource)
+    hit = _MAY_ALLOW.get(key)
+    if hit is None:
+        if len(_MAY_ALLOW) > 500_000:
+            _MAY_ALLOW.clear()
+        hit = _MAY_ALLOW[key] = (
+            policy,
+            any(
+                st.Effect == "Allow" and covers_action(st, action) and _may_cover_resource(st, resource)
+                for st in policy.Statement
+            ),
+        )
+    return hit[1]
+
+
+def may_allow_identity(e: Entity, action: str, resource: str) -> bool:
+    action = action.lower()
+    return any(_policy_may_allow(p.policy, action, resource) for p in e.identity_policies)
+
+
+def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
+    if rp is None:
+        return False
+    action = action.lower()
+    for st in rp.policy.Statement:
+        if st.Effect.lower() != "allow" or not covers_action(st, action):
+            continue
+        if st.NotPrincipal is not None:
+            return True
+        # Only a grant to "*" or to the principal itself can allow on its own (or with an identity
+        # allow across accounts); a grant naming the account delegates to the identity policies,
+        # which may_allow_identity checks (layers.lp: resource_grant How = account).
+        entries = [v for _, v in st.Principal.entries()] if st.Principal is not None else []
+        if any(v == "*" or v == e.arn for v in entries):
+            return True
+        if e.kind == "federated" and any(v == e.arn.removeprefix("federated:") for v in entries):
+            return True
+    return False
+
+
+def may_allow_query(q: Query) -> bool:
+    """Sound prefilter: some Allow statement (identity, or a resource policy naming anyone or
+    this principal) whose Action and Resource can match."""
+    action = q.action.lower()
+    for p in q.identity_policies:
+        if _policy_may_allow(p.policy, action, q.resource):
+            return True
+    if q.resource_policy is not None:
+        for st in q.resource_policy.policy.Statement:
+            if st.Effect == "Allow" and covers_action(st, action):
+                return True
+    return False
+
+
+def query_policies(q: Query) -> list[Policy]:
+    out = [p.policy for p in q.identity_policies]
+    for p in (q.resource_policy, q.permission_boundary, q.session_policy, q.vpc_endpoint_policy):
+        if p is not None:
+            out.append(p.policy)
+    for levels in (q.scps or [], q.rcps or []):
+        out += [p.policy for level in levels for p in level]
+    return out
+
+
+_DERIVED = (
+    "aws:principalarn",
+    "aws:principalaccount",
+    "aws:principaltype",
+    "aws:username",
+    "aws:calledviafirst",
+    "aws:calledvialast",
+)
+
+
+_VARIABLE = re.compile(r"\$\{([^}:]+:[^}]+?)(?:,\s*'[^']*')?\}")
+
+
+def free_keys(q: Query) -> set[str]:
+    """Context keys that statements which can apply read and that the request space leaves free
+    (not fixed by `where`, not absent, not derived from the principal or aws:CalledVia). With
+    none, the context cannot change the decision: the plain request is the only request."""
+    action = q.action.lower()
+    fixed = {k.lower() for k in q.where} | {k.lower() for k in q.absent} | set(_DERIVED)
+    prefixes = tuple(p.lower() for p in q.absent_prefixes)
+    out = set()
+    for pol in query_policies(q):
+        for st in pol.Statement:
+            if not (st.Condition or has_variable(st)) or not covers_action(st, action):
+                continue
+            keys = {k.lower() for block in (st.Condition or {}).values() for k in block}
+            for r in (
+                list(st.Resource or [])
+                + list(st.NotResource or [])
+                + [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
+            ):
+                keys |= {m.lower() for m in _VARIABLE.findall(r)}
+            out |= {k for k in keys if k not in fixed and not (prefixes and k.startswith(prefixes))}
+    return out
+
+
+_VIA_KEYS = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:viaawsservice")
+
+
+def via_matters(q: Query) -> bool:
+    """Does a statement that can apply to this action read aws:CalledVia* or aws:ViaAWSService
+    (in a condition or a policy variable)?"""
+    action = q.action.lower()
+    for pol in query_policies(q):
+        for st in pol.Statement:
+            if not covers_action(st, action):
+                continue
+            keys = [k.lower() for block in (st.Condition or {}).values() for k in block]
+            texts = [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
+            texts += list(st.Resource or []) + list(st.NotResource or [])
+            if any(k.startswith(_VIA_KEYS) for k in keys) or any(
+                "${aws:calledvia" in t.lower() or "${aws:viaawsservice" in t.lower() for t in texts
+            ):
+                return True
+    return False
+
+
+def has_variable(st) -> bool:
+    for element in (st.Resource, st.NotResource):
+        if element and any("${" in r for r in element):
+            return True
+    return False
