@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import typer
@@ -13,14 +11,12 @@ from rich.console import Console
 
 from reasoner.cases import load_case
 from reasoner.cli.render import case_table, print_decision
-from reasoner.engine.answers import Decision
+from reasoner.engine.batch import BATCH_CHUNK, MAX_LINE_BYTES, run_batch, run_batch_file  # noqa: F401 (re-exported)
 from reasoner.engine.decide import decide_many
 from reasoner.errors import ExitCode, InputError
 from reasoner.policy.document import load_policy
-from reasoner.policy.request import DecideInput, NamedPolicy, PolicyCache, Request, decide_input_from_obj
-
-BATCH_CHUNK = 2500  # requests grounded together; bounds memory, and the unit of parallel work
-MAX_LINE_BYTES = 2_000_000
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
+from reasoner.policy.validate import exclusive_flags
 
 
 def parse_context(items: list[str]) -> dict[str, list[str] | str]:
@@ -49,83 +45,6 @@ def named_policy(path: Path) -> NamedPolicy:
 
 def policy_levels(values: list[str]) -> list[list[NamedPolicy]]:
     return [[named_policy(Path(f)) for f in level.split(",") if f] for level in values]
-
-
-def read_batch(lines, source: str) -> Iterator[DecideInput | InputError]:
-    """Validate (line number, text) pairs; a bad line becomes an InputError in its place."""
-    cache = PolicyCache()
-    for lineno, line in lines:
-        where = f"{source}:{lineno}"
-        if len(line) > MAX_LINE_BYTES:
-            yield InputError(f"line is {len(line)} bytes, over the {MAX_LINE_BYTES}-byte limit", source=where)
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            yield InputError(f"malformed JSON at column {exc.colno}: {exc.msg}", source=where)
-            continue
-        try:
-            yield decide_input_from_obj(obj, source=where, cache=cache)
-        except InputError as exc:
-            exc.batch_id = obj.get("id") if isinstance(obj, dict) else None
-            yield exc
-
-
-def _decide_chunk(args: tuple[list[tuple[int, str]], str]) -> list[str]:
-    """Decide one chunk of (line number, text) pairs; returns the output lines, in order."""
-    lines, source = args
-    items = list(read_batch(lines, source))
-    out = []
-    for item, d in zip(items, decide_many(items)):
-        if isinstance(item, InputError):
-            d = Decision(id=getattr(item, "batch_id", None), decision=None, error=item.one_line())
-        out.append(json.dumps(d.to_json_obj(with_mismatches=False), separators=(",", ":")) + "\n")
-    return out
-
-
-def _chunks(stream, size: int) -> Iterator[list[tuple[int, str]]]:
-    chunk: list[tuple[int, str]] = []
-    for lineno, line in enumerate(stream, start=1):
-        if not line.strip():
-            continue
-        chunk.append((lineno, line))
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
-def run_batch(stream, out, source: str, workers: int | None = None) -> int:
-    """Decide a JSONL batch; one output line per input line, in order. Returns the count.
-
-    Each chunk of lines is grounded as one program. Chunks are independent, so on a batch of
-    several chunks they are decided by one process per core and written back in order.
-    """
-    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-    n = 0
-    chunks = _chunks(stream, BATCH_CHUNK)
-    first = next(chunks, None)
-    if first is None:
-        return 0
-    second = next(chunks, None)
-    if second is None or workers <= 1:
-        for chunk in [first] + ([second] if second else []) + list(chunks):
-            for line in _decide_chunk((chunk, source)):
-                out.write(line)
-                n += 1
-        return n
-    import itertools
-    import multiprocessing
-
-    ctx = multiprocessing.get_context("fork")
-    with ctx.Pool(workers) as pool:
-        jobs = ((c, source) for c in itertools.chain([first, second], chunks))
-        for lines in pool.imap(_decide_chunk, jobs):
-            for line in lines:
-                out.write(line)
-                n += 1
-    return n
 
 
 def decide_command(
@@ -175,14 +94,8 @@ def decide_command(
     """Decide requests exactly as AWS does: allow, explicit deny or implicit deny, with reasons."""
     console = Console(width=None if sys.stdout.isatty() else 160)
     if batch is not None:
-        if batch == "-":
-            run_batch(sys.stdin, sys.stdout, "<stdin>")
-        else:
-            p = Path(batch)
-            if not p.exists():
-                raise InputError("no such batch file", source=batch)
-            with p.open(encoding="utf-8") as fh:
-                run_batch(fh, sys.stdout, batch)
+        exclusive_flags("--batch", {"--case": case, "--principal": principal, "--snapshot": snapshot})
+        run_batch_file(batch, sys.stdout)
         return
     if case is not None:
         c = load_case(case)

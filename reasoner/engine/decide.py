@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import Literal, cast
 
-from reasoner.engine.answers import Decision, Mismatch, StatementRef
+from reasoner.engine.answers import Decision, DecisionValue, Mismatch, StatementRef
 from reasoner.engine.facts import FactProgram, RequestFacts
 from reasoner.engine.solve import solve_once
 from reasoner.errors import InputError
@@ -25,24 +27,36 @@ def decide_many(
     *,
     explain: bool = False,
     source: str | None = None,
+    sources: Sequence[str | None] | None = None,
     raise_errors: bool = False,
 ) -> list[Decision]:
-    """Decide every input in one grounding. An InputError in the list becomes an error line."""
+    """Decide every input in one grounding. An InputError in the list becomes an error line.
+
+    `sources` names each input's origin for its error messages (a batch's FILE:LINE), else
+    `source` names them all. An input the request or layer checks reject leaves no trace in the
+    answers of the others: its request's facts are dropped, but what the program compiled and
+    cached for the policies it named stays with their facts (dropping those facts while the
+    cache kept the compiled policy gave a later request with the same document no statements).
+    """
     program = FactProgram()
     slots: list[RequestFacts | Decision] = []
     r = 0
-    for item in inputs:
+    for n, item in enumerate(inputs):
         if isinstance(item, InputError):
             slots.append(Decision(id=None, decision=None, error=item.one_line()))
             continue
         r += 1
         mark = len(program.lines)
+        where = sources[n] if sources is not None else source
         try:
-            slots.append(program.request(r, item, source=source, scope_statements=not explain))
+            slots.append(program.request(r, item, source=where, scope_statements=not explain))
         except InputError as exc:
             if raise_errors:
                 raise
-            del program.lines[mark:]
+            # Drop only request r's own facts (req/req_* atoms with r first); request numbers
+            # are never reused, so a fact missed here can only describe r, whose answer is unread.
+            own = re.compile(rf"^req(_\w+)?\({r}[,)]")
+            program.lines[mark:] = [line for line in program.lines[mark:] if not own.match(line)]
             slots.append(Decision(id=item.id, decision=None, error=exc.one_line()))
     files = ["decide.lp"] + (["mismatch.lp"] if explain else [])
     symbols = solve_once(files, program.text()) if r else []
@@ -81,11 +95,12 @@ def _ref(program: FactProgram, rf: RequestFacts, layer: str, s: int) -> Statemen
     info = program.statements[s]
     atom = layer.replace("[", "(").replace("]", ")")
     name = rf.policy_names.get((atom, info.policy), layer)
-    return StatementRef(layer=layer, policy=name, index=info.index, sid=info.sid, effect=info.effect)
+    effect: Literal["allow", "deny"] = "allow" if info.effect == "allow" else "deny"
+    return StatementRef(layer=layer, policy=name, index=info.index, sid=info.sid, effect=effect)
 
 
 def _answer(program: FactProgram, rf: RequestFacts, value: str | None, stmts, missing, mism) -> Decision:
-    if value is None:
+    if value not in ("allow", "explicit_deny", "implicit_deny"):
         raise RuntimeError(f"no decision derived for request {rf.r}")
     refs = sorted(
         {_ref(program, rf, layer, s) for layer, s in stmts}, key=lambda x: (_layer_rank(x.layer), x.policy, x.index)
@@ -116,7 +131,7 @@ def _answer(program: FactProgram, rf: RequestFacts, value: str | None, stmts, mi
     mismatches.sort(key=lambda m: (_layer_rank(m.statement.layer), m.statement.policy, m.statement.index))
     return Decision(
         id=rf.input.id,
-        decision=value,
+        decision=cast(DecisionValue, value),
         decided_by=decided_by,
         determining_statements=refs,
         missing_allow=missing_sorted,

@@ -8,8 +8,12 @@ Principal, NotPrincipal, Action, NotAction, Resource, NotResource, Condition) an
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
+import sys
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, BinaryIO, Literal
 
 import yaml
 from pydantic import (
@@ -243,37 +247,175 @@ def parse_policy(obj: Any, *, source: str | None = None, prefix: tuple = ()) -> 
         raise validation_to_input_error(exc, source, prefix) from None
 
 
-def load_document(path: str | Path) -> Any:
-    """Read a JSON or YAML file, with a one-line error on anything malformed."""
-    p = Path(path)
+MAX_DOCUMENT_BYTES = MAX_POLICY_BYTES * 20  # a snapshot, case or invariants file
+MAX_DEPTH = 100  # nesting of arrays and objects; AWS documents nest fewer than 10 deep
+MAX_ALIAS_NODES = 10_000  # nodes YAML aliases may add when expanded (a billion-laughs bomb adds 10**9)
+
+
+def open_input(path: str | Path) -> BinaryIO:
+    """Open a user's input file for reading: a regular file, or `-` for stdin.
+
+    The type is checked on the open descriptor before anything is read (opened non-blocking, so
+    a FIFO with no writer cannot block the open): a directory, FIFO, device or socket is refused
+    instead of blocking forever or reading `/dev/zero` without end. Every reader of user files
+    goes through here (load_document, load_policy, the decide batch).
+    """
     src = str(path)
+    if src == "-":
+        return sys.stdin.buffer
+    if not src:
+        raise InputError("empty file name (write '.' for the current folder)", source="<command line>")
     try:
-        data = p.read_bytes()
+        fd = os.open(src, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror}", source=src) from None
-    if len(data) > MAX_POLICY_BYTES * 20:
-        raise InputError(f"file is {len(data)} bytes, over the {MAX_POLICY_BYTES * 20}-byte input limit", source=src)
+    try:
+        mode = os.fstat(fd).st_mode
+        if stat.S_ISDIR(mode):
+            raise InputError("is a directory, not a file", source=src)
+        if not stat.S_ISREG(mode):
+            raise InputError("is not a regular file (a FIFO, device or socket); use '-' to read stdin", source=src)
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_input(path: str | Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> bytes:
+    """The bytes of a user's input file (see open_input), at most max_bytes: the size is checked
+    before reading and at most max_bytes + 1 bytes are ever read."""
+    src = str(path)
+    with open_input(path) as fh:
+        if src != "-":
+            size = os.fstat(fh.fileno()).st_size
+            if size > max_bytes:
+                raise InputError(f"file is {size} bytes, over the {max_bytes}-byte input limit", source=src)
+        try:
+            data = fh.read(max_bytes + 1)
+        except OSError as exc:
+            raise InputError(f"cannot read file: {exc.strerror}", source=src) from None
+    if len(data) > max_bytes:
+        raise InputError(f"input is over the {max_bytes}-byte limit", source=src)
+    return data
+
+
+def json_loads(text: str | bytes) -> Any:
+    """json.loads, with NaN / Infinity (not JSON, RFC 8259) read as floats for check_tree to
+    reject with their path; may raise json.JSONDecodeError or RecursionError."""
+    return json.loads(text, parse_constant=float)
+
+
+def check_tree(obj: Any, *, source: str | None, prefix: tuple = (), max_depth: int = MAX_DEPTH) -> None:
+    """Reject what no JSON policy language accepts, with its JSON path: nesting deeper than
+    max_depth, NaN / Infinity, and (from YAML) keys that are not strings or self-containing
+    structures. Iterative, so no depth makes it recurse."""
+    stack: list[tuple[Any, tuple, int]] = [(obj, (), 0)]
+    on_path: set[int] = set()
+    while stack:
+        node, path, depth = stack.pop()
+        if node is _LEAVE:
+            on_path.discard(path[0])
+            continue
+        if isinstance(node, float) and not math.isfinite(node):
+            raise InputError("NaN and Infinity are not JSON numbers", source=source, path=prefix + path)
+        if not isinstance(node, (dict, list)):
+            continue
+        if depth >= max_depth:
+            raise InputError(f"nested more than {max_depth} deep", source=source, path=prefix + path)
+        if id(node) in on_path:
+            raise InputError("a YAML alias refers to a structure that contains it", source=source, path=prefix + path)
+        on_path.add(id(node))
+        stack.append((_LEAVE, (id(node),), depth))
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, child in items:
+            if isinstance(node, dict) and not isinstance(key, str):
+                raise InputError(f"keys must be strings, not {type(key).__name__}", source=source, path=prefix + path)
+            stack.append((child, path + (key,), depth + 1))
+
+
+_LEAVE = object()
+
+
+def _yaml_loader() -> type:
+    base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+    class BoundedLoader(base):  # type: ignore[valid-type, misc]
+        """safe_load that refuses documents whose aliases expand past MAX_ALIAS_NODES nodes (a
+        "billion laughs" document of 557 bytes expands to 10**9), before constructing anything."""
+
+        def get_single_data(self) -> Any:
+            node = self.get_single_node()
+            if node is None:
+                return None
+            _check_expansion(node)
+            return self.construct_document(node)
+
+    return BoundedLoader
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Count the nodes of the document with every alias expanded (memoised per node, so the
+    count itself is linear in the document) against the distinct nodes."""
+    expanded: dict[int, int] = {}
+    entered: set[int] = set()
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, done = stack.pop()
+        key = id(node)
+        if key in expanded or (not done and key in entered):
+            continue  # already counted, or an ancestor (a recursive alias: check_tree rejects it)
+        children: list[yaml.Node] = []
+        if isinstance(node, yaml.SequenceNode):
+            children = list(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            children = [x for pair in node.value for x in pair]
+        if not done:
+            entered.add(key)
+            stack.append((node, True))
+            stack.extend((c, False) for c in children)
+            continue
+        expanded[key] = 1 + sum(expanded.get(id(c), 1) for c in children)
+    if expanded[id(root)] - len(expanded) > MAX_ALIAS_NODES:
+        raise yaml.YAMLError(f"YAML aliases expand the document by over {MAX_ALIAS_NODES} nodes; write it out in full")
+
+
+def load_document(path: str | Path, max_bytes: int = MAX_DOCUMENT_BYTES) -> Any:
+    """Read a JSON or YAML file (`-`: stdin, JSON or YAML), with a one-line error on anything
+    malformed, oversized, too deep or not a regular file; the error never quotes the input."""
+    src = str(path)
+    data = read_input(path, max_bytes)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputError("file is not UTF-8 text", source=src) from None
-    if p.suffix.lower() in (".yaml", ".yml"):
+    if Path(src).suffix.lower() in (".yaml", ".yml") or (src == "-" and not text.lstrip().startswith(("{", "["))):
         try:
-            return yaml.safe_load(text)
+            obj = yaml.load(text, Loader=_YAML_LOADER)  # noqa: S506 - a SafeLoader subclass
+        except RecursionError:
+            raise InputError(f"YAML nested more than {MAX_DEPTH} deep", source=src) from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1} column {mark.column + 1}" if mark else ""
-            raise InputError(f"malformed YAML{where}: {getattr(exc, 'problem', exc)}", source=src) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=src) from None
+            raise InputError(f"malformed YAML{where}: {getattr(exc, 'problem', None) or exc}", source=src) from None
+    else:
+        try:
+            obj = json_loads(text)
+        except RecursionError:
+            raise InputError(f"JSON nested more than {MAX_DEPTH} deep", source=src) from None
+        except json.JSONDecodeError as exc:
+            raise InputError(f"malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=src) from None
+    check_tree(obj, source=src)
+    return obj
+
+
+_YAML_LOADER = _yaml_loader()
 
 
 def load_policy(path: str | Path) -> Policy:
-    """Load and validate a policy document file (JSON or YAML)."""
-    obj = load_document(path)
-    size = Path(path).stat().st_size
-    if size > MAX_POLICY_BYTES:
-        raise InputError(f"policy is {size} bytes, over the {MAX_POLICY_BYTES}-byte limit", source=str(path))
+    """Load and validate a policy document file (JSON or YAML); its size is checked before it
+    is read. AWS: a policy document is a JSON object (a file holding a JSON string is not one)."""
+    obj = load_document(path, MAX_POLICY_BYTES)
+    if not isinstance(obj, dict):
+        raise InputError("a policy document must be a JSON object", source=str(path))
     return parse_policy(obj, source=str(path))

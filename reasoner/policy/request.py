@@ -163,8 +163,8 @@ def decide_input_from_obj(
             "management_account must be a 12-digit account ID", source=source, path=prefix + ("management_account",)
         )
     ident = obj.get("id")
-    if ident is not None and not isinstance(ident, (str, int)):
-        raise InputError("id must be a string or a number", source=source, path=prefix + ("id",))
+    if ident is not None and (not isinstance(ident, (str, int)) or isinstance(ident, bool)):
+        raise InputError("id must be a string or an integer", source=source, path=prefix + ("id",))
     return DecideInput(
         id=ident,
         request=request,
