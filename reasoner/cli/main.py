@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from reasoner.cli.actions_cmd import actions_command
 from reasoner.cli.can_cmd import can_command
 from reasoner.cli.checks_cmd import check_access_not_granted, check_no_public_access
+from reasoner.cli.collect_cmd import collect_command
 from reasoner.cli.decide_cmd import decide_command
 from reasoner.cli.diff_cmd import diff_command
 from reasoner.cli.lint_cmd import lint_command
@@ -37,6 +38,7 @@ app.command("who-can")(who_can_command)
 app.command("reach")(reach_command)
 app.command("privesc")(privesc_command)
 app.command("prove")(prove_command)
+app.command("collect")(collect_command)
 
 
 def main() -> None:
