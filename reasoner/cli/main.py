@@ -9,6 +9,7 @@ import typer
 from pydantic import ValidationError
 
 from reasoner.cli.actions_cmd import actions_command
+from reasoner.cli.audit_cmd import audit_command
 from reasoner.cli.can_cmd import can_command
 from reasoner.cli.checks_cmd import check_access_not_granted, check_no_public_access
 from reasoner.cli.collect_cmd import collect_command
@@ -39,6 +40,7 @@ app.command("reach")(reach_command)
 app.command("privesc")(privesc_command)
 app.command("prove")(prove_command)
 app.command("collect")(collect_command)
+app.command("audit")(audit_command)
 
 
 def main() -> None:
