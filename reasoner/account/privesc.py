@@ -25,12 +25,14 @@ import datetime as dt
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from reasoner.account.authorizer import Authorizer
-from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, assume_action, hop_cache_key
+from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, Outcome, assume_action, hop_cache_key
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.paths import PathFinder
 from reasoner.account.prefilters import covers_action, may_allow_identity
+from reasoner.account.techniques import Technique
 from reasoner.policy import catalogue
 from reasoner.search.can import Query, can
 
@@ -66,6 +68,17 @@ class PrincipalPrivesc:
         if self.reason:
             out["reason"] = self.reason
         return out
+
+
+class _Plan(NamedTuple):
+    """A technique bound to one target, with the checks shared by every target and its own."""
+
+    caller: Entity
+    technique: Technique
+    target: str
+    group: str | None
+    shared: list[HopCheck]
+    specific: list[HopCheck]
 
 
 def _iam_actions() -> list[str]:
@@ -146,7 +159,7 @@ class Privesc:
         return value
 
     # -- techniques ---------------------------------------------------------------------------
-    def _bindings(self, t, caller: Entity) -> list[tuple[str, str | None, dict[str, str]]]:
+    def _bindings(self, t: Technique, caller: Entity) -> list[tuple[str, str | None, dict[str, str]]]:
         """(target ARN, group ARN or None, placeholder values) for a technique, in the caller's account."""
         base = {"caller": caller.arn, "account": caller.account}
         if t.creates_target:  # a role the caller creates: any name in its account
@@ -157,7 +170,7 @@ class Privesc:
                     {**base, "target": f"arn:aws:iam::{caller.account}:role/*"},
                 )
             ]
-        out = []
+        out: list[tuple[str, str | None, dict[str, str]]] = []
         needs = t.placeholders()
         for e in self.snap.principals.values():
             if e.account != caller.account or e.kind != t.target:
@@ -170,9 +183,9 @@ class Privesc:
                     if ":aws:policy/" not in m:  # AWS managed policies cannot be changed
                         out.append((e.arn, None, {**vals, "policy": m}))
             elif "group" in needs and t.kind == "join-group":
-                for g in self.snap.groups.values():
-                    if g.account == caller.account and g.arn not in e.groups:
-                        out.append((e.arn, g.arn, {**vals, "group": g.arn}))
+                for grp in self.snap.groups.values():
+                    if grp.account == caller.account and grp.arn not in e.groups:
+                        out.append((e.arn, grp.arn, {**vals, "group": grp.arn}))
             elif "group" in needs:
                 for g in e.groups:
                     out.append((e.arn, g, {**vals, "group": g}))
@@ -180,71 +193,75 @@ class Privesc:
                 out.append((e.arn, None, vals))
         return out
 
-    def steps_from(self, caller: Entity, techniques) -> list[tuple[str, Step, str | None]]:
+    def steps_from(self, caller: Entity, techniques: list[Technique]) -> list[tuple[str, Step, str | None]]:
         return [(k, st, g) for _, k, st, g in self.steps_for([caller], techniques)]
 
-    def steps_for(self, callers: list[Entity], techniques) -> list[tuple[str, str, Step, str | None]]:
+    def steps_for(self, callers: list[Entity], techniques: list[Technique]) -> list[tuple[str, str, Step, str | None]]:
         """(caller, kind, step, group joined) for every technique a caller can use; each required
         request is checked with its exact conditions against the bound resource. Batched: the
         requirements that do not depend on the target are checked first (once per caller and
         technique), then the target-specific ones of the techniques still open, each round in
         one call of the authorizer."""
-        plans = []  # (caller, technique, target, group, shared checks, specific checks)
-        for caller in callers:
-            for t in techniques:
-                reqs = [r for r in t.requires if not r.self_granted]
-                # Role assumption along trust policies is its own edge (PathFinder).
-                if [r.action for r in t.requires] == [ASSUME_ACTION] or not reqs:
-                    continue
-                # Cheap sound prefilter: every required action needs some Allow statement.
-                if not all(_may_do(caller, r.action) for r in reqs):
-                    continue
-                specific_idx = {i for i, r in enumerate(t.requires) if r.placeholders() & {"target", "group", "policy"}}
-                for target, group, values in self._bindings(t, caller):
-                    if target == caller.arn and t.kind == "become":
-                        continue
-                    bound = t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
-                    shared, specific = [], []
-                    for i, r in enumerate(bound):
-                        if r.self_granted:
-                            continue
-                        c = HopCheck(
-                            caller,
-                            r.action,
-                            r.resource,
-                            constraints=Constraints(where=tuple(r.context.items())),
-                            target=True,
-                        )
-                        (specific if i in specific_idx else shared).append(c)
-                    plans.append((caller, t, target, group, shared, specific))
-        results: dict[tuple, object] = {}
-        for phase in (4, 5):  # the shared checks, then the specific ones of plans still open
-            todo: dict[tuple, HopCheck] = {}
-            for plan in plans:
-                if all(results.get(hop_cache_key(c)) == "possible" for c in plan[4]) or phase == 4:
-                    for c in plan[phase]:
-                        todo.setdefault(hop_cache_key(c), c)
-            todo = {k: c for k, c in todo.items() if k not in results}
-            for k, r in zip(todo, self.auth.check_many(list(todo.values()))):
-                results[k] = r.outcome
-        out = []
-        for caller, t, target, group, shared, specific in plans:
-            checks = shared + specific
-            if all(results.get(hop_cache_key(c)) == "possible" for c in checks):
+        plans = [plan for caller in callers for t in techniques for plan in self._plans(caller, t)]
+        outcomes = self._check_plans(plans)
+        out: list[tuple[str, str, Step, str | None]] = []
+        for plan in plans:
+            checks = plan.shared + plan.specific
+            if all(outcomes.get(hop_cache_key(c)) == "possible" for c in checks):
                 via = [
                     f"{c.action} on {c.resource}"
                     + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
                     for c in checks
                 ]
-                out.append(
-                    (
-                        caller.arn,
-                        t.kind,
-                        Step(t.id, caller.arn, target if not t.creates_target else "a new role", via, t.assumes),
-                        group,
-                    )
-                )
+                t = plan.technique
+                target = plan.target if not t.creates_target else "a new role"
+                out.append((plan.caller.arn, t.kind, Step(t.id, plan.caller.arn, target, via, t.assumes), plan.group))
         return out
+
+    def _plans(self, caller: Entity, t: Technique) -> list[_Plan]:
+        """The technique bound to each target the caller may use it on, with the checks it needs."""
+        reqs = [r for r in t.requires if not r.self_granted]
+        # Role assumption along trust policies is its own edge (PathFinder).
+        if [r.action for r in t.requires] == [ASSUME_ACTION] or not reqs:
+            return []
+        # Cheap sound prefilter: every required action needs some Allow statement.
+        if not all(_may_do(caller, r.action) for r in reqs):
+            return []
+        specific_idx = {i for i, r in enumerate(t.requires) if r.placeholders() & {"target", "group", "policy"}}
+        plans = []
+        for target, group, values in self._bindings(t, caller):
+            if target == caller.arn and t.kind == "become":
+                continue
+            bound = t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
+            shared: list[HopCheck] = []
+            specific: list[HopCheck] = []
+            for i, r in enumerate(bound):
+                if r.self_granted:
+                    continue
+                c = HopCheck(
+                    caller,
+                    r.action,
+                    r.resource,
+                    constraints=Constraints(where=tuple(r.context.items())),
+                    target=True,
+                )
+                (specific if i in specific_idx else shared).append(c)
+            plans.append(_Plan(caller, t, target, group, shared, specific))
+        return plans
+
+    def _check_plans(self, plans: list[_Plan]) -> dict[tuple, Outcome]:
+        """Outcome per hop check: the shared checks, then the specific ones of plans still open."""
+        outcomes: dict[tuple, Outcome] = {}
+        for phase in ("shared", "specific"):
+            todo: dict[tuple, HopCheck] = {}
+            for plan in plans:
+                if phase == "shared" or all(outcomes.get(hop_cache_key(c)) == "possible" for c in plan.shared):
+                    for c in plan.shared if phase == "shared" else plan.specific:
+                        todo.setdefault(hop_cache_key(c), c)
+            todo = {k: c for k, c in todo.items() if k not in outcomes}
+            for k, r in zip(todo, self.auth.check_many(list(todo.values()))):
+                outcomes[k] = r.outcome
+        return outcomes
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
         from reasoner.account.techniques import load_techniques
@@ -256,7 +273,7 @@ class Privesc:
         # pass through anyone).
         become: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         grants: dict[str, list[Step]] = {e.arn: [] for e in everyone}
-        joins: dict[str, list[tuple[Step, str]]] = {e.arn: [] for e in everyone}
+        joins: dict[str, list[tuple[Step, str | None]]] = {e.arn: [] for e in everyone}
         new_role_admin: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         for i, e in enumerate(everyone):
             self.progress("admin checks", i, len(everyone))
@@ -287,16 +304,15 @@ class Privesc:
             results.append(self._paths(e, become, grants, joins, new_role_admin))
         return results
 
-    def _paths(self, e: Entity, become, grants, joins, new_role_admin) -> PrincipalPrivesc:
-        # Breadth-first over "become" steps: the shortest chain to every identity.
-        chain: dict[str, list[Step]] = {e.arn: []}
-        queue = deque([e.arn])
-        while queue:
-            cur = queue.popleft()
-            for st in become.get(cur, []):
-                if st.target not in chain and st.target in self.snap.principals:
-                    chain[st.target] = chain[cur] + [st]
-                    queue.append(st.target)
+    def _paths(
+        self,
+        e: Entity,
+        become: dict[str, list[Step]],
+        grants: dict[str, list[Step]],
+        joins: dict[str, list[tuple[Step, str | None]]],
+        new_role_admin: dict[str, list[Step]],
+    ) -> PrincipalPrivesc:
+        chain = self._become_chains(e, become)
         paths: list[list[Step]] = []
         unknown = []
         for arn, steps in chain.items():
@@ -306,21 +322,7 @@ class Privesc:
             elif adm is None:
                 unknown.append(f"{arn}: {self._reasons.get(arn + '|', 'unknown')}")
         for arn, steps in chain.items():
-            for g in grants.get(arn, []):
-                # Grant to someone the origin can become (itself included), then become them.
-                if g.target == arn:  # granted to itself
-                    paths.append(steps + [g])
-                elif g.target in chain:
-                    paths.append(steps + [g] + chain[g.target])
-                elif g.target in self.snap.groups:  # a group policy reaches its members
-                    members = [u for u in chain if g.target in self.snap.principals[u].groups]
-                    if members:
-                        paths.append(steps + [g] + chain[members[0]])
-            for j, group in joins.get(arn, []):
-                # Add a user the origin can become to a group whose policies make it admin.
-                grp = self.snap.groups.get(group)
-                if j.target in chain and grp and self._admin_group(self.snap.principals[j.target], grp):
-                    paths.append(steps + [j] + chain[j.target])
+            paths += self._escalations(chain, arn, grants.get(arn, []), joins.get(arn, []))
             for st in new_role_admin.get(arn, []):
                 paths.append(steps + [st])
         paths.sort(key=len)
@@ -329,6 +331,46 @@ class Privesc:
         if unknown:
             return PrincipalPrivesc(e.arn, None, [], reason="; ".join(unknown[:3]))
         return PrincipalPrivesc(e.arn, False)
+
+    def _become_chains(self, e: Entity, become: dict[str, list[Step]]) -> dict[str, list[Step]]:
+        """Breadth-first over "become" steps: the shortest chain to every identity."""
+        chain: dict[str, list[Step]] = {e.arn: []}
+        queue = deque([e.arn])
+        while queue:
+            cur = queue.popleft()
+            for st in become.get(cur, []):
+                if st.target not in chain and st.target in self.snap.principals:
+                    chain[st.target] = chain[cur] + [st]
+                    queue.append(st.target)
+        return chain
+
+    def _escalations(
+        self,
+        chain: dict[str, list[Step]],
+        arn: str,
+        grants: list[Step],
+        joins: list[tuple[Step, str | None]],
+    ) -> list[list[Step]]:
+        """Paths through `arn`, an identity the origin can become: its grants and group joins that
+        end at an admin."""
+        steps = chain[arn]
+        paths = []
+        for g in grants:
+            # Grant to someone the origin can become (itself included), then become them.
+            if g.target == arn:  # granted to itself
+                paths.append(steps + [g])
+            elif g.target in chain:
+                paths.append(steps + [g] + chain[g.target])
+            elif g.target in self.snap.groups:  # a group policy reaches its members
+                members = [u for u in chain if g.target in self.snap.principals[u].groups]
+                if members:
+                    paths.append(steps + [g] + chain[members[0]])
+        for j, group in joins:
+            # Add a user the origin can become to a group whose policies make it admin.
+            grp = self.snap.groups.get(group) if group else None
+            if j.target in chain and grp and self._admin_group(self.snap.principals[j.target], grp):
+                paths.append(steps + [j] + chain[j.target])
+        return paths
 
     def _admin_group(self, member: Entity, grp) -> bool:
         if member.kind != "user":
