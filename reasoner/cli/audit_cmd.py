@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
+from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reasoner.audit.findings import AuditReport
@@ -17,8 +18,7 @@ from reasoner.audit.report_html import render_html
 from reasoner.audit.report_sarif import render_sarif
 from reasoner.audit.rulebase import DEFAULT_BUDGET_SECONDS
 from reasoner.audit.run import run_audit
-from reasoner.cli.output import UsageProblem, color_enabled, console, input_paths
-from reasoner.errors import ExitCode
+from reasoner.errors import ExitCode, InputError
 
 AUDIT_FORMATS = ("html", "markdown", "json", "sarif", "csv")
 
@@ -36,7 +36,7 @@ def render(report: AuditReport, fmt: str) -> str:
 
 
 def audit_command(
-    snapshot: list[str] = typer.Argument(..., help="Snapshot files or directories ('-' for stdin)."),
+    snapshot: list[str] = typer.Argument(..., help="Snapshot files or directories."),
     invariants: str | None = typer.Option(None, "--invariants", help="An invariants file to prove (YAML or JSON)."),
     zone: str = typer.Option(
         "account", "--zone-of-trust", help="Access from outside this zone is external: account | organization."
@@ -51,10 +51,11 @@ def audit_command(
 ) -> None:
     """Audit an account: findings with evidence (paths, statements, witnesses), never a guess."""
     if fmt not in AUDIT_FORMATS:
-        raise UsageProblem(f"--format {fmt!r}: expected one of {', '.join(AUDIT_FORMATS)}")
+        raise InputError(f"--format {fmt!r}: expected one of {', '.join(AUDIT_FORMATS)}", source="<command line>")
     if zone not in ("account", "organization"):
-        raise UsageProblem(f"--zone-of-trust {zone!r}: expected account or organization")
-    paths = [str(p) for p in input_paths(snapshot)]
+        raise InputError(f"--zone-of-trust {zone!r}: expected account or organization", source="<command line>")
+    paths = [str(p) for p in snapshot]
+    err = Console(stderr=True, markup=False, emoji=False, highlight=False)
 
     def go(update: Callable[[str, int, int], None] | None) -> AuditReport:
         return run_audit(
@@ -73,7 +74,7 @@ def audit_command(
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
-            console=console(stderr=True),
+            console=err,
             transient=True,
         )
         task = bar.add_task("audit", total=1)
@@ -90,10 +91,9 @@ def audit_command(
         Path(out).write_text(text, encoding="utf-8")
     else:
         sys.stdout.write(text)
-    err = console(stderr=True)
     for w in report.warnings:
         if w.startswith("WARNING"):
-            err.print(w, style="bold red" if color_enabled(sys.stderr) else "")
+            err.print(w, style="bold red")
     s = report.summary.by_status
     if out:
         err.print(
