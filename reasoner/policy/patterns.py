@@ -1,4 +1,4 @@
-"""Wildcard patterns with policy variables, compiled once to regular expressions.
+"""Wildcard patterns with policy variables, matched without backtracking.
 
 A pattern is a sequence of (char, wild) pairs: `wild` marks a `*` or `?` that is a wildcard, so
 that `${*}` / `${?}` escapes and the values substituted for variables stay literal.
@@ -83,27 +83,51 @@ def literal_text(pattern: tuple[tuple[str, bool], ...]) -> str:
     return "".join(c for c, _ in pattern)
 
 
-@lru_cache(maxsize=200_000)
-def glob_regex(pattern: tuple[tuple[str, bool], ...], ignore_case: bool) -> re.Pattern:
-    """`*` any run of characters (also '/', ':'), `?` exactly one character."""
-    out = []
-    for c, wild in pattern:
-        if wild and c == "*":
-            out.append(".*")
-        elif wild and c == "?":
-            out.append(".")
-        else:
-            out.append(re.escape(c))
-    return re.compile("".join(out), re.DOTALL | (re.IGNORECASE if ignore_case else 0))
-
-
 def plain(text: str) -> tuple[tuple[str, bool], ...]:
     """A pattern with no variables (Action elements, 2008-10-17 documents)."""
     return tuple((c, c in "*?") for c in text)
 
 
+@lru_cache(maxsize=200_000)
+def _segments(pattern: tuple[tuple[str, bool], ...], ignore_case: bool) -> tuple[tuple[re.Pattern, int], ...]:
+    """The pattern cut at its wildcard `*`s: each piece (literal characters and `?`) as a
+    regular expression with no repetition, and its length (a piece always spans that many
+    characters)."""
+    pieces: list[list[tuple[str, bool]]] = [[]]
+    for c, wild in pattern:
+        if wild and c == "*":
+            pieces.append([])
+        else:
+            pieces[-1].append((c, wild))
+    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
+    return tuple(
+        (re.compile("".join("." if wild and c == "?" else re.escape(c) for c, wild in piece), flags), len(piece))
+        for piece in pieces
+    )
+
+
 def glob_match(pattern: tuple[tuple[str, bool], ...], value: str, ignore_case: bool = False) -> bool:
-    return glob_regex(pattern, ignore_case).fullmatch(value) is not None
+    """`*` any run of characters (also '/', ':'), `?` exactly one character.
+
+    No backtracking: the pieces between the stars are matched left to right, each at its
+    leftmost place (the first piece at the start, the last one at the end), which is exact for
+    globs and takes O(len(pattern) * len(value)) at worst (a regular expression with n stars
+    can take O(len(value) ** n), e.g. `*a*a...*b` against a run of `a`s)."""
+    segs = _segments(pattern, ignore_case)
+    head, head_len = segs[0]
+    if len(segs) == 1:
+        return len(value) == head_len and head.fullmatch(value) is not None
+    tail, tail_len = segs[-1]
+    end = len(value) - tail_len
+    if end < head_len or head.match(value) is None or tail.fullmatch(value, end) is None:
+        return False
+    pos = head_len
+    for rx, _ in segs[1:-1]:
+        m = rx.search(value, pos, end)
+        if m is None:
+            return False
+        pos = m.end()
+    return True
 
 
 def plain_glob_match(pattern: str, value: str) -> bool:
@@ -115,7 +139,7 @@ def plain_glob_match(pattern: str, value: str) -> bool:
             return pattern == value
         if star == len(pattern) - 1:
             return value.startswith(pattern[:-1])
-    return glob_regex(plain(pattern), False).fullmatch(value) is not None
+    return glob_match(plain(pattern), value)
 
 
 def _split_arn(pattern: tuple[tuple[str, bool], ...]) -> list[tuple[tuple[str, bool], ...]]:
@@ -129,11 +153,11 @@ def _split_arn(pattern: tuple[tuple[str, bool], ...]) -> list[tuple[tuple[str, b
 
 
 @lru_cache(maxsize=200_000)
-def _arn_parts(pattern: tuple[tuple[str, bool], ...]) -> tuple[re.Pattern, ...] | None:
+def _arn_parts(pattern: tuple[tuple[str, bool], ...]) -> tuple[tuple[tuple[str, bool], ...], ...] | None:
     parts = _split_arn(pattern)
     if len(parts) != 6:
         return None
-    return tuple(glob_regex(p, False) for p in parts)
+    return tuple(parts)
 
 
 def arn_match(pattern: tuple[tuple[str, bool], ...], value: str) -> bool:
@@ -149,4 +173,4 @@ def arn_match(pattern: tuple[tuple[str, bool], ...], value: str) -> bool:
     pieces = value.split(":", 5)
     if len(pieces) != 6:
         return False
-    return all(rx.fullmatch(piece) is not None for rx, piece in zip(compiled, pieces))
+    return all(glob_match(part, piece) for part, piece in zip(compiled, pieces))
