@@ -21,6 +21,7 @@ from functools import cache
 from reasoner.account.hops import Constraints
 from reasoner.audit.findings import Exposure, ExposureBucket, Finding, PrincipalAccess
 from reasoner.audit.rulebase import Context, rule, short
+from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.request import NamedPolicy
 
@@ -58,7 +59,18 @@ def run(ctx: Context) -> list[Finding]:
                 )
             )
             continue
-        ctx.exposures.append(_exposure(ctx, arn, action, res, total))
+        try:
+            ctx.exposures.append(_exposure(ctx, arn, action, res, total))
+        except (ValueError, InputError) as exc:  # a malformed part of the export: unknown, never exact
+            ctx.exposures.append(
+                Exposure(
+                    resource=arn,
+                    action=action,
+                    total_principals=total,
+                    status="unknown",
+                    reason=f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
+                )
+            )
     ctx.access_levels = access_levels(ctx)
     return []
 

@@ -18,6 +18,7 @@ from reasoner.account.hops import Constraints
 from reasoner.account.model import Entity
 from reasoner.audit.findings import Finding
 from reasoner.audit.rulebase import Context, action_ref, rule
+from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.principals import parse_principal
 from reasoner.policy.request import NamedPolicy
@@ -108,7 +109,10 @@ def run(ctx: Context) -> list[Finding]:
         if ctx.out_of_time():
             out.append(_unknown(ctx, t, ctx.budget_reason))
             continue
-        out += _check(ctx, t)
+        try:
+            out += _check(ctx, t)
+        except (ValueError, InputError) as exc:  # a malformed part of the export: unknown, never a pass
+            out.append(_unknown(ctx, t, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"))
     return out
 
 
@@ -141,25 +145,17 @@ def _check(ctx: Context, t: _Target) -> list[Finding]:
     unknown: list[str] = []
     searched = 0
     rcps = ctx.snap.levels_for(t.owner or None, "rcp")
+    seen: set[tuple[str, str | None]] = set()
     for cand in cands:
         cat, acct = _category(cand)
-        for action in actions:
-            hit = None
-            for res in _resources(t.arn):
-                searched += 1
-                if cat == "service":
-                    hit = _service(ctx, t, cand, action, res, rcps, unknown)
-                else:
-                    r = search_principals(t.policy, t.owner, action, res, [cand], rcps, ctx.snap.management_account)
-                    if r.passed is False and r.answer is not None and r.answer.witness:
-                        hit = _fail(ctx, t, cat, cand, acct, r.answer.witness)
-                    elif r.passed is None:
-                        unknown.append(f"{cand}: {r.reason}")
-                if hit:
-                    break
-            if hit:
-                found.append(hit)
-                break
+        key = (cat, acct or (cand if cat == "service" else None))
+        if key in seen:  # one finding per category and account (the first principal found)
+            continue
+        hit, n = _first_hit(ctx, t, cand, actions, rcps, unknown)
+        searched += n
+        if hit:
+            found.append(hit)
+            seen.add(key)
     if t.trust_of is not None:
         found += _federated(ctx, t, unknown)
     if found:
@@ -182,6 +178,28 @@ def _check(ctx: Context, t: _Target) -> list[Finding]:
             location=ctx.location_of(t.policy.name),
         )
     ]
+
+
+def _first_hit(
+    ctx: Context, t: _Target, cand: str, actions: list[str], rcps: Any, unknown: list[str]
+) -> tuple[Finding | None, int]:
+    """The first action and resource the candidate principal gets through the policy (and the searches run)."""
+    cat, acct = _category(cand)
+    n = 0
+    for action in actions:
+        for res in _resources(t.arn):
+            n += 1
+            if cat == "service":
+                hit = _service(ctx, t, cand, action, res, rcps, unknown)
+                if hit:
+                    return hit, n
+                continue
+            r = search_principals(t.policy, t.owner, action, res, [cand], rcps, ctx.snap.management_account)
+            if r.passed is False and r.answer is not None and r.answer.witness:
+                return _fail(ctx, t, cat, cand, acct, r.answer.witness), n
+            if r.passed is None:
+                unknown.append(f"{cand}: {r.reason}")
+    return None, n
 
 
 def _fail(ctx: Context, t: _Target, cat: str, cand: str, acct: str | None, witness: dict[str, Any]) -> Finding:

@@ -13,6 +13,7 @@ from rich.table import Table
 from reasoner.cases import can_query, load_case
 from reasoner.cli.decide_cmd import named_policy, parse_context, policy_levels
 from reasoner.errors import ExitCode, InputError
+from reasoner.policy.validate import account_id
 from reasoner.search.can import CanAnswer, Query, can
 
 _STYLE = {"possible": "bold green", "impossible": "bold red", "unknown": "bold yellow"}
@@ -152,7 +153,7 @@ def can_command(
         scps=policy_levels(scp) if scp else None,
         rcps=policy_levels(rcp) if rcp else None,
         vpc_endpoint_policy=named_policy(vpce_policy) if vpce_policy else None,
-        management_account=management_account,
+        management_account=account_id(management_account, "--management-account"),
     )
     a = can(q, all_witnesses=all_)
     if as_json:

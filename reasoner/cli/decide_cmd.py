@@ -16,7 +16,7 @@ from reasoner.engine.decide import decide_many
 from reasoner.errors import ExitCode, InputError
 from reasoner.policy.document import load_policy
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
-from reasoner.policy.validate import exclusive_flags
+from reasoner.policy.validate import account_id, exclusive_flags
 
 
 def parse_context(items: list[str]) -> dict[str, list[str] | str]:
@@ -166,7 +166,7 @@ def decide_command(
         scps=policy_levels(scp) if scp else None,
         rcps=policy_levels(rcp) if rcp else None,
         vpc_endpoint_policy=named_policy(vpce_policy) if vpce_policy else None,
-        management_account=management_account,
+        management_account=account_id(management_account, "--management-account"),
     )
     _print_single(console, inp, as_json, fail_on_deny)
 

@@ -14,6 +14,7 @@ from rich.table import Table
 from reasoner.account.paths import Constraints, Path, PathFinder
 from reasoner.account.snapshot import Snapshot, load_snapshot
 from reasoner.errors import ExitCode, InputError
+from reasoner.policy.validate import positive_int
 
 _STYLE = {"possible": "bold green", "impossible": "bold red", "unknown": "bold yellow"}
 
@@ -121,7 +122,7 @@ def reach_command(
     not_from_vpce: list[str] = typer.Option(
         [], "--not-from-vpce", help="The first call may not come through this endpoint."
     ),
-    max_paths: int = typer.Option(20, help="Show at most this many paths."),
+    max_paths: int = typer.Option(20, help="Show at most this many paths.", callback=lambda n: positive_int(n, "--max-paths")),
     case: FsPath | None = typer.Option(None, help="A case folder: answer its `reach` questions."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
