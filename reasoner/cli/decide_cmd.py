@@ -16,27 +16,12 @@ from reasoner.engine.decide import decide_many
 from reasoner.errors import ExitCode, InputError
 from reasoner.policy.document import load_policy
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
-from reasoner.policy.validate import account_id, exclusive_flags
+from reasoner.policy.validate import account_id, context_flags, exclusive_flags
 
 
 def parse_context(items: list[str]) -> dict[str, list[str] | str]:
     """KEY=VALUE flags; a repeated key or a JSON list value makes a multivalued key."""
-    out: dict[str, list[str]] = {}
-    for item in items:
-        if "=" not in item:
-            raise InputError(f"--context {item!r} must be KEY=VALUE", source="<command line>")
-        key, value = item.split("=", 1)
-        if value.startswith("["):
-            try:
-                values = json.loads(value)
-            except json.JSONDecodeError as exc:
-                raise InputError(f"--context {key}: malformed JSON list: {exc.msg}", source="<command line>") from None
-            if not isinstance(values, list):
-                raise InputError(f"--context {key}: expected a JSON list", source="<command line>")
-            out.setdefault(key, []).extend(str(v) for v in values)
-        else:
-            out.setdefault(key, []).append(value)
-    return {k: (v[0] if len(v) == 1 else v) for k, v in out.items()}
+    return context_flags(items)  # reasoner/policy/validate.py (issue 11)
 
 
 def named_policy(path: Path) -> NamedPolicy:

@@ -122,7 +122,9 @@ def reach_command(
     not_from_vpce: list[str] = typer.Option(
         [], "--not-from-vpce", help="The first call may not come through this endpoint."
     ),
-    max_paths: int = typer.Option(20, help="Show at most this many paths.", callback=lambda n: positive_int(n, "--max-paths")),
+    max_paths: int = typer.Option(
+        20, help="Show at most this many paths.", callback=lambda n: positive_int(n, "--max-paths")
+    ),
     case: FsPath | None = typer.Option(None, help="A case folder: answer its `reach` questions."),
     as_json: bool = typer.Option(False, "--json"),
 ) -> None:
