@@ -6,7 +6,7 @@ exact search per listed action until one is allowed."""
 
 from __future__ import annotations
 
-from reasoner.account.hops import Constraints
+from reasoner.account.hops import Constraints, Hop
 from reasoner.account.model import Entity
 from reasoner.audit.findings import Finding
 from reasoner.audit.rulebase import Context, action_ref, rule
@@ -52,67 +52,59 @@ def run(ctx: Context) -> list[Finding]:
         if e.kind in ("user", "role") and not ctx.privesc.is_admin(e)
     ]
     out: list[Finding] = []
-    for i, e in enumerate(people):
-        ctx.progress("sensitive actions", i, len(people))
-        if ctx.out_of_time():
-            out.append(
-                ctx.finding(
-                    RULE,
-                    e.arn,
-                    "medium",
-                    "unknown",
-                    f"Sensitive actions of {e.arn} without MFA",
-                    principal=e.arn,
-                    reason=ctx.budget_reason,
-                )
-            )
-            continue
-        out += _principal(ctx, e)
-    return out
-
-
-def _principal(ctx: Context, e: Entity) -> list[Finding]:
-    out = []
+    steps = [(area, action, template) for area, items in AREAS.items() for action, template in items]
+    found: set[tuple[str, str]] = set()
+    unknown: dict[tuple[str, str], str] = {}
     auth = ctx.finder.auth
-    for area, items in AREAS.items():
-        unknown = []
-        for action, template in items:
-            checks = auth.first_calls(e, action, template.format(a=e.account), NO_MFA, target=True)
-            results = auth.check_many(checks)
-            hit = next((r for r in results if r is not None and r.outcome == "possible" and r.hop), None)
-            unknown += [r.reason or "unknown" for r in results if r is not None and r.outcome == "unknown"]
-            if hit is not None and hit.hop is not None:
-                ev = ctx.hop(hit.hop)
-                out.append(
-                    ctx.finding(
-                        RULE,
-                        f"{e.arn}|{area}",
-                        "high" if area != "IAM" else "medium",
-                        "fail",
-                        f"{e.kind} {e.name} can {hit.hop.action} ({area}) without MFA",
-                        principal=e.arn,
-                        actions=[action_ref(hit.hop.action)],
-                        resource=hit.hop.resource,
-                        conditions=dict(hit.hop.context),
-                        path=[ev],
-                        decide_command=ev.decide_command,
-                        remediation=f"Require MFA for {area} changes (a Deny with "
-                        "BoolIfExists aws:MultiFactorAuthPresent false), or remove the permission from this "
-                        "principal and grant it to a dedicated, MFA-protected role.",
-                    )
-                )
-                unknown = []
-                break
-        if unknown:
-            out.append(
-                ctx.finding(
-                    RULE,
-                    f"{e.arn}|{area}",
-                    "medium",
-                    "unknown",
-                    f"Whether {e.kind} {e.name} can act on {area} without MFA is unknown",
-                    principal=e.arn,
-                    reason=unknown[0],
-                )
+    for n, (area, action, template) in enumerate(steps):
+        ctx.progress("sensitive actions", n, len(steps))
+        todo = [e for e in people if (e.arn, area) not in found]
+        if ctx.out_of_time():
+            for e in todo:
+                unknown.setdefault((e.arn, area), ctx.budget_reason)
+            continue
+        # One batch per action over every principal still open in its area.
+        checks = [c for e in todo for c in auth.first_calls(e, action, template.format(a=e.account), NO_MFA, True)]
+        for c, r in zip(checks, auth.check_many(checks)):
+            key = (c.who.arn, area)
+            if r is None or key in found:
+                continue
+            if r.outcome == "possible" and r.hop is not None:
+                found.add(key)
+                unknown.pop(key, None)
+                out.append(_finding(ctx, c.who, area, r.hop))
+            elif r.outcome == "unknown":
+                unknown.setdefault(key, r.reason or "unknown")
+    for (arn, area), reason in sorted(unknown.items()):
+        e = ctx.snap.principals[arn]
+        out.append(
+            ctx.finding(
+                RULE,
+                f"{arn}|{area}",
+                "medium",
+                "unknown",
+                f"Whether {e.kind} {e.name} can act on {area} without MFA is unknown",
+                principal=arn,
+                reason=reason,
             )
+        )
     return out
+
+
+def _finding(ctx: Context, e: Entity, area: str, hop: Hop) -> Finding:
+    ev = ctx.hop(hop)
+    return ctx.finding(
+        RULE,
+        f"{e.arn}|{area}",
+        "high" if area != "IAM" else "medium",
+        "fail",
+        f"{e.kind} {e.name} can {hop.action} ({area}) without MFA",
+        principal=e.arn,
+        actions=[action_ref(hop.action)],
+        resource=hop.resource,
+        conditions=dict(hop.context),
+        path=[ev],
+        decide_command=ev.decide_command,
+        remediation=f"Require MFA for {area} changes (a Deny with BoolIfExists aws:MultiFactorAuthPresent false), "
+        "or remove the permission from this principal and grant it to a dedicated, MFA-protected role.",
+    )
