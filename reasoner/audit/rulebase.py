@@ -36,12 +36,12 @@ from reasoner.engine.decide import decide_many
 from reasoner.policy import catalogue
 from reasoner.policy.request import DecideInput
 
-HELP_BASE = "https://github.com/iam-reasoner/iam-reasoner/blob/main/README.md#audit-reports"
+HELP_BASE = "https://github.com/iam-reasoner/iam-reasoner/blob/main/README.md"
 DEFAULT_BUDGET_SECONDS = 300.0
 
 
 def rule(rule_id: str, title: str, description: str) -> Rule:
-    return Rule(id=rule_id, title=title, description=description, help_uri=f"{HELP_BASE}-{rule_id}")
+    return Rule(id=rule_id, title=title, description=description, help_uri=f"{HELP_BASE}#rule-{rule_id}")
 
 
 class OutOfBudget(Exception):
