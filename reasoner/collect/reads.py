@@ -71,7 +71,11 @@ class CallLog:
         self.cached_hits = 0
         self._lock = threading.Lock()
         if self.file and self.file.exists():
-            for text in self.file.read_text().splitlines():
+            content = self.file.read_text()
+            if content and not content.endswith("\n"):
+                with self.file.open("a") as out:  # end the line a cut-off run was writing
+                    out.write("\n")
+            for text in content.splitlines():
                 try:
                     entry = json.loads(text)
                 except ValueError:  # the line a cut-off run was writing

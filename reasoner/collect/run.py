@@ -139,7 +139,8 @@ def collect(
         _write_json(opts.out / REPORT_FILE, report)
         return CollectResult(opts.out / SNAPSHOT_FILE, report, False)
     me = ident.value["Account"]
-    org = collect_organization(Reader(caller_clients, CallLog(opts.out, me)))
+    org_log = CallLog(opts.out, "organization")
+    org = collect_organization(Reader(caller_clients, org_log))
     targets = _target_accounts(opts, me, org)
     bar.add(len(targets))
     results: dict[str, tuple[AccountData | None, CallLog, str | None]] = {}
@@ -150,7 +151,7 @@ def collect(
 
     with ThreadPoolExecutor(max_workers=max(1, opts.account_workers)) as pool:
         list(pool.map(one, targets))
-    report = _report(opts, started, ident.value, org, results, caller_log)
+    report = _report(opts, started, ident.value, (org, org_log), results, caller_log)
     _write_outputs(opts, org, results, report)
     return CollectResult(opts.out / SNAPSHOT_FILE, report, bool(report["complete"]))
 
@@ -209,21 +210,19 @@ def _report(
     opts: CollectOptions,
     started: float,
     caller: dict,
-    org: OrgResult,
+    organization: tuple[OrgResult, CallLog],
     results: dict[str, tuple[AccountData | None, CallLog, str | None]],
     caller_log: CallLog,
 ) -> dict:
+    org, org_log = organization
     accounts: dict[str, dict] = {}
-    unknown = list(caller_log.unknown)
+    unknown = caller_log.unknown + org_log.unknown
     for account, (data, log, error) in sorted(results.items()):
-        reads: dict[str, dict[str, int]] = {}
-        for (key, status), n in sorted(log.counts.items()):
-            reads.setdefault(key, {})[status] = n
         accounts[account] = {
             "entered": error is None,
             "error": error,
             "regions": data.extras.get("regions") if data else None,
-            "reads": reads,
+            "reads": _read_counts(log),
             "from_cache": log.cached_hits,
             "unlisted": data.unlisted if data else [],
             "marked_unknown": sorted(
@@ -239,10 +238,23 @@ def _report(
         "complete": complete,
         "seconds": round(time.time() - started, 2),
         "caller": {"account": caller.get("Account"), "arn": caller.get("Arn")},
-        "organization": {"id": org.id, "management_account": org.management_account, "problems": org.problems},
+        "organization": {
+            "id": org.id,
+            "management_account": org.management_account,
+            "problems": org.problems,
+            "reads": _read_counts(org_log),
+            "from_cache": org_log.cached_hits,
+        },
         "accounts": accounts,
         "unknown": unknown,
     }
+
+
+def _read_counts(log: CallLog) -> dict[str, dict[str, int]]:
+    reads: dict[str, dict[str, int]] = {}
+    for (key, status), n in sorted(log.counts.items()):
+        reads.setdefault(key, {})[status] = n
+    return reads
 
 
 def _write_outputs(
