@@ -41,10 +41,10 @@ def positive_int(value: int, flag: str) -> int:
     return value
 
 
-def path_text(value: str, flag: str) -> str:
-    """A file or folder name: never empty (an empty name would silently mean the current folder)."""
-    if not value:
-        raise _bad(f"{flag} needs a file name (write '.' for the current folder)")
+def path_text(value: str, flag: str = "a path") -> str:
+    """A file or folder name: never empty (Path('') is the current folder, silently)."""
+    if not str(value):
+        raise _bad(f"{flag} is empty: give a file name ('.' for the current folder, '-' for stdin)")
     return value
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import binascii
 import ipaddress
+import math
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
@@ -54,14 +55,15 @@ def parse_date(text: str) -> float | None:
         return None
     n = parse_number(t)
     if n is not None and "-" not in t[1:]:
-        return float(n)
+        seconds = float(n)
+        return seconds if math.isfinite(seconds) else None  # '1e400' seconds is no date
     try:
         d = datetime.fromisoformat(t.replace("z", "Z"))
-    except ValueError:
+        if d.tzinfo is None:
+            d = d.replace(tzinfo=UTC)
+        return d.timestamp()
+    except (ValueError, OverflowError):  # also 9999-12-31T23:59:59-01:00, past year 9999 in UTC
         return None
-    if d.tzinfo is None:
-        d = d.replace(tzinfo=UTC)
-    return d.timestamp()
 
 
 @lru_cache(maxsize=100_000)

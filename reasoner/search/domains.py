@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -105,7 +106,7 @@ HINTS = {
 def build_domain(
     name: str,
     comparisons: list[tuple[str, tuple]],
-    extra_candidates: list[str] = (),
+    extra_candidates: Sequence[str] = (),
     groups: list[list[tuple[str, tuple]]] | None = None,
     value_kind: str | None = None,
 ) -> Domain:
@@ -228,17 +229,9 @@ def _string_witnesses(comparisons: list[tuple[str, tuple]], groups: list[list[in
     return list(hit)
 
 
-def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]], strings: set[int]) -> list[str]:
-    """Shortest witnesses of every realisable group signature (plus the literals, for readability).
-
-    The state of the search is, per OR-group, either settled (True: a member accepts every
-    continuation; False: every member is dead) or the members' automaton states. A word whose
-    groups are all settled cannot reach a new signature by growing, so it is not extended:
-    exact pruning, which keeps overlapping wildcard patterns (API Gateway's forty paths) small.
-    """
-    autos = {i: _tokens(*comparisons[i]) for i in strings}
-    groups = [[i for i in g if i in strings] for g in groups]
-    groups = [g for g in groups if g]
+def _alphabet(comparisons: list[tuple[str, tuple]], strings: set[int]) -> tuple[list[str], str]:
+    """The patterns' literal characters (both cases for case-insensitive ones) and a fresh
+    character none of them uses, which stands for every other character."""
     alphabet = set()
     for i in strings:
         f, p = comparisons[i]
@@ -250,7 +243,21 @@ def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]
     alphabet.discard("")
     fresh = next(c for c in "xqz0_~#" if c not in alphabet and c.lower() not in alphabet)
     alphabet.add(fresh)
-    letters = sorted(alphabet)
+    return sorted(alphabet), fresh
+
+
+def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]], strings: set[int]) -> list[str]:
+    """Shortest witnesses of every realisable group signature (plus the literals, for readability).
+
+    The state of the search is, per OR-group, either settled (True: a member accepts every
+    continuation; False: every member is dead) or the members' automaton states. A word whose
+    groups are all settled cannot reach a new signature by growing, so it is not extended:
+    exact pruning, which keeps overlapping wildcard patterns (API Gateway's forty paths) small.
+    """
+    autos = {i: _tokens(*comparisons[i]) for i in strings}
+    groups = [[i for i in g if i in strings] for g in groups]
+    groups = [g for g in groups if g]
+    letters, fresh = _alphabet(comparisons, strings)
     # universal[i][p]: from position p automaton i accepts every continuation: p is a star (it
     # stays in the state) and only colon-free stars follow. The end position is not universal:
     # it accepts the empty continuation only.
@@ -320,7 +327,12 @@ def _date_witnesses(stamps: list[float | None]) -> list[str]:
     cs = sorted({s for s in stamps if s is not None})
 
     def iso(t: float) -> str:
-        return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
+        # A cut next to a valid far date (9999-12-31T23:59:59Z, 0001-01-01) lies outside what
+        # datetime can write: such a point is written as epoch seconds, which dates accept too.
+        try:
+            return datetime.fromtimestamp(t, tz=UTC).isoformat().replace("+00:00", "Z")
+        except (OverflowError, ValueError, OSError):
+            return str(int(t)) if t == int(t) else repr(t)
 
     if not cs:
         return [iso(0)]

@@ -1,0 +1,175 @@
+"""Issue 11: documents at the edges of what AWS accepts, and files that are not documents.
+
+Far dates are valid IAM input (classes 7); files are checked before they are read and never
+read past their limit (class 9); content AWS rejects is rejected with its JSON path (class 11).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+from conftest import run_cli
+
+from reasoner.errors import InputError
+from reasoner.policy.document import MAX_POLICY_BYTES, load_document, load_policy
+from reasoner.policy.patterns import plain
+from reasoner.policy.values import compare, parse_date, policy_value_error
+
+USER = "arn:aws:iam::111122223333:user/u"
+
+
+def _policy(tmp_path, condition: dict, name: str = "p.json") -> str:
+    doc = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*", "Condition": condition}],
+    }
+    f = tmp_path / name
+    f.write_text(json.dumps(doc))
+    return str(f)
+
+
+# -- class 7: far dates (IAM User Guide, "Date condition operators": ISO 8601 or epoch) -----------
+
+
+def test_far_dates_parse_and_compare():
+    assert parse_date("9999-12-31T23:59:59Z") is not None
+    assert parse_date("0001-01-01") is not None
+    assert parse_date("9999-12-31T23:59:59-01:00") == parse_date("9999-12-31T23:59:59Z") + 3600
+    assert parse_date("1e400") is None and policy_value_error("date_lt", "1e400")
+    assert compare("date_lt", plain("9999-12-31T23:59:59Z"), "2024-01-01T00:00:00Z")
+    assert compare("date_lt", plain("253402300800"), "9999-12-31T23:59:59Z")  # request value < policy value
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"DateLessThan": {"aws:CurrentTime": "9999-12-31T23:59:59Z"}},
+        {"DateGreaterThan": {"aws:CurrentTime": "0001-01-01"}},
+        {"DateLessThanEquals": {"aws:CurrentTime": ["0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z"]}},
+    ],
+)
+def test_far_dates_are_searched_not_crashed_on(tmp_path, condition):
+    f = _policy(tmp_path, condition)
+    can = run_cli("can", "--principal", USER, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "-i", f)
+    assert can.returncode == 0 and "possible" in can.stdout, can.stderr
+    lint = run_cli("lint", f)
+    assert lint.returncode in (0, 1) and "Traceback" not in lint.stderr, lint.stderr
+    check = run_cli("check-access-not-granted", f, "--action", "s3:GetObject")
+    assert check.returncode == 1 and "Traceback" not in check.stderr, check.stderr
+
+
+# -- class 9: files --------------------------------------------------------------------------
+
+
+def test_fifo_and_devices_are_refused_before_reading(tmp_path):
+    fifo = tmp_path / "p.json"
+    os.mkfifo(fifo)
+    for path in (fifo, "/dev/zero"):
+        with pytest.raises(InputError, match="not a regular file"):
+            load_document(path)
+        proc = run_cli("lint", str(path))  # would block on the FIFO, read 4 GiB of /dev/zero
+        assert proc.returncode == 2 and "not a regular file" in proc.stderr and proc.stderr.count("\n") == 1
+
+
+def test_oversized_policy_is_refused_before_parsing(tmp_path):
+    f = tmp_path / "big.yaml"
+    f.write_text("Statement:\n" + "  - {Effect: Allow, Action: '*', Resource: '*'}\n" * (MAX_POLICY_BYTES // 40))
+    with pytest.raises(InputError, match="over the 1000000-byte input limit"):
+        load_policy(f)
+
+
+def test_yaml_alias_bomb_is_refused_without_expanding(tmp_path):
+    lines = ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for prev, name in zip("abcdefgh", "bcdefghi"):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 9) + "]")
+    f = tmp_path / "bomb.yaml"
+    f.write_text("\n".join(lines) + "\n")
+    proc = run_cli("lint", str(f))
+    assert proc.returncode == 2 and "aliases expand" in proc.stderr and "lol" not in proc.stderr
+    assert len(proc.stderr) < 300
+
+
+def test_a_few_yaml_aliases_are_fine(tmp_path):
+    f = tmp_path / "p.yaml"
+    f.write_text(
+        "Version: '2012-10-17'\nStatement:\n"
+        "  - {Effect: Allow, Action: &acts [s3:GetObject, s3:PutObject], Resource: '*'}\n"
+        "  - {Effect: Deny, Action: *acts, NotResource: 'arn:aws:s3:::b/*'}\n"
+    )
+    assert len(load_policy(f).Statement) == 2
+
+
+def test_recursive_yaml_alias_is_refused(tmp_path):
+    f = tmp_path / "r.yaml"
+    f.write_text("Statement: &s [*s]\n")
+    with pytest.raises(InputError, match="contains it"):
+        load_document(f)
+
+
+@pytest.mark.parametrize("suffix", [".json", ".yaml"])
+def test_deep_nesting_is_one_line(tmp_path, suffix):
+    f = tmp_path / f"deep{suffix}"
+    f.write_text("[" * 10_000 + "]" * 10_000)
+    proc = run_cli("lint", str(f))
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "nest" in proc.stderr, proc.stderr
+
+
+def test_deep_nesting_in_context_json_is_one_line():
+    proc = run_cli(
+        "decide", "--principal", USER, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k",
+        "--context", "k=" + "[" * 10_000 + "]" * 10_000,
+    )  # fmt: skip
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr, proc.stderr
+
+
+# -- class 11: content AWS rejects --------------------------------------------------------------
+
+
+def test_nan_and_infinity_are_not_json(tmp_path):
+    f = tmp_path / "nan.json"
+    f.write_text('{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*",'
+                 ' "Condition": {"NumericLessThan": {"s3:max-keys": Infinity}}}]}')  # fmt: skip
+    with pytest.raises(InputError) as exc:
+        load_policy(f)
+    assert exc.value.path == ("Statement", 0, "Condition", "NumericLessThan", "s3:max-keys")
+
+
+def test_a_json_string_file_is_not_a_policy(tmp_path):
+    f = tmp_path / "s.json"
+    f.write_text(json.dumps(json.dumps({"Statement": []})))
+    with pytest.raises(InputError, match="must be a JSON object"):
+        load_policy(f)
+
+
+# -- class 11: command-line misuse (reasoner/policy/validate.py) ------------------------------
+
+DECIDE = ["decide", "--principal", USER, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k"]
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (DECIDE + ["--context", "=x"], "the key is empty"),
+        (DECIDE + ["--context", 'k=[{"a": 1}]'], "not an object"),
+        (DECIDE + ["--context", "k=[NaN]"], "not NaN or Infinity"),
+        (DECIDE + ["--management-account", "abc"], "must be a 12-digit account ID"),
+        (["reach", "cases/athena-vpce/snapshot/snapshot.json", "--from", "BizMetricsQuery", "--action",
+          "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--max-paths", "0"], "--max-paths must be 1 or more"),
+        (["reach", "cases/athena-vpce/snapshot/snapshot.json", "--from", "BizMetricsQuery", "--action",
+          "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "--max-paths", "-1"], "--max-paths must be 1 or more"),
+        (["lint", ""], "is empty"),
+        (DECIDE + ["--identity-policy", ""], "is empty"),
+    ],
+)  # fmt: skip
+def test_command_line_misuse_is_one_line_exit_2(args, message):
+    proc = run_cli(*args)
+    assert proc.returncode == 2, proc.stderr
+    assert message in proc.stderr and proc.stderr.count("\n") == 1, proc.stderr
+
+
+def test_context_json_booleans_are_written_as_aws_compares_them():
+    from reasoner.policy.validate import context_flags
+
+    assert context_flags(['k=[true, 5, "x"]', "k=y"]) == {"k": ["true", "5", "x", "y"]}
