@@ -35,7 +35,9 @@ from reasoner.policy.patterns import fill, plain_glob_match
 from reasoner.policy.principals import derived_context, parse_principal
 from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.policy.values import compare
-from reasoner.search.can import Dimension, Query, decide_command_for, search_facts
+from reasoner.search.program import search_facts
+from reasoner.search.query import Dimension, Query
+from reasoner.search.witness import decide_command_for
 from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals, is_resource_policy
 from reasoner.search.domains import AbstractionError
 
@@ -852,7 +854,7 @@ def _merge_principals(classes: list[DiffClass]) -> list[DiffClass]:
 
 
 def _always_present(key: str) -> bool:
-    from reasoner.search.can import ALWAYS_PRESENT
+    from reasoner.search.context import ALWAYS_PRESENT
 
     return key in ALWAYS_PRESENT
 

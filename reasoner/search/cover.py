@@ -16,7 +16,7 @@ import json
 from dataclasses import dataclass
 
 from reasoner.errors import InputError
-from reasoner.policy.document import Policy, parse_policy
+from reasoner.policy.document import Policy, Statement, parse_policy
 from reasoner.policy.patterns import parse_template
 from reasoner.policy.principals import parse_principal
 from reasoner.policy.request import NamedPolicy
@@ -43,36 +43,11 @@ def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> l
     ]
     if not outside_only:
         out += [f"arn:aws:sts::{owner}:assumed-role/insider/session", f"arn:aws:iam::{owner}:user/insider"]
-    arn_comparisons = []
-    accounts = set()
+    arn_comparisons: list[tuple[str, tuple[tuple[str, bool], ...]]] = []
+    accounts: set[str] = set()
     for st in policy.Statement:
-        for pm in (st.Principal, st.NotPrincipal):
-            for kind, value in pm.entries() if pm else []:
-                if value == "*":
-                    continue
-                if kind == "AWS":
-                    acct = value if value.isdigit() else value.split(":")[4] if value.count(":") >= 5 else None
-                    if acct:
-                        accounts.add(acct)
-                    if not value.isdigit() and not value.endswith(":root"):
-                        out.append(value)
-                elif kind == "Service":
-                    out.append(value)
-        for op, key, values in st.operators():
-            k = key.lower()
-            if k == "aws:principalarn" and op.family in (
-                "string_equals",
-                "string_equals_ic",
-                "string_like",
-                "arn_like",
-            ):
-                for v in values:
-                    t = parse_template(v, policy.variables_enabled)
-                    if t.has_vars:
-                        raise AbstractionError(f"aws:PrincipalArn is compared with a policy variable ({v})")
-                    arn_comparisons.append((op.family, tuple((c, c in "*?") for c in v)))
-            if k == "aws:principalaccount":
-                accounts.update(v for v in values if v.isdigit() and len(v) == 12)
+        _named_principals(st, out, accounts)
+        _principal_conditions(st, policy.variables_enabled, arn_comparisons, accounts)
     for acct in accounts:
         out += [
             f"arn:aws:sts::{acct}:assumed-role/someone/session",
@@ -80,20 +55,7 @@ def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> l
             f"arn:aws:iam::{acct}:root",
         ]
     if arn_comparisons:
-        for region in build_domain("aws:principalarn", arn_comparisons).regions:
-            try:
-                p = parse_principal(region.witness)
-            except InputError:
-                if any(region.signature):
-                    raise AbstractionError(
-                        f"the aws:PrincipalArn region of {region.witness!r} is not a principal ARN"
-                    ) from None
-                continue
-            if p.type == "role_session" and p.text.startswith("arn:aws:iam::"):
-                # A role ARN pattern: the session of that role carries aws:PrincipalArn = the role.
-                name = p.text.split(":role/", 1)[1].rsplit("/", 1)[-1]
-                out.append(f"arn:aws:sts::{p.account}:assumed-role/{name}/session")
-            out.append(region.witness)
+        out += _principal_arn_regions(arn_comparisons)
     principals = []
     for c in dict.fromkeys(out):
         try:
@@ -104,6 +66,66 @@ def candidate_principals(policy: Policy, owner: str, *, outside_only: bool) -> l
             continue
         principals.append(c)
     return principals
+
+
+def _named_principals(st: Statement, out: list[str], accounts: set[str]) -> None:
+    """The principals a Principal / NotPrincipal names, and their accounts."""
+    for pm in (st.Principal, st.NotPrincipal):
+        for kind, value in pm.entries() if pm else []:
+            if value == "*":
+                continue
+            if kind == "AWS":
+                acct = value if value.isdigit() else value.split(":")[4] if value.count(":") >= 5 else None
+                if acct:
+                    accounts.add(acct)
+                if not value.isdigit() and not value.endswith(":root"):
+                    out.append(value)
+            elif kind == "Service":
+                out.append(value)
+
+
+def _principal_conditions(
+    st: Statement,
+    variables_enabled: bool,
+    arn_comparisons: list[tuple[str, tuple[tuple[str, bool], ...]]],
+    accounts: set[str],
+) -> None:
+    """aws:PrincipalArn comparisons and aws:PrincipalAccount values of the statement's conditions."""
+    for op, key, values in st.operators():
+        k = key.lower()
+        if k == "aws:principalarn" and op.family in (
+            "string_equals",
+            "string_equals_ic",
+            "string_like",
+            "arn_like",
+        ):
+            for v in values:
+                t = parse_template(v, variables_enabled)
+                if t.has_vars:
+                    raise AbstractionError(f"aws:PrincipalArn is compared with a policy variable ({v})")
+                arn_comparisons.append((op.family, tuple((c, c in "*?") for c in v)))
+        if k == "aws:principalaccount":
+            accounts.update(v for v in values if v.isdigit() and len(v) == 12)
+
+
+def _principal_arn_regions(arn_comparisons: list[tuple[str, tuple[tuple[str, bool], ...]]]) -> list[str]:
+    """A principal per region of the aws:PrincipalArn comparisons (and a role's session)."""
+    out = []
+    for region in build_domain("aws:principalarn", arn_comparisons).regions:
+        try:
+            p = parse_principal(region.witness)
+        except InputError:
+            if any(region.signature):
+                raise AbstractionError(
+                    f"the aws:PrincipalArn region of {region.witness!r} is not a principal ARN"
+                ) from None
+            continue
+        if p.type == "role_session" and p.text.startswith("arn:aws:iam::"):
+            # A role ARN pattern: the session of that role carries aws:PrincipalArn = the role.
+            name = p.text.split(":role/", 1)[1].rsplit("/", 1)[-1]
+            out.append(f"arn:aws:sts::{p.account}:assumed-role/{name}/session")
+        out.append(region.witness)
+    return out
 
 
 @dataclass
@@ -140,10 +162,9 @@ def search_principals(
             management_account=management_account,
         )
         a = can(q)
-        if a.answer == "possible":
-            return CheckResult(
-                False, a, cand, f"{cand} can: {a.witness['request']['action']} on {a.witness['request']['resource']}"
-            )
+        if a.answer == "possible" and a.witness is not None:  # a possible answer carries its witness
+            request = a.witness["request"]
+            return CheckResult(False, a, cand, f"{cand} can: {request['action']} on {request['resource']}")
         if a.answer == "unknown":
             unknown = (a, cand)
     if unknown:

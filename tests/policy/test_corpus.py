@@ -54,6 +54,42 @@ REJECTED = {
             "s3_deny_resource",
         ]
     },
+    # Resource values that are not "*" nor an ARN: AWS rejects them ("Resource ... must be in ARN
+    # format or "*"", IAM JSON policy elements: Resource). Documentation placeholders ("Bucket ARN",
+    # "<third-party-resource>").
+    **{
+        p: "must be '*' or an ARN"
+        for p in [
+            "identity-policies/aws-docs-iam-user-guide/id_roles_use_passrole__00.json",
+            "identity-policies/aws-docs-iam-user-guide/troubleshoot_policies__08.json",
+            "identity-policies/aws-docs-s3-user-guide/replication-config-for-kms-objects__04.json",
+            "identity-policies/aws-docs-s3-user-guide/replication-config-for-kms-objects__05.json",
+            "identity-policies/aws-docs-s3-user-guide/replication-walkthrough-4__06.json",
+            "resource-policies/aws-docs-s3-user-guide/MultiRegionAccessPointPermissions__04.json",
+            "resource-policies/aws-docs-s3-user-guide/access-points-policies__09.json",
+            "resource-policies/aws-docs-s3-user-guide/access-points-policies__10.json",
+            "resource-policies/aws-docs-s3-user-guide/grant-destinations-permissions-to-s3__00.json",
+            "resource-policies/aws-docs-s3-user-guide/olap-create__04.json",
+            "resource-policies/aws-docs-s3-user-guide/ways-to-add-notification-config-to-bucket__00.json",
+            "resource-policies/aws-docs-s3-user-guide/ways-to-add-notification-config-to-bucket__03.json",
+            "resource-policies/vpc-endpoint-policies/data-perimeter/s3_endpoint_policy.json",
+            "scp-rcp-examples/data-perimeter-policy-examples/service_control_policies/resource_perimeter_scp.json",
+        ]
+    },
+    # AWS principals that are not "*", an account ID or an ARN (IAM JSON policy elements: Principal):
+    # documentation placeholders ("ACCOUNT-B-ID", "account-ARN") and an ARN with a leading space.
+    **{
+        p: "an AWS principal is"
+        for p in [
+            "resource-policies/aws-docs-iam-user-guide/id_credentials_mfa_configure-api-require__05.json",
+            "resource-policies/aws-docs-iam-user-guide/trust-policies/confused-deputy__00.json",
+            "resource-policies/aws-docs-iam-user-guide/trust-policies/id_credentials_mfa_configure-api-require__00.json",
+            "resource-policies/aws-docs-iam-user-guide/trust-policies/id_credentials_mfa_configure-api-require__01.json",
+            "resource-policies/aws-docs-iam-user-guide/trust-policies/reference_policies_iam-condition-keys__10.json",
+            "resource-policies/aws-docs-s3-user-guide/olap-policies__00.json",
+            "resource-policies/aws-docs-s3-user-guide/replication-walkthrough-3__04.json",
+        ]
+    },
     # Principal given as a bare list: AWS requires "*" or an object keyed by principal type.
     **{
         f"quacky-samples/manual_s3/exp_single/{d}/policy.json": 'Principal must be "*" or an object'

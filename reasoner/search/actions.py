@@ -1,0 +1,112 @@
+"""The action dimension: the catalogue actions a query names, and one representative action per
+signature over the Action / NotAction patterns of the statements in scope."""
+
+from __future__ import annotations
+
+from reasoner.engine.facts import TRUST_POLICY_ACTIONS, StmtInfo, rcp_services
+from reasoner.errors import InputError
+from reasoner.policy import catalogue
+from reasoner.policy.patterns import plain_glob_match
+from reasoner.search.compilation import Compilation
+from reasoner.search.domains import Domain, Region
+from reasoner.search.principals import Layer
+from reasoner.search.query import Query, is_pattern
+
+# (the action patterns it matches, its service supports RCPs, it is decided with trust/key policy
+# rules): actions with the same signature are decided alike, so one represents them.
+ActionSignature = tuple[frozenset[int], bool, bool]
+
+
+def query_actions(query: Query) -> list[str]:
+    """The catalogue actions the query's action (a name or a pattern) names."""
+    if is_pattern(query.action):
+        actions = catalogue.expand(query.action)
+        if not actions:
+            raise InputError(f"no catalogue action matches {query.action!r}", path=("action",))
+        return actions
+    info = catalogue.lookup(query.action)
+    if info is None:
+        raise InputError(catalogue.unknown_action_message(query.action), path=("action",))
+    return [info.full_name]
+
+
+def allowable_actions(actions: list[str], layers: list[Layer]) -> list[str]:
+    """Scale: an action no Allow statement's Action / NotAction can cover is implicitly denied,
+    so it cannot be a witness; only the covered ones are searched (when there are many)."""
+    if len(actions) <= 200:
+        return actions
+    allow_pats = [
+        (st.Action, st.NotAction) for _, _, named in layers for st in named.policy.Statement if st.Effect == "Allow"
+    ]
+    if any(a is None for a, _ in allow_pats):
+        return actions
+    pats = [x.lower() for a, _ in allow_pats for x in a or []]
+    return [a for a in actions if any(plain_glob_match(p, a.lower()) for p in pats)] or actions[:1]
+
+
+def action_facts(c: Compilation, statements: list[StmtInfo], actions: list[str]) -> list[StmtInfo]:
+    """Facts for the action regions; returns the statements in scope (those whose Action /
+    NotAction covers some searched action)."""
+    signatures = _signatures(c, statements, actions)
+    # Only statements whose Action / NotAction covers some searched action can apply: the
+    # other statements are left out of the grounding and of every domain (scale rule).
+    hit_sets = [sig[0] for sig in signatures]
+    statements = [st for st in statements if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
+    out = c.facts
+    out.append("req_stmt_scope(1).")
+    out.extend(f"req_stmt_in_scope(1,{st.sid_global})." for st in statements)
+    action_ids = sorted({x for st in statements for x in st.actions})
+    for sig, a in signatures.items():
+        aid = c.program.intern("a:" + a)
+        c.action_names[aid] = a
+        out.append(f"action_region({aid}).")
+        for x in action_ids:
+            if x in sig[0]:
+                out.append(f"action_hit({aid},{x}).")
+        if sig[1]:
+            out.append(f"rcp_action({aid}).")
+        if sig[2]:
+            out.append(f"trust_action({aid}).")
+    if len(actions) > 1:
+        c.domains.append(Domain(f"action ({c.query.action})", [], [Region(a, ()) for a in signatures.values()]))
+    return statements
+
+
+def _patterns_by_service(c: Compilation, statements: list[StmtInfo], services: set[str]) -> dict[str, list[int]]:
+    """Action pattern ids per searched service. A pattern whose service part cannot match a
+    service never matches its actions. An action's name has one ':', so a pattern with a ':' can
+    only match actions of the services its service part matches; one without is tried on all."""
+    all_ids = sorted({x for st in statements for x in st.actions})
+    by_service: dict[str, list[int]] = {svc: [] for svc in services}
+    for x in all_ids:
+        text = c.program.action_plain[x]
+        part = text.split(":", 1)[0]
+        if "*" not in part and "?" not in part:  # a literal service part matches itself only
+            matched = [part] if part in services else []
+        else:
+            matched = [svc for svc in services if plain_glob_match(part, svc)]
+        if matched:
+            for svc in services if ":" not in text else matched:
+                by_service[svc].append(x)
+    return by_service
+
+
+def _signatures(c: Compilation, statements: list[StmtInfo], actions: list[str]) -> dict[ActionSignature, str]:
+    """One representative action (the first) per signature."""
+    services = {a.split(":")[0].lower() for a in actions}
+    by_service = _patterns_by_service(c, statements, services)
+    cache = c.program.action_cache
+    signatures: dict[ActionSignature, str] = {}
+    for a in actions:
+        al = a.lower()
+        service = al.split(":")[0]
+        hits = []
+        for x in by_service[service]:
+            hit = cache.get((x, al))
+            if hit is None:
+                hit = cache[(x, al)] = plain_glob_match(c.program.action_plain[x], al)
+            if hit:
+                hits.append(x)
+        sig = (frozenset(hits), service in rcp_services(), service == "kms" or al in TRUST_POLICY_ACTIONS)
+        signatures.setdefault(sig, a)
+    return signatures

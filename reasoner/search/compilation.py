@@ -1,0 +1,42 @@
+"""The state one query's search program is compiled into: facts so far, the searched domains, and
+the names a model's atoms decode back to. Each dimension's module adds its part."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reasoner.engine.facts import FactProgram
+from reasoner.policy.patterns import Template, fill
+from reasoner.search.domains import AbstractionError, Domain
+from reasoner.search.query import Query
+
+
+@dataclass
+class Compilation:
+    program: FactProgram
+    query: Query
+    singles: dict[str, str]  # fixed single-valued keys: policy variables are filled from them
+    absent: set[str]
+    facts: list[str] = field(default_factory=list)
+    domains: list[Domain] = field(default_factory=list)
+    # Interned ids of regions -> their witnesses, for decoding a model.
+    action_names: dict[int, str] = field(default_factory=dict)
+    resource_names: dict[int, str] = field(default_factory=dict)
+    value_names: dict[int, str] = field(default_factory=dict)
+    key_names: dict[int, str] = field(default_factory=dict)
+
+    def filled(self, template: Template, what: str) -> tuple[tuple[str, bool], ...] | None:
+        """The template with its policy variables filled; None when a variable's key is absent
+        (the entry cannot match), an error when it is searched (no finite abstraction)."""
+        p = fill(template, self.singles)
+        if p is None:
+            missing = [k for k in template.keys if k not in self.singles]
+            if any(k not in self.absent for k in missing):
+                raise AbstractionError(
+                    f"{what} uses the policy variable ${{{missing[0]}}}, whose value is "
+                    "searched; fix it with --where to search the rest"
+                )
+        return p
+
+    def key_id(self, key: str) -> int:
+        return self.program.intern("k:" + key)

@@ -1,0 +1,65 @@
+"""What `can` is asked (Query) and what it answers (CanAnswer, with the scope of a proof)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from reasoner.policy.request import NamedPolicy
+
+
+@dataclass
+class Query:
+    """What `can` is asked: fixed parts of the request, constraints, and the policy layers."""
+
+    principal: str
+    action: str  # a name, or a pattern with * / ?
+    resource: str  # an ARN, or a pattern
+    resource_account: str | None = None
+    where: dict[str, list[str]] = field(default_factory=dict)  # keys fixed to values
+    absent: list[str] = field(default_factory=list)
+    without_via: list[str] = field(default_factory=list)  # CalledVia must not contain
+    not_from_vpce: list[str] = field(default_factory=list)  # SourceVpce must not be
+    # key -> [(family, value)]: no value of the key may match (e.g. aws:SourceIp outside 10.0.0.0/8)
+    exclude: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    present: list[str] = field(default_factory=list)  # keys that must be present
+    identity_policies: list[NamedPolicy] = field(default_factory=list)
+    resource_policy: NamedPolicy | None = None
+    permission_boundary: NamedPolicy | None = None
+    session_policy: NamedPolicy | None = None
+    scps: list[list[NamedPolicy]] | None = None
+    rcps: list[list[NamedPolicy]] | None = None
+    vpc_endpoint_policy: NamedPolicy | None = None
+    management_account: str | None = None
+    # Keys with these prefixes are absent unless fixed (a snapshot knows a principal's tags).
+    absent_prefixes: tuple[str, ...] = ()
+    # "allow": is some request allowed? "deny": is some request NOT allowed (universal checks).
+    goal: Literal["allow", "deny"] = "allow"
+
+
+class Dimension(BaseModel):
+    """One searched dimension and its regions: the scope of a proof."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    regions: int
+    examples: list[str]
+    complete: bool
+
+
+class CanAnswer(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    answer: Literal["possible", "impossible", "unknown"]
+    witness: dict | None = None  # a `decide --batch` line
+    witnesses: list[dict] = []
+    decide_command: str | None = None
+    reason: str | None = None
+    scope: list[Dimension] = []
+
+
+def is_pattern(text: str) -> bool:
+    return "*" in text or "?" in text
