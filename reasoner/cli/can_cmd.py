@@ -1,82 +1,19 @@
-"""`reasoner can` and the Access-Analyzer-style checks built on the same search."""
+"""`reasoner can`: is there any request, in the space left open, that AWS would allow?"""
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from reasoner import api
 from reasoner.cases import can_query, load_case
-from reasoner.cli.decide_cmd import named_policy, parse_context, policy_levels
+from reasoner.cli.inputs import exclusions, named_policy, optional_policy, policy_levels, where_values
+from reasoner.cli.output import console, format_option, json_option, output_format, print_json
+from reasoner.cli.render import can_table
 from reasoner.errors import ExitCode, InputError
 from reasoner.policy.validate import account_id
-from reasoner.search.can import CanAnswer, Query, can
-
-_STYLE = {"possible": "bold green", "impossible": "bold red", "unknown": "bold yellow"}
-
-
-def render(console: Console, a: CanAnswer, title: str | None = None) -> None:
-    t = Table(title=title, show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column()
-    t.add_row("answer", f"[{_STYLE[a.answer]}]{a.answer}[/]")
-    if a.reason:
-        t.add_row("reason", a.reason)
-    if a.witness:
-        req = a.witness["request"]
-        t.add_row("witness", f"{req['action']} on {req['resource']}\ncontext {json.dumps(req.get('context', {}))}")
-        t.add_row("check it", a.decide_command or "")
-    for w in a.witnesses[1:]:
-        t.add_row(
-            "also",
-            f"{w['request']['action']} on {w['request']['resource']} "
-            f"context {json.dumps(w['request'].get('context', {}))}",
-        )
-    if a.scope:
-        t.add_row(
-            "searched",
-            "\n".join(
-                f"{d.name}: {d.regions} regions, e.g. {', '.join(repr(x) for x in d.examples[:3])}"
-                + ("" if d.complete else " (not proved complete)")
-                for d in a.scope
-            ),
-        )
-    console.print(t)
-
-
-def _where(items: list[str]) -> dict[str, list[str]]:
-    ctx = parse_context(items)
-    return {k: (v if isinstance(v, list) else [v]) for k, v in ctx.items()}
-
-
-def _exclude(items: list[str]) -> dict[str, list[tuple[str, str]]]:
-    """'aws:SourceIp=IpAddress:10.0.0.0/8' -> {'aws:SourceIp': [('ip_address', '10.0.0.0/8')]}."""
-    from reasoner.policy.operators import parse_operator
-    from reasoner.policy.values import policy_value_error
-
-    out: dict[str, list[tuple[str, str]]] = {}
-    for item in items:
-        key, sep, rest = item.partition("=")
-        op_name, sep2, value = rest.partition(":")
-        if not sep or not sep2:
-            raise InputError(f"--exclude {item!r} must be KEY=Operator:VALUE", source="<command line>")
-        try:
-            op = parse_operator(op_name)
-        except ValueError as exc:
-            raise InputError(f"--exclude {item!r}: {exc}", source="<command line>") from None
-        if op.negated or op.qualifier != "none" or op.if_exists or op.family == "null":
-            raise InputError(
-                f"--exclude {item!r}: give a plain operator (StringLike, IpAddress, ...)", source="<command line>"
-            )
-        problem = policy_value_error(op.family, value)
-        if problem:
-            raise InputError(f"--exclude {item!r}: {problem}", source="<command line>")
-        out.setdefault(key, []).append((op.family, value))
-    return out
+from reasoner.search.can import Query
 
 
 def can_command(
@@ -94,69 +31,72 @@ def can_command(
         help="KEY=Operator:VALUE, e.g. aws:SourceIp=IpAddress:10.0.0.0/8: no value of KEY may satisfy it.",
     ),
     present: list[str] = typer.Option([], "--present", help="KEY: the context key must be present."),
-    identity_policy: list[Path] = typer.Option([], "--identity-policy", "-i"),
-    resource_policy: Path | None = typer.Option(None),
-    boundary: Path | None = typer.Option(None),
-    session_policy: Path | None = typer.Option(None),
+    identity_policy: list[str] = typer.Option(
+        [], "--identity-policy", "-i", help="Identity policy file (JSON/YAML, '-' for stdin); repeatable."
+    ),
+    resource_policy: str | None = typer.Option(None, help="Resource-based policy file ('-' for stdin)."),
+    boundary: str | None = typer.Option(None, help="Permissions boundary policy file ('-' for stdin)."),
+    session_policy: str | None = typer.Option(None, help="Session policy file ('-' for stdin)."),
     scp: list[str] = typer.Option([], "--scp", help="SCP files of one OU level, comma-separated; repeat per level."),
     rcp: list[str] = typer.Option([], "--rcp", help="RCP files of one OU level, comma-separated; repeat per level."),
-    vpce_policy: Path | None = typer.Option(None, "--vpce-policy"),
-    management_account: str | None = typer.Option(None),
+    vpce_policy: str | None = typer.Option(None, "--vpce-policy", help="VPC endpoint policy file ('-' for stdin)."),
+    management_account: str | None = typer.Option(
+        None, help="The organization's management account (SCPs/RCPs do not apply to it)."
+    ),
     case: Path | None = typer.Option(None, help="A case folder: answer its `can` questions."),
     question: str | None = typer.Option(None, help="With --case: only this question id."),
     all_: bool = typer.Option(False, "--all", help="Every distinct way (one witness per set of applying statements)."),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: str = format_option(),
+    as_json: bool = json_option(),
 ) -> None:
     """Is there ANY request, in the space left open, that AWS would allow? A witness or a proof."""
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    fmt = output_format(fmt, as_json)
     if case is not None:
-        c = load_case(case)
-        idx = [i for i, q in enumerate(c.spec.can) if question in (None, q.id)]
-        if question and not idx:
-            raise InputError(f"no can question {question!r}", source=c.source)
-        rows = []
-        for i in idx:
-            q = c.spec.can[i]
-            a = can(can_query(c, i), all_witnesses=all_)
-            rows.append((q, a))
-        if as_json:
-            print(
-                json.dumps(
-                    [{"question": q.id, "expect": q.expect, **a.model_dump(mode="json")} for q, a in rows], indent=2
-                )
-            )
-        else:
-            for q, a in rows:
-                mark = "✓" if a.answer == q.expect else "✗"
-                render(console, a, title=f"{mark} {q.id}: {q.description} (expected {q.expect})")
-        if any(a.answer != q.expect for q, a in rows):
-            raise typer.Exit(ExitCode.DENIED)
+        _can_case(case, question, all_, fmt)
         return
     missing = [n for n, v in (("--principal", principal), ("--action", action), ("--resource", resource)) if not v]
     if missing:
         raise InputError(f"missing {', '.join(missing)} (or give --case)", source="<command line>")
+    assert principal is not None and action is not None and resource is not None
     q = Query(
         principal=principal,
         action=action,
         resource=resource,
         resource_account=resource_account,
-        where=_where(where),
+        where=where_values(where),
         absent=absent,
         without_via=without_via,
         not_from_vpce=not_from_vpce,
-        exclude=_exclude(exclude),
+        exclude=exclusions(exclude),
         present=present,
         identity_policies=[named_policy(p) for p in identity_policy],
-        resource_policy=named_policy(resource_policy) if resource_policy else None,
-        permission_boundary=named_policy(boundary) if boundary else None,
-        session_policy=named_policy(session_policy) if session_policy else None,
+        resource_policy=optional_policy(resource_policy),
+        permission_boundary=optional_policy(boundary),
+        session_policy=optional_policy(session_policy),
         scps=policy_levels(scp) if scp else None,
         rcps=policy_levels(rcp) if rcp else None,
-        vpc_endpoint_policy=named_policy(vpce_policy) if vpce_policy else None,
+        vpc_endpoint_policy=optional_policy(vpce_policy),
         management_account=account_id(management_account, "--management-account"),
     )
-    a = can(q, all_witnesses=all_)
-    if as_json:
-        print(json.dumps(a.model_dump(mode="json"), indent=2))
+    a = api.can(q, all_witnesses=all_)
+    if fmt == "json":
+        print_json(a.model_dump(mode="json"))
     else:
-        render(console, a)
+        console().print(can_table(a))
+
+
+def _can_case(case: Path, question: str | None, all_: bool, fmt: str) -> None:
+    c = load_case(case)
+    idx = [i for i, q in enumerate(c.spec.can) if question in (None, q.id)]
+    if question and not idx:
+        raise InputError(f"no can question {question!r}", source=c.source)
+    rows = [(c.spec.can[i], api.can(can_query(c, i), all_witnesses=all_)) for i in idx]
+    if fmt == "json":
+        print_json([{"question": q.id, "expect": q.expect, **a.model_dump(mode="json")} for q, a in rows])
+    else:
+        out = console()
+        for q, a in rows:
+            mark = "✓" if a.answer == q.expect else "✗"
+            out.print(can_table(a, title=f"{mark} {q.id}: {q.description} (expected {q.expect})"))
+    if any(a.answer != q.expect for q, a in rows):
+        raise typer.Exit(ExitCode.DENIED)

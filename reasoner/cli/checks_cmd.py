@@ -5,41 +5,21 @@ Exit codes: 0 the check passes (proved), 1 it fails (a witness is printed), 4 un
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import typer
-from rich.console import Console
 
+from reasoner import api
 from reasoner.audit.checks import CheckResult
-from reasoner.audit.checks import check_access_not_granted as _not_granted
-from reasoner.audit.checks import check_no_public_access as _no_public
-from reasoner.cli.decide_cmd import named_policy
+from reasoner.cli.inputs import named_policy
+from reasoner.cli.output import console, format_option, json_option, output_format, print_json
+from reasoner.cli.render import check_json, print_check
 from reasoner.errors import ExitCode
 
 
-def _finish(result: CheckResult, as_json: bool, name: str) -> None:
-    status = {True: "pass", False: "fail", None: "unknown"}[result.passed]
-    if as_json:
-        print(
-            json.dumps(
-                {
-                    "check": name,
-                    "result": status,
-                    "reason": result.reason,
-                    "principal": result.principal,
-                    "witness": result.answer.witness if result.answer else None,
-                    "decide_command": result.answer.decide_command if result.answer else None,
-                },
-                indent=2,
-            )
-        )
+def _finish(result: CheckResult, fmt: str, name: str) -> None:
+    if fmt == "json":
+        print_json(check_json(result, name))
     else:
-        c = Console()
-        style = {"pass": "bold green", "fail": "bold red", "unknown": "bold yellow"}[status]
-        c.print(f"[{style}]{status}[/] {name}: {result.reason}")
-        if result.answer and result.answer.decide_command and result.passed is False:
-            c.print(f"witness: {result.answer.decide_command}", soft_wrap=True)
+        print_check(console(), result, name)
     if result.passed is False:
         raise typer.Exit(ExitCode.DENIED)
     if result.passed is None:
@@ -47,21 +27,26 @@ def _finish(result: CheckResult, as_json: bool, name: str) -> None:
 
 
 def check_access_not_granted(
-    policy: Path = typer.Argument(..., help="Identity or resource-based policy file."),
+    policy: str = typer.Argument(..., help="Identity or resource-based policy file ('-' for stdin)."),
     action: str = typer.Option(..., help="Action or action pattern that must not be granted."),
     resource: str = typer.Option("*", help="Resource ARN or pattern (default: any)."),
     account: str = typer.Option("123456789012", help="Account the policy belongs to."),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: str = format_option(),
+    as_json: bool = json_option(),
 ) -> None:
     """Fail (exit 1, with a witness) when the policy grants the action on the resource."""
-    _finish(_not_granted(named_policy(policy), action, resource, account), as_json, "check-access-not-granted")
+    fmt = output_format(fmt, as_json)
+    result = api.check_access_not_granted(named_policy(policy), action, resource, account)
+    _finish(result, fmt, "check-access-not-granted")
 
 
 def check_no_public_access(
-    policy: Path = typer.Argument(..., help="Resource-based policy file."),
+    policy: str = typer.Argument(..., help="Resource-based policy file ('-' for stdin)."),
     account: str = typer.Option(..., help="The account that owns the resource."),
     resource: str = typer.Option("*", help="The resource ARN (default: any resource the policy names)."),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: str = format_option(),
+    as_json: bool = json_option(),
 ) -> None:
     """Fail (exit 1, with a witness) when anyone outside the account (or anonymous) gets access."""
-    _finish(_no_public(named_policy(policy), account, resource), as_json, "check-no-public-access")
+    fmt = output_format(fmt, as_json)
+    _finish(api.check_no_public_access(named_policy(policy), account, resource), fmt, "check-no-public-access")

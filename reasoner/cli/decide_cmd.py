@@ -2,34 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 import typer
-from rich.console import Console
 
+from reasoner import api
 from reasoner.cases import load_case
+from reasoner.cli.inputs import named_policy, optional_policy, parse_context, policy_levels
+from reasoner.cli.output import console, format_option, input_paths, json_option, output_format, print_json
 from reasoner.cli.render import case_table, print_decision
 from reasoner.engine.batch import BATCH_CHUNK, MAX_LINE_BYTES, run_batch, run_batch_file  # noqa: F401 (re-exported)
-from reasoner.engine.decide import decide_many
 from reasoner.errors import ExitCode, InputError
-from reasoner.policy.document import load_policy
-from reasoner.policy.request import DecideInput, NamedPolicy, Request
-from reasoner.policy.validate import account_id, context_flags, exclusive_flags
-
-
-def parse_context(items: list[str]) -> dict[str, list[str] | str]:
-    """KEY=VALUE flags; a repeated key or a JSON list value makes a multivalued key."""
-    return context_flags(items)  # reasoner/policy/validate.py (issue 11)
-
-
-def named_policy(path: Path) -> NamedPolicy:
-    return NamedPolicy(name=str(path), policy=load_policy(path))
-
-
-def policy_levels(values: list[str]) -> list[list[NamedPolicy]]:
-    return [[named_policy(Path(f)) for f in level.split(",") if f] for level in values]
+from reasoner.policy.request import DecideInput, Request
+from reasoner.policy.validate import account_id, exclusive_flags
 
 
 def decide_command(
@@ -45,26 +31,28 @@ def decide_command(
     context: list[str] = typer.Option(
         [], "--context", "-c", help="KEY=VALUE; repeat a key, or give a JSON list, for a multivalued key."
     ),
-    identity_policy: list[Path] = typer.Option(
-        [], "--identity-policy", "-i", help="Identity policy file (JSON/YAML); repeatable."
+    identity_policy: list[str] = typer.Option(
+        [], "--identity-policy", "-i", help="Identity policy file (JSON/YAML, '-' for stdin); repeatable."
     ),
-    resource_policy: Path | None = typer.Option(None, help="Resource-based policy file."),
-    boundary: Path | None = typer.Option(None, help="Permissions boundary policy file."),
-    session_policy: Path | None = typer.Option(None, help="Session policy file."),
+    resource_policy: str | None = typer.Option(None, help="Resource-based policy file ('-' for stdin)."),
+    boundary: str | None = typer.Option(None, help="Permissions boundary policy file ('-' for stdin)."),
+    session_policy: str | None = typer.Option(None, help="Session policy file ('-' for stdin)."),
     scp: list[str] = typer.Option(
         [], "--scp", help="SCP files of one OU level, comma-separated; repeat per level, root first."
     ),
     rcp: list[str] = typer.Option(
         [], "--rcp", help="RCP files of one OU level, comma-separated; repeat per level, root first."
     ),
-    vpce_policy: Path | None = typer.Option(
+    vpce_policy: str | None = typer.Option(
         None, "--vpce-policy", help="VPC endpoint policy (applies when aws:SourceVpce is given)."
     ),
     management_account: str | None = typer.Option(
         None, help="The organization's management account (SCPs/RCPs do not apply to it)."
     ),
-    snapshot: list[Path] = typer.Option(
-        [], "--snapshot", help="Take every policy layer from an account snapshot (repeatable for several files)."
+    snapshot: list[str] = typer.Option(
+        [],
+        "--snapshot",
+        help="Take every policy layer from an account snapshot ('-' for stdin; repeatable for several files).",
     ),
     case: Path | None = typer.Option(
         None, help="A case folder: decide its questions and compare with the expected answers."
@@ -73,43 +61,23 @@ def decide_command(
     batch: str | None = typer.Option(
         None, help="JSONL batch file ('-' for stdin): one request object per line, one JSON answer per line."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    fmt: str = format_option(),
+    as_json: bool = json_option(),
     fail_on_deny: bool = typer.Option(False, help="Exit 1 when the decision is a deny (single request)."),
 ) -> None:
     """Decide requests exactly as AWS does: allow, explicit deny or implicit deny, with reasons."""
-    console = Console(width=None if sys.stdout.isatty() else 160)
+    fmt = output_format(fmt, as_json)
     if batch is not None:
         exclusive_flags("--batch", {"--case": case, "--principal": principal, "--snapshot": snapshot})
         run_batch_file(batch, sys.stdout)
         return
     if case is not None:
-        c = load_case(case)
-        indices = [i for i, q in enumerate(c.spec.decide) if question in (None, q.id)]
-        if question and not indices:
-            raise InputError(
-                f"no decide question {question!r} (the case has: {', '.join(q.id for q in c.spec.decide)})",
-                source=c.source,
-            )
-        inputs = [c.decide_input(i) for i in indices]
-        results = decide_many(inputs, explain=bool(question))
-        rows = [
-            (c.spec.decide[i].id, c.spec.decide[i].description, c.spec.decide[i].expect, d)
-            for i, d in zip(indices, results)
-        ]
-        if as_json:
-            print(
-                json.dumps([{"question": qid, "expect": exp, **d.to_json_obj()} for qid, _, exp, d in rows], indent=2)
-            )
-        elif question:
-            print_decision(console, results[0])
-        else:
-            console.print(case_table(rows, f"case {c.spec.name}: {len(rows)} questions"))
-        if any(d.decision != exp for _, _, exp, d in rows):
-            raise typer.Exit(ExitCode.DENIED)
+        _decide_case(case, question, fmt)
         return
     missing = [n for n, v in (("--principal", principal), ("--action", action), ("--resource", resource)) if not v]
     if missing:
         raise InputError(f"missing {', '.join(missing)} (or give --case or --batch)", source="<command line>")
+    assert principal is not None and action is not None and resource is not None
     if snapshot:
         given = [
             n
@@ -126,13 +94,9 @@ def decide_command(
         ]
         if given:
             raise InputError(f"--snapshot gives every policy layer; drop {', '.join(given)}", source="<command line>")
-        from reasoner.account.paths import Authorizer
-        from reasoner.account.snapshot import load_snapshot
-
-        inp = Authorizer(load_snapshot(list(snapshot))).decide_input(
-            principal, action, resource, parse_context(context)
-        )
-        _print_single(console, inp, as_json, fail_on_deny)
+        snap = api.load_snapshot(input_paths(snapshot))
+        inp = api.snapshot_request(snap, principal, action, resource, parse_context(context))
+        _print_single(inp, fmt, fail_on_deny)
         return
     req = Request(
         principal=principal,
@@ -145,25 +109,45 @@ def decide_command(
         id=None,
         request=req,
         identity_policies=[named_policy(p) for p in identity_policy],
-        resource_policy=named_policy(resource_policy) if resource_policy else None,
-        permission_boundary=named_policy(boundary) if boundary else None,
-        session_policy=named_policy(session_policy) if session_policy else None,
+        resource_policy=optional_policy(resource_policy),
+        permission_boundary=optional_policy(boundary),
+        session_policy=optional_policy(session_policy),
         scps=policy_levels(scp) if scp else None,
         rcps=policy_levels(rcp) if rcp else None,
-        vpc_endpoint_policy=named_policy(vpce_policy) if vpce_policy else None,
+        vpc_endpoint_policy=optional_policy(vpce_policy),
         management_account=account_id(management_account, "--management-account"),
     )
-    _print_single(console, inp, as_json, fail_on_deny)
+    _print_single(inp, fmt, fail_on_deny)
 
 
-def _print_single(console: Console, inp: DecideInput, as_json: bool, fail_on_deny: bool) -> None:
-    d = decide_many([inp], explain=True, source="<command line>")[0]
-    if d.error:
-        print(f"error: {d.error}", file=sys.stderr)
-        raise typer.Exit(ExitCode.BAD_INPUT)
-    if as_json:
-        print(json.dumps(d.to_json_obj(), indent=2))
+def _decide_case(case: Path, question: str | None, fmt: str) -> None:
+    c = load_case(case)
+    indices = [i for i, q in enumerate(c.spec.decide) if question in (None, q.id)]
+    if question and not indices:
+        raise InputError(
+            f"no decide question {question!r} (the case has: {', '.join(q.id for q in c.spec.decide)})",
+            source=c.source,
+        )
+    results = api.decide([c.decide_input(i) for i in indices], explain=bool(question))
+    rows = [
+        (c.spec.decide[i].id, c.spec.decide[i].description, c.spec.decide[i].expect, d)
+        for i, d in zip(indices, results)
+    ]
+    if fmt == "json":
+        print_json([{"question": qid, "expect": exp, **d.to_json_obj()} for qid, _, exp, d in rows])
+    elif question:
+        print_decision(console(), results[0])
     else:
-        print_decision(console, d)
+        console().print(case_table(rows, f"case {c.spec.name}: {len(rows)} questions"))
+    if any(d.decision != exp for _, _, exp, d in rows):
+        raise typer.Exit(ExitCode.DENIED)
+
+
+def _print_single(inp: DecideInput, fmt: str, fail_on_deny: bool) -> None:
+    d = api.decide(inp, explain=True, source="<command line>")
+    if fmt == "json":
+        print_json(d.to_json_obj())
+    else:
+        print_decision(console(), d)
     if fail_on_deny and d.decision != "allow":
         raise typer.Exit(ExitCode.DENIED)

@@ -6,17 +6,27 @@ new access (the witness is printed); 4 a direction could not be decided; 2 bad i
 
 from __future__ import annotations
 
-import json
-import sys
 from enum import Enum
-from itertools import groupby
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from reasoner.audit.diff import MAX_CLASSES, DiffAnswer, DiffClass, DiffDirection, diff, load_policy_set
-from reasoner.errors import ExitCode, InputError
+from reasoner import api
+from reasoner.audit.diff import MAX_CLASSES, PolicySet
+from reasoner.cli.inputs import named_policy
+from reasoner.cli.output import (
+    STDIN_LABEL,
+    console,
+    format_option,
+    input_path,
+    is_stdin,
+    json_option,
+    output_format,
+    print_json,
+)
+from reasoner.cli.render_audit import render_diff, render_snapshot_diff, snapshot_diff_json
+from reasoner.cli.snapshot_diff_cmd import is_snapshot
+from reasoner.errors import ExitCode
+from reasoner.policy.validate import account_id
 
 
 class Kind(str, Enum):
@@ -28,99 +38,16 @@ class Check(str, Enum):
     no_new_access = "no-new-access"
 
 
-def action_text(c: DiffClass) -> str:
-    a = c.actions
-    if a.count == 1:
-        return c.action
-    else:
-        where = f"of {a.services[0]}" if a.service_count == 1 else f"in {a.service_count} services"
-        text = f"{c.action} and {a.count - 1:,} more actions {where}"
-    if a.matches:
-        text += f" — matching {', '.join(a.matches)}"
-        if a.not_matches:
-            text += f"; not {', '.join(a.not_matches[:6])}{' …' if len(a.not_matches) > 6 else ''}"
-    elif a.not_matches:
-        text += f" — matching none of {', '.join(a.not_matches[:6])}{' …' if len(a.not_matches) > 6 else ''}"
-    else:
-        text += " — named by no Action pattern (a NotAction statement covers them)"
-    return text
-
-
-def context_lines(c: DiffClass) -> list[str]:
-    out = []
-    for k in c.context:
-        alts = (["absent"] if k.absent else []) + [f"{v} ({n})" for v, n in zip(k.values, k.notes)]
-        out.append(f"{k.key}: " + " or ".join(alts) if alts else f"{k.key}: (no value)")
-    return out or ["any (the class does not depend on it)"]
-
-
-def resource_lines(c: DiffClass) -> list[str]:
-    if c.resources_any:
-        return ["any"]
-    out = []
-    for r in c.resources:
-        why = (
-            "matching "
-            + (", ".join(r.matches) or "no Resource pattern")
-            + ("; not " + ", ".join(r.not_matches) if r.not_matches else "")
-        )
-        out.append(f"{r.example}  ({why})")
-    return out or [c.resource]
-
-
-def render_direction(console: Console, title: str, d: DiffDirection) -> None:
-    style = {"differs": "bold red", "same": "bold green", "unknown": "bold yellow"}[d.answer]
-    head = {
-        "differs": f"{len(d.classes)} class(es)" + ("" if d.all_listed else ", more not listed (--limit)"),
-        "same": "nothing",
-        "unknown": "unknown",
-    }[d.answer]
-    console.print(f"[bold]{escape(title)}[/]: [{style}]{head}[/]")
-    if d.answer != "differs":
-        console.print(f"  {escape(d.reason)}")
-        return
-    for service, group in groupby(d.classes, key=lambda c: c.service):
-        console.print(f"  [bold cyan]{escape(service)}[/]")
-        # Classes that differ only in their action region are shown together.
-        merged: dict[str, list[DiffClass]] = {}
-        for c in group:
-            key = json.dumps(
-                [
-                    c.principals,
-                    resource_lines(c),
-                    context_lines(c),
-                    [s.model_dump() for s in c.statements],
-                    c.other_side.split(":")[0],
-                ]
-            )
-            merged.setdefault(key, []).append(c)
-        for same in merged.values():
-            c = same[0]
-            for other in same:
-                console.print(f"    [bold]{escape(action_text(other))}[/]")
-            rows = (
-                [] if c.principal.endswith("DiffPlaceholderRole/session") else [("principal", ", ".join(c.principals))]
-            )
-            rows += [("resource", line) for line in resource_lines(c)]
-            rows += [("context", line) for line in context_lines(c)]
-            rows.append(
-                (
-                    "because",
-                    ", ".join(f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in c.statements)
-                    + f"; {c.other_side}",
-                )
-            )
-            if c.decide_old:
-                rows.append(("check", c.decide_new if title.startswith("NEW") else c.decide_old))
-            for label, text in rows:
-                console.print(f"      [dim]{label:<9}[/] {escape(text)}", soft_wrap=True)
+def policy_set(spec: str) -> str | PolicySet:
+    """A policy set as the API takes it; `-` is one policy read from standard input."""
+    return PolicySet(STDIN_LABEL, [named_policy(spec)]) if is_stdin(spec) else spec
 
 
 def diff_command(
     old: str = typer.Argument(
         ...,
         help="OLD: a policy file, a directory of them, files separated by commas, "
-        "or an account snapshot (then NEW is one too).",
+        "or an account snapshot (then NEW is one too); '-' for stdin.",
     ),
     new: str = typer.Argument(..., help="NEW: the same."),
     kind: Kind | None = typer.Option(
@@ -137,53 +64,45 @@ def diff_command(
     ),
     check: Check | None = typer.Option(None, help="no-new-access: exit 1 when NEW allows anything OLD did not."),
     limit: int = typer.Option(MAX_CLASSES, min=1, help="Classes listed per direction."),
-    as_json: bool = typer.Option(False, "--json"),
+    fmt: str = format_option(),
+    as_json: bool = json_option(),
 ) -> None:
     """The requests NEW allows and OLD does not, and the reverse, proved exactly (with a witness each)."""
-    if resource_account is not None and not (len(resource_account) == 12 and resource_account.isdigit()):
-        raise InputError(
-            f"--resource-account {resource_account!r} must be a 12-digit account ID", source="<command line>"
-        )
-    from reasoner.cli.snapshot_diff_cmd import is_snapshot, snapshot_diff
-
-    if is_snapshot(old) and is_snapshot(new):
-        snapshot_diff(old, new, check is not None, limit, as_json)
+    fmt = output_format(fmt, as_json)
+    account_id(resource_account, "--resource-account")
+    old_path, new_path = str(input_path(old)), str(input_path(new))
+    if is_snapshot(old_path) and is_snapshot(new_path):
+        _snapshot_diff(old_path, new_path, check is not None, limit, fmt)
         return
-    old_set, new_set = load_policy_set(old), load_policy_set(new)
-    directions = ("added",) if check else ("added", "removed")
-    a = diff(
-        old_set,
-        new_set,
+    a = api.diff(
+        policy_set(old),
+        policy_set(new),
         kind=kind.value if kind else None,
         principal=principal,
         resource_account=resource_account,
-        directions=directions,
+        check=check is not None,
         limit=limit,
     )
-    if as_json:
-        print(json.dumps(a.model_dump(mode="json", exclude_none=False), indent=2))
+    if fmt == "json":
+        print_json(a.model_dump(mode="json", exclude_none=False))
     else:
-        _render(a, check is not None)
+        render_diff(console(), a, check is not None)
     dirs = [d for d in (a.added, a.removed) if d is not None]
-    if check and a.added.answer == "differs":
+    if check and a.added is not None and a.added.answer == "differs":
         raise typer.Exit(ExitCode.DENIED)
     if any(d.answer == "unknown" for d in dirs):
         raise typer.Exit(ExitCode.UNKNOWN)
 
 
-def _render(a: DiffAnswer, check: bool) -> None:
-    console = Console(width=None if sys.stdout.isatty() else 160, emoji=False, highlight=False)
-    who = ("principals: " + ", ".join(a.principals)) if a.kind == "resource" else f"principal {a.principals[0]}"
-    console.print(
-        f"[bold]diff[/] {escape(a.old)} → {escape(a.new)}  [dim]({a.kind} policies; {escape(who)}; "
-        f"resources of account {a.resource_account})[/]",
-        soft_wrap=True,
-    )
-    if check:
-        status = {"differs": "[bold red]fail[/]", "same": "[bold green]pass[/]", "unknown": "[bold yellow]unknown[/]"}
-        console.print(f"{status[a.added.answer]} no-new-access: {escape(a.added.reason)}")
-    render_direction(console, "NEW allows, OLD did not", a.added)
-    if a.removed is not None:
-        render_direction(console, "OLD allowed, NEW does not", a.removed)
-    for n in a.notes:
-        console.print(f"[dim]note: {escape(n)}[/]")
+def _snapshot_diff(old: str, new: str, check: bool, limit: int, fmt: str) -> None:
+    d = api.diff(api.load_snapshot(old), api.load_snapshot(new), check=check, limit=limit)
+    if fmt == "json":
+        print_json(snapshot_diff_json(d))
+    else:
+        render_snapshot_diff(console(), d, check)
+    if check and d.new_access == "yes":
+        raise typer.Exit(ExitCode.DENIED)
+    if d.new_access == "unknown" or any(
+        c.answer and c.answer.removed and c.answer.removed.answer == "unknown" for c in d.changes
+    ):
+        raise typer.Exit(ExitCode.UNKNOWN)
