@@ -70,7 +70,7 @@ CALLS: tuple[Call, ...] = (
     _c("ec2", "DescribeRegions", "ec2:DescribeRegions", "global"),
     _c("ec2", "DescribeVpcEndpoints", "ec2:DescribeVpcEndpoints", "regional", paginated=True),
     # S3 (buckets are listed once; each bucket is read in its own region)
-    _c("s3", "ListBuckets", "s3:ListAllMyBuckets", "global"),
+    _c("s3", "ListBuckets", "s3:ListAllMyBuckets", "global", paginated=True),
     _c("s3", "GetBucketLocation", "s3:GetBucketLocation", "global", "NoSuchBucket"),
     _c("s3", "GetBucketPolicy", "s3:GetBucketPolicy", "regional", "NoSuchBucketPolicy"),
     _c(
@@ -122,7 +122,7 @@ CALLS: tuple[Call, ...] = (
     _c("dynamodb", "DescribeTable", "dynamodb:DescribeTable", "regional"),
     _c("dynamodb", "GetResourcePolicy", "dynamodb:GetResourcePolicy", "regional", "PolicyNotFoundException"),
     # EventBridge: ListEventBuses carries each bus's Policy
-    _c("events", "ListEventBuses", "events:ListEventBuses", "regional"),
+    _c("events", "ListEventBuses", "events:ListEventBuses", "regional", paginated=True),
     # API Gateway: GetRestApis carries each REST API's policy
     _c("apigateway", "GetRestApis", "apigateway:GET", "regional", paginated=True),
 )

@@ -145,6 +145,10 @@ class Reader:
             client = self.clients(c.service, region)
             if c.paginated and client.can_paginate(c.method):
                 value: Any = [_strip(p) for p in client.get_paginator(c.method).paginate(**params)]
+            elif c.paginated:  # NextToken pages botocore has no paginator for (ListEventBuses)
+                value = [_strip(getattr(client, c.method)(**params))]
+                while value[-1].get("NextToken"):
+                    value.append(_strip(getattr(client, c.method)(**params, NextToken=value[-1]["NextToken"])))
             else:
                 value = _strip(getattr(client, c.method)(**params))
             return Read(PRESENT, plain_json(value))

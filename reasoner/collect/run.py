@@ -146,7 +146,10 @@ def collect(
     results: dict[str, tuple[AccountData | None, CallLog, str | None]] = {}
 
     def one(account: str) -> None:
-        results[account] = _collect_account(opts, account, me, caller, make_session, bar)
+        try:
+            results[account] = _collect_account(opts, account, me, caller, make_session, bar)
+        except Exception as exc:  # e.g. a session that cannot be made: that account only
+            results[account] = (None, CallLog(None, account), f"{type(exc).__name__}: {exc}")
         bar.step(f"account {account}")
 
     with ThreadPoolExecutor(max_workers=max(1, opts.account_workers)) as pool:
@@ -186,10 +189,14 @@ def _collect_account(
 
     def run(unit: tuple[str, str | None]) -> None:
         name, region = unit
-        if region is None:
-            GLOBAL_COLLECTORS[name](reader, data)
-        else:
-            REGIONAL_COLLECTORS[name](reader, data, region)
+        try:
+            if region is None:
+                GLOBAL_COLLECTORS[name](reader, data)
+            else:
+                REGIONAL_COLLECTORS[name](reader, data, region)
+        except Exception as exc:  # an answer of a shape we do not expect: reported, the rest goes on
+            with data.lock:
+                data.unlisted.append(f"{name} {region or 'global'}: stopped by {type(exc).__name__}: {exc}")
         bar.step(f"{account} {region or 'global'} {name}")
 
     with ThreadPoolExecutor(max_workers=max(1, opts.workers)) as pool:
