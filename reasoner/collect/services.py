@@ -133,10 +133,9 @@ def collect_kms(r: Reader, d: AccountData, region: str) -> None:
         d.extra("kms_grants", arn, grants, lambda v: items(v, "Grants"))
 
 
-def queue_arn(url: str) -> str:
-    """https://sqs.REGION.amazonaws.com/ACCOUNT/NAME -> arn:aws:sqs:REGION:ACCOUNT:NAME."""
-    host, account, name = url.split("/")[2], url.split("/")[3], url.split("/")[4]
-    region = host.split(".")[1] if host.startswith("sqs.") else host.split(".")[0]
+def queue_arn(url: str, region: str) -> str:
+    """https://sqs.REGION.amazonaws.com/ACCOUNT/NAME (listed in `region`) -> arn:aws:sqs:REGION:ACCOUNT:NAME."""
+    account, name = url.rstrip("/").split("/")[-2:]
     return f"arn:aws:sqs:{region}:{account}:{name}"
 
 
@@ -148,7 +147,10 @@ def collect_sqs(r: Reader, d: AccountData, region: str) -> None:
         attrs = r.read("sqs.GetQueueAttributes", region, url, QueueUrl=url, AttributeNames=["Policy", "QueueArn"])
         arn = (attrs.value.get("Attributes") or {}).get("QueueArn") if attrs.ok else None
         d.policy(
-            arn or queue_arn(url), attrs, "sqs.GetQueueAttributes", lambda v: (v.get("Attributes") or {}).get("Policy")
+            arn or queue_arn(url, region),
+            attrs,
+            "sqs.GetQueueAttributes",
+            lambda v: (v.get("Attributes") or {}).get("Policy"),
         )
 
 

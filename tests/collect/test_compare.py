@@ -210,6 +210,8 @@ def collected(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> 
     run = reasoner("collect", "--out", str(out), "--endpoint-url", local_aws.url, "--regions", REGION)
     seconds = time.perf_counter() - t0
     assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stderr == ""  # no progress bar when stderr is not a terminal
+    assert f"{ACCOUNT}: entered" in run.stdout
     return out, seconds
 
 
