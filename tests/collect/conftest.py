@@ -3,9 +3,14 @@ aws_account.py, started once per test session and stopped at its end."""
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import os
 from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import pytest
 from aws_account import ENV, LocalAws, build_account
@@ -31,3 +36,21 @@ def local_aws() -> Iterator[LocalAws]:
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+@cache
+def _suite_conftest() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("suite_conftest", Path(__file__).parents[1] / "conftest.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def __getattr__(name: str) -> Any:
+    """pytest registers every conftest.py as the module `conftest` (the last one imported wins),
+    and the suite's tests import their helpers with `from conftest import run_cli, ROOT, ...`:
+    names this conftest lacks come from tests/conftest.py."""
+    if name.startswith("__"):
+        raise AttributeError(name)
+    return getattr(_suite_conftest(), name)
