@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from reasoner.account.model import Entity, Snapshot
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
-from reasoner.policy.document import load_document, validation_to_input_error
+from reasoner.policy.document import ElementError, load_document, validation_to_input_error
 from reasoner.policy.patterns import arn_match, plain, plain_glob_match
 
 Scalar = str | int | float | bool
@@ -134,10 +134,12 @@ class InvariantsFile(_Strict):
 
     @model_validator(mode="after")
     def _unique(self) -> InvariantsFile:
-        ids = [i.id for i in self.invariants]
-        dup = sorted({i for i in ids if ids.count(i) > 1})
-        if dup:
-            raise ValueError(f"duplicate invariant ids: {', '.join(dup)}")
+        first: dict[str, int] = {}
+        for k, inv in enumerate(self.invariants):
+            if inv.id in first:  # reported at the repeated id's JSON path, not at '$'
+                message = f"duplicate invariant id {inv.id!r} (first at invariants[{first[inv.id]}])"
+                raise ElementError(message, ("invariants", k, "id"))
+            first[inv.id] = k
         return self
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import re
 import stat
 import sys
 from pathlib import Path
@@ -88,6 +89,42 @@ def _check_operator(name: str) -> str:
 OperatorName = Annotated[str, AfterValidator(_check_operator)]
 
 
+_UNIQUE_ID = re.compile(r"^A(IDA|ROA)[A-Z0-9]{12,}$")
+
+
+def is_arn(value: str) -> bool:
+    """arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE (wildcards allowed inside components)."""
+    return value.startswith("arn:") and len(value.split(":", 5)) == 6
+
+
+def resource_value_problem(value: str) -> str | None:
+    """AWS: IAM JSON policy elements, "Resource": each value is "*" or an ARN; anything else is
+    rejected ("Resource ... must be in ARN format or "*"", MalformedPolicyDocument) and, let
+    through, would silently match nothing. A value starting `arn:` with fewer than six
+    components (`arn:aws:ec2:*`) is kept, matched as a glob over the whole ARN (arn_match)."""
+    if value == "*" or value.startswith("arn:"):
+        return None
+    return f"must be '*' or an ARN (arn:PARTITION:SERVICE:REGION:ACCOUNT:RESOURCE), not {value!r:.80}"
+
+
+def aws_principal_problem(value: str) -> str | None:
+    """AWS: IAM JSON policy elements, "Principal": an AWS principal is "*", a 12-digit account ID
+    or an ARN. A unique ID (AIDA... user, AROA... role) is also kept: AWS writes it in place of a
+    principal that was deleted, and it matches no principal (AWS: "Role trust policies" /
+    "unique identifiers")."""
+    if value == "*" or (len(value) == 12 and value.isdigit()) or is_arn(value) or _UNIQUE_ID.match(value):
+        return None
+    return f"an AWS principal is '*', a 12-digit account ID or an ARN, not {value!r:.80}"
+
+
+def _each(values: list[str] | None, problem: Any) -> list[str] | None:
+    for j, value in enumerate(values or ()):
+        message = problem(value)
+        if message:
+            raise ElementError(message, (j,))
+    return values
+
+
 class PrincipalMap(BaseModel):
     """The object form of Principal / NotPrincipal."""
 
@@ -97,6 +134,11 @@ class PrincipalMap(BaseModel):
     Service: StrList | None = None
     Federated: StrList | None = None
     CanonicalUser: StrList | None = None
+
+    @field_validator("AWS")
+    @classmethod
+    def _aws_values(cls, v: list[str] | None) -> list[str] | None:
+        return _each(v, aws_principal_problem)
 
     @model_validator(mode="after")
     def _not_empty(self) -> PrincipalMap:
@@ -137,6 +179,11 @@ class Statement(BaseModel):
     Resource: StrList | None = None
     NotResource: StrList | None = None
     Condition: dict[OperatorName, dict[str, ConditionValues]] | None = None
+
+    @field_validator("Resource", "NotResource")
+    @classmethod
+    def _resource_values(cls, v: list[str] | None) -> list[str] | None:
+        return _each(v, resource_value_problem)
 
     @field_validator("Sid", mode="before")
     @classmethod

@@ -173,3 +173,68 @@ def test_context_json_booleans_are_written_as_aws_compares_them():
     from reasoner.policy.validate import context_flags
 
     assert context_flags(['k=[true, 5, "x"]', "k=y"]) == {"k": ["true", "5", "x", "y"]}
+
+
+# -- class 11: Resource and Principal values AWS rejects -------------------------------------------
+
+
+def _statement_doc(**statement) -> dict:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*", **statement}]}
+
+
+@pytest.mark.parametrize(
+    "statement,path,message",
+    [
+        # IAM JSON policy elements, Resource: "*" or an ARN. A Deny on 'not-an-arn' matched nothing.
+        ({"Resource": ["arn:aws:s3:::b/*", "not-an-arn"]}, ("Statement", 0, "Resource", 1), "must be '*' or an ARN"),
+        ({"NotResource": " *"}, ("Statement", 0, "NotResource", 0), "must be '*' or an ARN"),
+        # IAM JSON policy elements, Principal: AWS takes "*", an account ID or an ARN.
+        (
+            {"Resource": "*", "Principal": {"AWS": ["111122223333", "ACCOUNT-B-ID"]}},
+            ("Statement", 0, "Principal", "AWS", 1),
+            "an AWS principal is",
+        ),
+        (
+            {"Resource": "*", "NotPrincipal": {"AWS": " arn:aws:iam::111122223333:root"}},
+            ("Statement", 0, "NotPrincipal", "AWS", 0),
+            "an AWS principal is",
+        ),
+    ],
+)
+def test_values_aws_rejects_are_rejected_with_their_path(statement, path, message):
+    from reasoner.policy.document import parse_policy
+
+    with pytest.raises(InputError) as exc:
+        parse_policy(_statement_doc(**statement), source="p.json")
+    assert exc.value.path == path and message in exc.value.message
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        {"Resource": ["*", "arn:aws:s3:::b/${aws:username}/*", "arn:aws:ec2:*"]},
+        {"Resource": "*", "Principal": {"AWS": ["*", "111122223333", "arn:aws:iam::111122223333:role/r"]}},
+        # AWS writes a deleted principal's unique ID in its place; it matches no one.
+        {"Resource": "*", "Principal": {"AWS": "AROA1234567890EXAMPLE"}},
+    ],
+)
+def test_values_aws_accepts_still_load(statement):
+    from reasoner.policy.document import parse_policy
+
+    parse_policy(_statement_doc(**statement))
+
+
+# -- class 12: messages name the JSON path -------------------------------------------------------
+
+
+def test_duplicate_invariant_id_is_reported_at_its_path(tmp_path):
+    from reasoner.audit.invariants import load_invariants
+
+    f = tmp_path / "inv.yaml"
+    f.write_text(
+        "invariants:\n"
+        + "".join(f"  - id: {i}\n    no-privesc: {{allowed: []}}\n" for i in ("a", "b", "a"))
+    )  # fmt: skip
+    with pytest.raises(InputError) as exc:
+        load_invariants(f)
+    assert exc.value.path == ("invariants", 2, "id") and "duplicate invariant id 'a'" in exc.value.message
