@@ -24,7 +24,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reasoner.audit.diff import PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, POLICY_SUFFIXES, Differ, DirectionResult
+from reasoner.audit.differ import PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, Differ, DirectionResult
+from reasoner.audit.policy_sets import POLICY_SUFFIXES
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError, InternalError
 from reasoner.policy import catalogue

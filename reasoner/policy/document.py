@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from reasoner.errors import InputError
+from reasoner.policy.arn_rules import resource_variable_problem
 from reasoner.policy.operators import Operator, parse_operator
 from reasoner.policy.values import policy_value_error
 
@@ -244,6 +245,13 @@ class Policy(BaseModel):
     def variables_enabled(self) -> bool:
         """AWS: policy variables are only substituted under Version 2012-10-17."""
         return self.Version == "2012-10-17"
+
+    @model_validator(mode="after")
+    def _arn_rules(self) -> Policy:
+        problem = resource_variable_problem(self.Version, self.Statement)  # reasoner/policy/arn_rules.py
+        if problem:
+            raise ElementError(*problem)
+        return self
 
 
 def _clean_loc(loc: tuple) -> tuple:

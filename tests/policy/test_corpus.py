@@ -54,6 +54,19 @@ REJECTED = {
             "s3_deny_resource",
         ]
     },
+    # A policy variable before the fifth colon of a Resource ARN: "You can't use a variable to replace
+    # parts of the ARN before the fifth colon, such as the service or account" (IAM User Guide, IAM
+    # policy elements: Variables and tags). The two SCP examples are templates (${Region} / ${Account}
+    # placeholders next to [CLOUDTRAIL_NAME]); the managed policy is published by AWS with
+    # ${aws:PrincipalAccount} in the account field, which a customer policy could not hold.
+    **{
+        p: "policy variable before the fifth colon"
+        for p in [
+            "aws-managed-policies/AmazonTimestreamInfluxDBServiceRolePolicy.json",
+            "scp-rcp-examples/service-control-policy-examples/Deny-changes-to-security-services/Deny-modifications-to-specific-CloudTrail-trails.json",
+            "scp-rcp-examples/service-control-policy-examples/Deny-changes-to-security-services/Deny-users-from-disabling-or-altering-CloudWatch.json",
+        ]
+    },
     # Resource values that are not "*" nor an ARN: AWS rejects them ("Resource ... must be in ARN
     # format or "*"", IAM JSON policy elements: Resource). Documentation placeholders ("Bucket ARN",
     # "<third-party-resource>").
