@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
 from reasoner import api
-from reasoner.account.paths import Constraints
+from reasoner.account.paths import Constraints, PathFinder
 from reasoner.account.snapshot import Snapshot
 from reasoner.cli.output import console, format_option, input_paths, json_option, output_format, print_json
 from reasoner.cli.render_paths import privesc_table, reach_table, who_can_summary, who_can_table
@@ -125,9 +125,18 @@ def reach_command(
 
 
 def _reach_case(case: FsPath, fmt: str) -> None:
-    from reasoner.cases import load_case, reach_questions
+    """The case's reach questions, each answered by api.reach over one PathFinder (shared caches)."""
+    from reasoner.cases import case_snapshot, hop_label, load_case
 
-    rows = reach_questions(load_case(case))
+    c = load_case(case)
+    finder = PathFinder(case_snapshot(c))
+    rows = []
+    for q in c.spec.reach:
+        a = api.reach(finder, q.from_, q.action, q.resource, Constraints(tuple(q.without_via), tuple(q.not_from_vpce)))
+        ok = a.answer == q.expect
+        if ok and q.expect_shortest_path is not None:
+            ok = bool(a.paths) and [hop_label(h) for h in a.paths[0].hops] == q.expect_shortest_path
+        rows.append((q, a, ok))
     if fmt == "json":
         print_json([{"question": q.id, "expect": q.expect, **a.to_json()} for q, a, _ in rows])
     else:

@@ -8,6 +8,7 @@ from reasoner import api
 from reasoner.audit.invariants import json_schema
 from reasoner.cli.output import (
     STDIN_LABEL,
+    clean,
     console,
     format_option,
     input_path,
@@ -15,7 +16,6 @@ from reasoner.cli.output import (
     json_option,
     output_format,
     print_json,
-    unstdin,
 )
 from reasoner.cli.render_audit import PROVE_FORMATS, prove_json, prove_junit, prove_sarif, prove_table
 from reasoner.errors import ExitCode, InputError
@@ -46,7 +46,8 @@ def prove_command(
     elif fmt == "json":
         print_json(prove_json(results, source))
     else:
-        print(unstdin({"junit": prove_junit, "sarif": prove_sarif}[fmt](results, source)))
+        # Machine formats carry data too: control characters are shown escaped, never raw.
+        print(clean({"junit": prove_junit, "sarif": prove_sarif}[fmt](results, source)))
     if any(r.status == "violated" for r in results):
         raise typer.Exit(ExitCode.DENIED)
     if any(r.status == "unknown" for r in results):

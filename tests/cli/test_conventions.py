@@ -361,3 +361,16 @@ def test_lint_and_diff_read_stdin(tmp_path):
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)
     assert out["old"] == "<stdin>" and out["added"]["answer"] == "same" and out["removed"]["answer"] == "same"
+
+
+def test_decide_snapshot_and_checks_read_stdin():
+    args = ["--principal", "BizMetricsQuery", "--action", "athena:StartQueryExecution"]
+    args += ["--resource", "arn:aws:athena:us-east-1:111122223333:workgroup/BizMetrics", "--json"]
+    from_file = run_cli("decide", "--snapshot", str(SNAPSHOT), *args)
+    from_stdin = run_cli("decide", "--snapshot", "-", *args, stdin=SNAPSHOT.read_text())
+    assert from_file.returncode == from_stdin.returncode == 0, from_stdin.stderr
+    assert json.loads(from_file.stdout) == json.loads(from_stdin.stdout)
+    bucket = CASE / "policies" / "examplecorp-business-data-bucket.json"
+    a = run_cli("check-no-public-access", str(bucket), "--account", "111122223333", "--json")
+    b = run_cli("check-no-public-access", "-", "--account", "111122223333", "--json", stdin=bucket.read_text())
+    assert a.returncode == b.returncode and json.loads(a.stdout)["result"] == json.loads(b.stdout)["result"]
