@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator, model_validator
 
 DecisionValue = Literal["allow", "explicit_deny", "implicit_deny"]
+# Layers AWS itself decides, whatever the policies say (encodings/protected.lp): GetCallerIdentity,
+# and changes IAM refuses to AWS managed policies and protected roles.
+AWS_LAYERS = ("aws-always-allowed", "aws-protected")
 
 
 class StatementRef(BaseModel):
@@ -14,11 +17,17 @@ class StatementRef(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    layer: str  # identity, resource, boundary, session, vpce, scp[N], rcp[N]
+    layer: str  # identity, resource, boundary, session, vpce, scp[N], rcp[N], aws-always-allowed, aws-protected
     policy: str
     index: int
     sid: str | None = None
     effect: Literal["allow", "deny"]
+
+    @field_validator("layer")
+    @classmethod
+    def _layer_name(cls, v: str) -> str:
+        # ASP atoms cannot hold '-': aws_protected in the encodings is aws-protected here.
+        return v.replace("_", "-") if v.startswith("aws_") else v
 
 
 class Mismatch(BaseModel):
@@ -43,6 +52,20 @@ class Decision(BaseModel):
     determining_statements: list[StatementRef] = []
     missing_allow: list[str] = []
     mismatches: list[Mismatch] = []
+
+    @model_validator(mode="before")
+    @classmethod
+    def _aws_layer_decides(cls, data: Any) -> Any:
+        """A decision AWS makes by itself names its layer as decided_by (its synthetic statement is
+        then the only determining statement)."""
+        if not isinstance(data, dict):
+            return data
+        for ref in data.get("determining_statements") or ():
+            layer = ref.get("layer") if isinstance(ref, dict) else getattr(ref, "layer", None)
+            layer = layer.replace("_", "-") if isinstance(layer, str) else layer
+            if layer in AWS_LAYERS:
+                return {**data, "decided_by": layer}
+        return data
 
     def to_json_obj(self, *, with_mismatches: bool = True) -> dict:
         data = self.model_dump(mode="json")

@@ -24,7 +24,9 @@ from reasoner.policy.principals import (
     derived_context,
     parse_principal,
     rcps_apply,
+    role_path_ambiguity,
     scps_apply,
+    with_principal_arn,
 )
 from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.policy.values import compare
@@ -44,9 +46,111 @@ TRUST_POLICY_ACTIONS = frozenset(
 
 def needs_resource_policy(action: str, resource: str) -> bool:
     """The resource policy must allow even within one account: a role's trust policy for the
-    sts:AssumeRole* family, a KMS key policy for KMS actions (Policy evaluation logic)."""
+    sts:AssumeRole* family; a key policy for a KMS action on a KMS *key* ("No AWS principal ...
+    has any permissions to a KMS key unless that permission is explicitly allowed in a key
+    policy", AWS KMS, Key policies). Alias resources and actions without a key resource
+    (kms:ListKeys, kms:ListAliases, kms:CreateKey, kms:GenerateRandom, ...) are decided by the IAM
+    policies alone (AWS KMS, "Controlling access to aliases": kms:CreateAlias for the alias is
+    "provide[d] in an IAM policy"; kms:ListAliases needs "*" in an IAM policy). kms:CreateAlias
+    also needs permission on the key: that is a second request, on the key ARN."""
     action_l = action.lower()
-    return action_l.split(":", 1)[0] == "kms" or action_l in TRUST_POLICY_ACTIONS
+    if action_l in TRUST_POLICY_ACTIONS:
+        return True
+    if action_l.split(":", 1)[0] != "kms":
+        return False
+    parts = resource.split(":", 5)
+    return len(parts) == 6 and parts[2] == "kms" and parts[5].startswith("key/")
+
+
+# -- what AWS decides whatever the policies say ----------------------------------------------------
+# Synthetic statements (negative ids) name the built-in layer in explanations: the layer atom, the
+# effect, and the rule as the Sid.
+AWS_ALWAYS_ALLOWED = "aws_always_allowed"
+AWS_PROTECTED = "aws_protected"
+_AWS_RULES: dict[int, tuple[str, str, str]] = {
+    -1: (AWS_ALWAYS_ALLOWED, "allow", "sts:GetCallerIdentity needs no permission and ignores explicit denies"),
+    -2: (AWS_PROTECTED, "deny", "AWS managed policies cannot be changed"),
+    -3: (AWS_PROTECTED, "deny", "a service-linked role is changed only through its service"),
+    -4: (AWS_PROTECTED, "deny", "IAM Identity Center roles (/aws-reserved/) are changed only by IAM Identity Center"),
+}
+# "No permissions are required to perform this operation. If an administrator adds a policy ...
+# that explicitly denies access to the sts:GetCallerIdentity action, you can still perform this
+# operation" (AWS STS API Reference, GetCallerIdentity): for every caller with credentials.
+_CALLER_TYPES = frozenset({"user", "role_session", "root", "federated_user"})
+# "You cannot change the permissions defined in AWS managed policies" (IAM User Guide, AWS managed
+# policies): IAM refuses to edit, delete or tag arn:aws:iam::aws:policy/...
+_POLICY_CHANGES = frozenset(
+    {
+        "iam:createpolicyversion",
+        "iam:deletepolicy",
+        "iam:deletepolicyversion",
+        "iam:setdefaultpolicyversion",
+        "iam:tagpolicy",
+        "iam:untagpolicy",
+    }
+)
+# "service-linked roles are protected AWS resources. Only the service that depends on the
+# service-linked role can modify or delete the role" (IAM API Reference, UnmodifiableEntity); the
+# roles IAM Identity Center provisions under /aws-reserved/sso.amazonaws.com/ are protected the same
+# way. Only changes IAM surely refuses are listed (the description can still be edited: "You can edit
+# the description of any role", Update a service-linked role), so no access is hidden.
+_ROLE_CHANGES = frozenset(
+    {
+        "iam:deleterole",
+        "iam:updateassumerolepolicy",
+        "iam:putrolepolicy",
+        "iam:deleterolepolicy",
+        "iam:attachrolepolicy",
+        "iam:detachrolepolicy",
+        "iam:putrolepermissionsboundary",
+        "iam:deleterolepermissionsboundary",
+    }
+)
+
+
+# The resources the built-in rules tell apart: a search over resource regions must split on them.
+AWS_RULE_RESOURCE_PATTERNS = (
+    "arn:*:iam::aws:policy/*",
+    "arn:*:iam::*:role/aws-service-role/*",
+    "arn:*:iam::*:role/aws-reserved/*",
+)
+
+
+def aws_rule_search_facts(principal: Principal, actions: dict[int, str], resources: dict[int, str] | str) -> list[str]:
+    """Facts for encodings/search.lp: aws_rule_for(A, X, Layer, S) when the built-in rule S
+    decides action region A on resource region X, or X = none when the resource is one ARN
+    (`resources` is then that ARN)."""
+    out = []
+    for aid, action in actions.items():
+        pairs = resources.items() if isinstance(resources, dict) else [("none", resources)]
+        for rid, resource in pairs:
+            rule = aws_rule(principal, action, resource)
+            if rule is not None:
+                out.append(f"aws_rule_for({aid},{rid},{_AWS_RULES[rule][0]},{rule}).")
+    return out
+
+
+def aws_rule(principal: Principal, action: str, resource: str) -> int | None:
+    """The built-in rule (a key of _AWS_RULES) that decides the request whatever the policies say,
+    or None. Service principals and service-linked role sessions (the service itself) may change
+    the protected roles."""
+    action_l = action.lower()
+    if action_l == "sts:getcalleridentity":
+        return -1 if principal.type in _CALLER_TYPES else None
+    parts = resource.split(":", 5)
+    if len(parts) != 6 or parts[2] != "iam":
+        return None
+    if action_l in _POLICY_CHANGES and parts[4] == "aws" and parts[5].startswith("policy/"):
+        return -2
+    if action_l not in _ROLE_CHANGES or principal.type == "service" or principal.service_linked:
+        return None
+    if (principal.role_name or "").startswith("AWSServiceRoleFor"):
+        return None  # a service-linked role's session whose path the session ARN does not show
+    if parts[5].startswith("role/aws-service-role/"):
+        return -3
+    if parts[5].startswith("role/aws-reserved/"):
+        return -4
+    return None
 
 
 def _check_action_and_resource(action: str, resource: str, source: str | None, rpath: tuple) -> None:
@@ -129,6 +233,8 @@ class FactProgram:
         self._next_stmt = 0
         self._next_cond = 0
         self._layer_checked: set[tuple[int, str]] = set()
+        for sid, (_, effect, text) in _AWS_RULES.items():
+            self.statements[sid] = StmtInfo(sid, 0, 0, text, effect, [], [], [], [], False, False)
 
     # -- interning -------------------------------------------------------------------------
     def intern(self, text: str) -> int:
@@ -301,9 +407,12 @@ class FactProgram:
         rpath = prefix + ("request",)
         principal = parse_principal(req.principal, source=source, path=rpath + ("principal",))
         _check_action_and_resource(req.action, req.resource, source, rpath)
-        context = derived_context(principal, req.context_values(), source=source, path=rpath)
+        given = req.context_values()
+        principal = with_principal_arn(principal, given, source=source, path=rpath)
+        context = derived_context(principal, given, source=source, path=rpath)
         resource_account = req.resource_account or account_of_arn(req.resource) or principal.account
         layers = self._request_layers(r, inp, principal, resource_account, "aws:sourcevpce" in context, source, rpath)
+        _check_role_path(principal, layers, req.action.lower(), source, rpath)
         names: dict[tuple[str, int], str] = {}
         compiled: list[tuple[str, CompiledPolicy]] = []
         for atom, kind, named in layers:
@@ -315,6 +424,11 @@ class FactProgram:
         self._principal_facts(r, inp, principal, resource_account)
         if needs_resource_policy(req.action, req.resource):
             self.lines.append(f"req_needs_resource_policy({r}).")
+        rule = aws_rule(principal, req.action, req.resource)
+        if rule is not None:
+            layer = _AWS_RULES[rule][0]
+            self.lines.append(f"req_aws({r},{layer},{rule}).")
+            names[(layer, 0)] = "aws"
         singles = self._context_facts(r, context, compiled)
         self._match_facts(r, req.action.lower(), req.resource, context, singles, compiled, scope_statements)
         return RequestFacts(r, inp, principal, names, resource_account)
@@ -525,6 +639,51 @@ class FactProgram:
 
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+def _check_role_path(
+    principal: Principal, layers: list[tuple[str, str, NamedPolicy]], action_l: str, source: str | None, rpath: tuple
+) -> None:
+    """An assumed-role session whose role path is unknown cannot be decided against a policy that
+    names its role with a path (the answer would be a guess): ask for aws:PrincipalArn. Only the
+    statements whose Action / NotAction covers the action count. Checked before any policy fact
+    is written."""
+    if principal.role_path_known:
+        return
+    for _, _, named in layers:
+        for index, st in enumerate(named.policy.Statement):
+            patterns = st.Action if st.Action is not None else st.NotAction or []
+            if any(plain_glob_match(p.lower(), action_l) for p in patterns) == (st.Action is None):
+                continue
+            hit = role_path_ambiguity(principal, list(_role_refs(st)))
+            if hit is not None:
+                raise InputError(
+                    f"{named.name} statement {index} names {hit!r}, but the session ARN does not carry its "
+                    "role's path (arn:aws:sts::ACCOUNT:assumed-role/ROLE/SESSION drops it): give "
+                    "aws:PrincipalArn, the role ARN with its path, in the request context",
+                    source=source,
+                    path=rpath + ("principal",),
+                )
+
+
+def _role_refs(st: Statement) -> tuple[tuple[str, str], ...]:
+    """The role ARNs a statement names: Principal / NotPrincipal AWS entries and aws:PrincipalArn
+    condition values that contain ':role/'."""
+    out = [
+        ("principal", value)
+        for pmap in (st.Principal, st.NotPrincipal)
+        if pmap is not None
+        for kind, value in pmap.entries()
+        if kind == "AWS" and ":role/" in value
+    ]
+    out += [
+        ("condition", v)
+        for _, key, values in st.operators()
+        if key.lower() == "aws:principalarn"
+        for v in values
+        if ":role/" in v
+    ]
+    return tuple(out)
 
 
 def _name_path(name: str) -> tuple:

@@ -9,9 +9,10 @@ aws:username, aws:CalledVia, aws:CalledViaFirst, aws:CalledViaLast, aws:ViaAWSSe
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from reasoner.errors import InputError
+from reasoner.policy.patterns import glob_match, plain
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ARN = re.compile(
@@ -33,6 +34,11 @@ class Principal:
     username: str | None = None
     service_linked: bool = False
     extra_context: dict = field(default_factory=dict)
+    # A role session: the role's name, and whether its ARN (with the role's path) is known. An
+    # assumed-role ARN drops the path (arn:aws:sts::A:assumed-role/NAME/SESSION for the role
+    # arn:aws:iam::A:role/PATH/NAME), so its role ARN is known only from aws:PrincipalArn.
+    role_name: str | None = None
+    role_path_known: bool = True
 
 
 def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -> Principal:
@@ -75,7 +81,15 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
     if svc == "iam" and rest.startswith("role/"):
         # A role ARN stands for a session of that role whose session name is not given.
         linked = rest.startswith("role/aws-service-role/")
-        return Principal(t, "role_session", account, t, (("arn", t, "role"), account_name), service_linked=linked)
+        return Principal(
+            t,
+            "role_session",
+            account,
+            t,
+            (("arn", t, "role"), account_name),
+            service_linked=linked,
+            role_name=rest.rsplit("/", 1)[-1],
+        )
     if svc == "sts" and rest.startswith("assumed-role/"):
         bits = rest.split("/")
         if len(bits) != 3 or not bits[1] or not bits[2]:
@@ -86,7 +100,13 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
             )
         role_arn = f"arn:{partition}:iam::{account}:role/{bits[1]}"
         return Principal(
-            t, "role_session", account, role_arn, (("arn", t, "direct"), ("arn", role_arn, "role"), account_name)
+            t,
+            "role_session",
+            account,
+            role_arn,
+            (("arn", t, "direct"), ("arn", role_arn, "role"), account_name),
+            role_name=bits[1],
+            role_path_known=False,
         )
     if svc == "sts" and rest.startswith("federated-user/"):
         return Principal(t, "federated_user", account, t, (("arn", t, "direct"), account_name))
@@ -95,6 +115,132 @@ def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -
         source=source,
         path=path,
     )
+
+
+def with_principal_arn(
+    principal: Principal, context: dict[str, list[str]], *, source: str | None = None, path: tuple = ()
+) -> Principal:
+    """An assumed-role session whose request gives aws:PrincipalArn: that is the role's ARN with
+    its path ("aws:PrincipalArn ... For IAM roles, the request context returns the ARN of the
+    role, not the ARN of the user that assumed the role", AWS global condition context keys), so
+    a Principal / NotPrincipal naming arn:aws:iam::A:role/PATH/NAME matches the session.
+
+    `context` has lower-cased keys. The value must be an IAM role ARN of the session's account
+    and partition whose name is the session's role name."""
+    given = context.get("aws:principalarn")
+    if principal.type != "role_session" or not given or principal.role_path_known:
+        return principal
+    if len(given) != 1:
+        raise _bad_principal_arn(principal, given, source, path)
+    role_arn = given[0]
+    m = _ARN.match(role_arn)
+    session_partition = principal.text.split(":", 2)[1]
+    if (
+        not m
+        or m.group(1) != session_partition
+        or m.group(2) != "iam"
+        or m.group(3) != principal.account
+        or not m.group(4).startswith("role/")
+        or m.group(4).rsplit("/", 1)[-1] != principal.role_name
+        or "//" in m.group(4)
+    ):
+        raise _bad_principal_arn(principal, given, source, path)
+    names = tuple(
+        ("arn", role_arn, how) if (kind, how) == ("arn", "role") else (kind, ident, how)
+        for kind, ident, how in principal.names
+    )
+    return replace(
+        principal,
+        arn=role_arn,
+        names=names,
+        role_path_known=True,
+        service_linked=m.group(4).startswith("role/aws-service-role/"),
+    )
+
+
+def _bad_principal_arn(principal: Principal, given: list[str], source: str | None, path: tuple) -> InputError:
+    expected = (
+        f"the ARN of the role {principal.role_name!r} of account {principal.account} "
+        "(arn:aws:iam::ACCOUNT:role/PATH/NAME)"
+    )
+    return InputError(
+        f"aws:PrincipalArn {given[0] if len(given) == 1 else given!r} does not fit the principal "
+        f"{principal.text!r}: expected {expected}",
+        source=source,
+        path=path + ("context", "aws:PrincipalArn"),
+    )
+
+
+def role_path_ambiguity(principal: Principal, values: list[tuple[str, str]]) -> str | None:
+    """For a session whose role's path is not known: the first policy value that names the
+    session's role WITH a path, or None. `values` are (kind, text) with kind 'principal' (a
+    Principal or NotPrincipal AWS entry: exact) or 'condition' (an aws:PrincipalArn condition
+    value: a glob).
+
+    The session of arn:aws:iam::A:role/PATH/NAME is arn:aws:sts::A:assumed-role/NAME/S (IAM
+    identifiers, "IAM ARNs"): the session ARN does not carry the path. Without aws:PrincipalArn
+    the role is taken to have the path "/" (role/NAME), unless a policy in scope names role/PATH/NAME
+    (or a pattern that matches such an ARN and not role/NAME): deciding then would be a guess."""
+    if principal.type != "role_session" or principal.role_path_known or not principal.role_name:
+        return None
+    name = principal.role_name
+    base = principal.arn or ""
+    prefix = base[: len(base) - len(name)]  # arn:P:iam::A:role/
+    for kind, text in values:
+        if ":role/" not in text:
+            continue
+        if kind == "principal":
+            rest = text.split(":role/", 1)[1]
+            if "/" in rest and rest.rsplit("/", 1)[-1] == name and text.split(":")[4:5] == [principal.account]:
+                return text
+        elif "${" not in text and _glob_names_pathed_role(text, prefix, name):
+            return text
+    return None
+
+
+def _glob_names_pathed_role(pattern: str, prefix: str, name: str) -> bool:
+    """Does the glob match role/PATH/NAME for some non-empty path, and not role/NAME?"""
+    g = plain(pattern)
+    if glob_match(g, prefix + name):
+        return False
+    pathed = tuple((c, False) for c in prefix) + (("?", True), ("*", True), ("/", False))
+    return _globs_meet(g, pathed + tuple((c, False) for c in name))
+
+
+def _globs_meet(a: tuple[tuple[str, bool], ...], b: tuple[tuple[str, bool], ...]) -> bool:
+    """Some string matches both globs (`*` any run, `?` one character): a search over pairs of
+    positions, reading the literal characters of either glob and one character of neither."""
+
+    def closure(g: tuple[tuple[str, bool], ...], k: int) -> set[int]:
+        out = {k}
+        while k < len(g) and g[k] == ("*", True):
+            k += 1
+            out.add(k)
+        return out
+
+    def step(g: tuple[tuple[str, bool], ...], k: int, c: str) -> set[int]:
+        if k == len(g):
+            return set()
+        ch, wild = g[k]
+        if wild and ch == "*":
+            return closure(g, k)
+        if wild or ch == c:
+            return closure(g, k + 1)
+        return set()
+
+    letters = {c for c, wild in a + b if not wild}
+    letters.add(next(chr(i) for i in range(0x21, 0x7F) if chr(i) not in letters))
+    start = {(i, j) for i in closure(a, 0) for j in closure(b, 0)}
+    seen, todo = set(start), list(start)
+    while todo:
+        i, j = todo.pop()
+        if i == len(a) and j == len(b):
+            return True
+        for c in letters:
+            for pair in {(x, y) for x in step(a, i, c) for y in step(b, j, c)} - seen:
+                seen.add(pair)
+                todo.append(pair)
+    return False
 
 
 def account_of_arn(arn: str) -> str | None:

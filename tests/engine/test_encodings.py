@@ -142,6 +142,28 @@ ROWS = [
     ("cross_account_identity_alone_is_not_enough", BASE + " req_cross_account(1).", set(), {"base_allow(1)"}),
     ("same_account_identity_alone_is_enough", BASE, {"base_allow(1)"}, set()),
     ("boundary_without_allow_blocks_identity", BASE + " req_has_boundary(1).", set(), {"base_allow(1)"}),
+    # protected.lp: "You cannot change the permissions defined in AWS managed policies" (IAM User
+    # Guide, AWS managed policies): an allow of every policy does not get through.
+    (
+        "aws_protected_denies_over_an_allow",
+        BASE + " req_aws(1,aws_protected,-2).",
+        {"decision(1,explicit_deny)", "determining_stmt(1,aws_protected,-2)"},
+        {"decision(1,allow)", "decision(1,implicit_deny)", "determining_stmt(1,identity,10)"},
+    ),
+    # GetCallerIdentity: "If an administrator adds a policy ... that explicitly denies access to the
+    # sts:GetCallerIdentity action, you can still perform this operation" (AWS STS API Reference).
+    (
+        "aws_always_allowed_allows_over_an_explicit_deny",
+        BASE.replace("stmt_effect(10,allow)", "stmt_effect(10,deny)") + " req_aws(1,aws_always_allowed,-1).",
+        {"decision(1,allow)", "determining_stmt(1,aws_always_allowed,-1)"},
+        {"decision(1,explicit_deny)", "decision(1,implicit_deny)", "determining_stmt(1,identity,10)"},
+    ),
+    (
+        "aws_always_allowed_needs_no_policy",
+        "req(1). req_aws(1,aws_always_allowed,-1).",
+        {"decision(1,allow)"},
+        {"decision(1,implicit_deny)", "missing_allow(1,identity)"},
+    ),
 ]
 
 
@@ -150,3 +172,30 @@ def test_encoding_micro_program(name, facts, present, absent):
     got = atoms(facts)
     assert present <= got, (present - got, got)
     assert not (absent & got), absent & got
+
+
+def _search_models(facts: str) -> list[set[str]]:
+    ctl = clingo.Control(["--warn=none", "0"])
+    ctl.load(str(encoding("decide.lp")))
+    ctl.load(str(encoding("search.lp")))
+    ctl.add("base", [], facts + "\n#show req_aws/3.")
+    ctl.ground([("base", [])])
+    out: list[set[str]] = []
+    ctl.solve(on_model=lambda m: out.append({str(s) for s in m.symbols(shown=True)}))
+    return out
+
+
+def test_search_takes_the_aws_rules_of_the_picked_action_and_resource():
+    """search.lp: aws_rule_for(A,X,L,S) decides the picked action A on the picked resource
+    region X (none: one concrete resource); a search for an allow then finds none there."""
+    allow_all = (
+        "req(1). req_policy(1,identity,1). policy_stmt(1,10). stmt_effect(10,allow). stmt_action(10,1)."
+        " stmt_has(10,resource). stmt_resource(10,1). action_region(7). action_hit(7,1)."
+    )
+    regions = " resource_region(20). resource_region(21). resource_hit(20,1). resource_hit(21,1)."
+    protected = " aws_rule_for(7,21,aws_protected,-4)."
+    models = _search_models(allow_all + regions + protected)
+    assert models and all("pick_resource(20)" in m and not any(a.startswith("req_aws") for a in m) for m in models)
+    assert _search_models(allow_all + " resource_match(1,1). aws_rule_for(7,none,aws_protected,-3).") == []
+    got = _search_models("req(1). action_region(7). aws_rule_for(7,none,aws_always_allowed,-1).")
+    assert got and all("req_aws(1,aws_always_allowed,-1)" in m for m in got)
