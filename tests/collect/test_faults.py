@@ -18,6 +18,7 @@ from botocore.awsrequest import AWSResponse
 from reasoner import api
 from reasoner.collect.calls import CALLS, minimal_policy
 from reasoner.collect.run import CollectOptions, collect
+from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.document import parse_policy
 
@@ -185,3 +186,19 @@ def cli():
     from aws_account import REASONER, ROOT
 
     return lambda *args: subprocess.run([REASONER, *args], capture_output=True, text=True, cwd=ROOT, timeout=60)
+
+
+def test_an_unreadable_scp_is_never_taken_as_allowing(local_aws, tmp_path):
+    scp = local_aws.ids["scp"]
+
+    def deny_scp(params: dict, **_: Any) -> Any:
+        if scp in str(params.get("body")):
+            return error_reply(params["url"], 403, "AccessDenied")
+        return None
+
+    result = run(local_aws, tmp_path, [("before-call.organizations.DescribePolicy", deny_scp)])
+    assert not result.complete
+    assert result.report["organization"]["problems"] == [f"organizations.DescribePolicy {scp}: AccessDenied: injected"]
+    # The loader refuses a tree with a policy it cannot read: SCPs are never guessed.
+    with pytest.raises(InputError, match="deny-deletes is not a valid policy"):
+        api.load_snapshot(tmp_path / "snapshot.json")
