@@ -64,7 +64,12 @@ def run(ctx: Context) -> list[Finding]:
                 unknown.setdefault((e.arn, area), ctx.budget_reason)
             continue
         # One batch per action over every principal still open in its area.
-        checks = [c for e in todo for c in auth.first_calls(e, action, template.format(a=e.account), NO_MFA, True)]
+        checks = [
+            c
+            for e in todo
+            for res in _resources(ctx, template.format(a=e.account))
+            for c in auth.first_calls(e, action, res, NO_MFA, True)
+        ]
         for c, r in zip(checks, auth.check_many(checks)):
             key = (c.who.arn, area)
             if r is None or key in found:
@@ -75,6 +80,19 @@ def run(ctx: Context) -> list[Finding]:
                 out.append(_finding(ctx, c.who, area, r.hop))
             elif r.outcome == "unknown":
                 unknown.setdefault(key, r.reason or "unknown")
+    clean = len(people) * len(AREAS) - len(found) - len(unknown)
+    if clean:
+        out.append(
+            ctx.finding(
+                RULE,
+                "account",
+                "info",
+                "pass",
+                f"{clean} of {len(people) * len(AREAS)} (principal, area) pairs allow no sensitive action without MFA",
+                scope=f"{len(people)} non-admin users and roles x {len(AREAS)} areas ({', '.join(AREAS)}); "
+                f"{len(steps)} actions, each an exact search of the first call with aws:MultiFactorAuthPresent false",
+            )
+        )
     for (arn, area), reason in sorted(unknown.items()):
         e = ctx.snap.principals[arn]
         out.append(
@@ -89,6 +107,17 @@ def run(ctx: Context) -> list[Finding]:
             )
         )
     return out
+
+
+def _resources(ctx: Context, pattern: str) -> list[str]:
+    """A KMS key pattern is asked key by key (each key has its own key policy); other patterns as they are."""
+    if ":kms:" not in pattern:
+        return [pattern]
+    acct = pattern.split(":")[4]
+    keys = sorted(
+        rp.arn for rp in ctx.snap.resource_policies.values() if ":kms:" in rp.arn and rp.arn.split(":")[4] == acct
+    )
+    return keys or [pattern]
 
 
 def _finding(ctx: Context, e: Entity, area: str, hop: Hop) -> Finding:
