@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasoner.errors import InputError
 from reasoner.policy.document import Policy, load_document, parse_policy, validation_to_input_error
+from reasoner.policy.principals import parse_principal
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
 Scalar = str | int | float | bool
@@ -139,10 +140,26 @@ class Case:
             )
         return NamedPolicy(name=str(self.folder / self.spec.policies[name]), policy=self.policies[name])
 
+    def principal_of(self, name: str, path: tuple):
+        """A principal of the case by name, or None for a principal ARN (an unknown name is bad
+        input, exit 2, not a question answered differently)."""
+        principal = self.spec.principals.get(name)
+        if principal is None:
+            try:
+                parse_principal(name)
+            except InputError:
+                names = ", ".join(sorted(self.spec.principals)) or "none"
+                raise InputError(
+                    f"unknown principal {name!r:.80}: neither a principal of the case ({names}) nor a principal ARN",
+                    source=self.source,
+                    path=path,
+                ) from None
+        return principal
+
     def decide_input(self, index: int) -> DecideInput:
         q = self.spec.decide[index]
         path = ("decide", index)
-        principal = self.spec.principals.get(q.principal)
+        principal = self.principal_of(q.principal, path + ("principal",))
         resource = self.spec.resources.get(q.resource)
         request = Request(
             principal=principal.arn if principal else q.principal,
@@ -193,7 +210,7 @@ def can_query(self: Case, index: int):
 
     q = self.spec.can[index]
     path = ("can", index)
-    principal = self.spec.principals.get(q.principal)
+    principal = self.principal_of(q.principal, path + ("principal",))
     resource = self.spec.resources.get(q.resource)
     ident, boundary, session = [], None, None
     if principal:

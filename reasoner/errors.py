@@ -15,6 +15,9 @@ class ExitCode(IntEnum):
     UNKNOWN = 4  # a check could not be decided (a pattern outside the abstraction): see the reason
 
 
+MAX_MESSAGE_CHARS = 500
+
+
 def json_path(loc: tuple | list) -> str:
     """('Statement', 0, 'Effect') -> '$.Statement[0].Effect'."""
     out = "$"
@@ -36,8 +39,13 @@ class InputError(Exception):
         super().__init__(self.one_line())
 
     def one_line(self) -> str:
+        """FILE: $.path: message, on one line and bounded: the message never carries the input
+        at length (a 100,000-character literal, an expanded YAML alias)."""
         where = self.source or "<input>"
-        return f"{where}: {json_path(self.path)}: {self.message}"
+        message = " ".join(self.message.splitlines())
+        if len(message) > MAX_MESSAGE_CHARS:
+            message = f"{message[:MAX_MESSAGE_CHARS]}... ({len(message) - MAX_MESSAGE_CHARS} more characters)"
+        return f"{where}: {json_path(self.path)}: {message}"
 
     def within(self, source: str | None = None, prefix: tuple | list = ()) -> InputError:
         """The same error seen from an enclosing document (a batch line, a case file)."""

@@ -208,7 +208,9 @@ class Statement(BaseModel):
                 if op.family == "null":
                     for v in values:
                         if v.lower() not in ("true", "false"):
-                            raise ElementError(f"Null takes 'true' or 'false', not {v!r}", ("Condition", op_name, key))
+                            raise ElementError(
+                                f"Null takes 'true' or 'false', not {v!r:.80}", ("Condition", op_name, key)
+                            )
                     continue
                 for v in values:
                     problem = policy_value_error(op.family, v)
@@ -276,7 +278,7 @@ def validation_to_input_error(exc: ValidationError, source: str | None, prefix: 
     if err.get("type") == "extra_forbidden":
         msg = "unknown element (AWS element names are case-sensitive)"
     elif err.get("type") == "literal_error":
-        msg = f"{msg}, got {err.get('input')!r}"
+        msg = f"{msg}, got {err.get('input')!r:.80}"
     elif err.get("type") == "missing":
         msg = "required element is missing"
     return InputError(msg, source=source, path=prefix + loc)

@@ -87,15 +87,15 @@ def policy_value_error(family: str, text: str) -> str | None:
     if "${" in text:
         return None  # filled per request
     if family.startswith("numeric") and parse_number(text) is None:
-        return f"{text!r} is not a number"
+        return f"{text!r:.80} is not a number"
     if family.startswith("date") and parse_date(text) is None:
-        return f"{text!r} is not a date (ISO 8601 or epoch seconds)"
+        return f"{text!r:.80} is not a date (ISO 8601 or epoch seconds)"
     if family == "ip_address" and parse_network(text) is None:
-        return f"{text!r} is not an IP address or CIDR block"
+        return f"{text!r:.80} is not an IP address or CIDR block"
     if family == "bool" and text.lower() not in ("true", "false"):
-        return f"{text!r} is not true or false"
+        return f"{text!r:.80} is not true or false"
     if family == "binary_equals" and parse_binary(text) is None:
-        return f"{text!r} is not base64"
+        return f"{text!r:.80} is not base64"
     return None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 from conftest import run_cli
@@ -238,3 +239,26 @@ def test_duplicate_invariant_id_is_reported_at_its_path(tmp_path):
     with pytest.raises(InputError) as exc:
         load_invariants(f)
     assert exc.value.path == ("invariants", 2, "id") and "duplicate invariant id 'a'" in exc.value.message
+
+
+def test_unknown_principal_name_in_a_case_is_bad_input(tmp_path):
+    """A typo in case.yaml is exit 2 with its JSON path, not a question answered differently (1)."""
+    import shutil
+
+    case = tmp_path / "case"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "cases" / "athena-vpce", case)
+    text = (case / "case.yaml").read_text()
+    start = text.index("principal:", text.index("\ndecide:"))
+    end = text.index("\n", start)
+    (case / "case.yaml").write_text(text[:start] + "principal: NoSuchPrincipal" + text[end:])
+    proc = run_cli("decide", "--case", str(case))
+    assert proc.returncode == 2, proc.stderr
+    assert "$.decide[0].principal: unknown principal 'NoSuchPrincipal'" in proc.stderr
+
+
+def test_messages_never_carry_the_input_at_length(tmp_path):
+    f = _policy(tmp_path, {"NumericLessThan": {"s3:max-keys": "x" * 100_000}})
+    proc = run_cli("lint", f)
+    assert proc.returncode == 2 and "is not a number" in proc.stderr and len(proc.stderr) < 400
+    line = InputError("a\nb" + "y" * 10_000, source="f").one_line()
+    assert "\n" not in line and len(line) < 600 and line.endswith("(9503 more characters)")
