@@ -40,7 +40,7 @@ class CollectOptions:
     endpoint_url: str | None = None
     workers: int = 4  # concurrent reads per account
     account_workers: int = 2  # accounts collected at once
-    max_attempts: int = 8  # botocore adaptive retries (throttling)
+    max_attempts: int = 8  # botocore adaptive mode: retries after the first attempt (throttling included)
     timeout: float = 30.0
 
 

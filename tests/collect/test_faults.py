@@ -63,59 +63,63 @@ def who_can(snapshot: Path, action: str, resource: str) -> dict[str, str]:
     }
 
 
-def test_denied_bucket_policy_makes_its_answers_unknown(local_aws, tmp_path):
+SLOW_DOWN = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+
+
+@pytest.fixture(scope="module")
+def faulty(local_aws: LocalAws, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path, Counter[str]]:
+    """One collection with three faults: GetBucketPolicy denied on corp-data, throttled twice on
+    corp-secret, throttled on every attempt on corp-logs (a bucket without a policy)."""
+    sent: Counter[str] = Counter()
+
     def deny_corp_data(params: dict, **_: Any) -> Any:
         if "/corp-data?" in params["url"]:
             return error_reply(params["url"], 403, "AccessDenied")
         return None
 
-    result = run(local_aws, tmp_path, [("before-call.s3.GetBucketPolicy", deny_corp_data)])
+    def slow_down(request: Any, **_: Any) -> Any:
+        bucket = request.url.split("/")[-1].split("?")[0]
+        sent[bucket] += 1
+        if bucket == "corp-logs" or (bucket == "corp-secret" and sent[bucket] <= 2):
+            return AWSResponse(request.url, 503, {}, _Body(SLOW_DOWN))
+        return None
+
+    out = tmp_path_factory.mktemp("faulty")
+    hooks = [("before-call.s3.GetBucketPolicy", deny_corp_data), ("before-send.s3.GetBucketPolicy", slow_down)]
+    return run(local_aws, out, hooks, max_attempts=3), out, sent
+
+
+def test_denied_bucket_policy_makes_its_answers_unknown(faulty):
+    result, out, _ = faulty
     assert not result.complete
-    [unknown] = result.report["unknown"]
-    assert (unknown["call"], unknown["target"], unknown["error"]) == (
-        "s3.GetBucketPolicy",
-        "arn:aws:s3:::corp-data",
-        "AccessDenied: injected",
-    )
-    assert result.report["accounts"][ACCOUNT]["marked_unknown"] == ["arn:aws:s3:::corp-data"]
-    answers = who_can(tmp_path / "snapshot.json", "s3:GetObject", "arn:aws:s3:::corp-data/reports/q1.csv")
+    denied = [u for u in result.report["unknown"] if u["target"] == "arn:aws:s3:::corp-data"]
+    assert [(u["call"], u["action"], u["error"]) for u in denied] == [
+        ("s3.GetBucketPolicy", "s3:GetBucketPolicy", "AccessDenied: injected")
+    ]
+    answers = who_can(out / "snapshot.json", "s3:GetObject", "arn:aws:s3:::corp-data/reports/q1.csv")
     # app-role can read only through the bucket policy: never "impossible" for want of a policy.
     assert answers["app-role"] == "unknown"
     assert set(answers.values()) == {"unknown"}
-    # Other buckets keep their answers.
-    assert who_can(tmp_path / "snapshot.json", "s3:GetObject", "arn:aws:s3:::corp-logs/x")["root-like"] == "possible"
 
 
-def test_throttling_is_retried(local_aws, tmp_path):
-    sent: Counter[str] = Counter()
-
-    def slow_down(request: Any, **_: Any) -> Any:
-        if "/corp-secret?policy" in request.url:
-            sent["corp-secret"] += 1
-            if sent["corp-secret"] <= 2:
-                body = b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
-                return AWSResponse(request.url, 503, {}, _Body(body))
-        return None
-
-    result = run(local_aws, tmp_path, [("before-send.s3.GetBucketPolicy", slow_down)])
+def test_throttling_is_retried(faulty):
+    result, out, sent = faulty
     assert sent["corp-secret"] == 3
-    assert result.complete, result.report["unknown"]
-    policies = json.loads((tmp_path / "snapshot.json").read_text())["resource_policies"]
-    assert "arn:aws:s3:::corp-secret" in {p["Resource"] for p in policies}
+    assert not [u for u in result.report["unknown"] if u["target"] == "arn:aws:s3:::corp-secret"]
+    policies = json.loads((out / "snapshot.json").read_text())["resource_policies"]
+    assert "OnlyAuditor" in next(p["Policy"] for p in policies if p["Resource"] == "arn:aws:s3:::corp-secret")
 
 
-def test_throttled_past_the_retries_is_unknown_not_absent(local_aws, tmp_path):
-    def always_slow(request: Any, **_: Any) -> Any:
-        if "/corp-logs?policy" in request.url:  # a bucket without a policy
-            return AWSResponse(request.url, 503, {}, _Body(b"<Error><Code>SlowDown</Code><Message>m</Message></Error>"))
-        return None
-
-    result = run(local_aws, tmp_path, [("before-send.s3.GetBucketPolicy", always_slow)], max_attempts=2)
-    assert [(u["target"], u["error"].split(":")[0]) for u in result.report["unknown"]] == [
-        ("arn:aws:s3:::corp-logs", "SlowDown")
-    ]
-    answers = who_can(tmp_path / "snapshot.json", "s3:GetObject", "arn:aws:s3:::corp-logs/x")
-    assert set(answers.values()) == {"unknown"}
+def test_throttled_past_the_retries_is_unknown_not_absent(faulty):
+    result, out, sent = faulty
+    assert sent["corp-logs"] == 4, sent  # the first attempt and max_attempts=3 retries
+    assert result.report["accounts"][ACCOUNT]["marked_unknown"] == ["arn:aws:s3:::corp-data", "arn:aws:s3:::corp-logs"]
+    [throttled] = [u for u in result.report["unknown"] if u["target"] == "arn:aws:s3:::corp-logs"]
+    assert throttled["error"].startswith("SlowDown: ")
+    assert set(who_can(out / "snapshot.json", "s3:GetObject", "arn:aws:s3:::corp-logs/x").values()) == {"unknown"}
+    # The bucket that was read keeps its answers.
+    secret = who_can(out / "snapshot.json", "s3:GetObject", "arn:aws:s3:::corp-secret/plans.txt")
+    assert "unknown" not in secret.values()
 
 
 def test_a_cut_off_run_resumes_from_the_folder(local_aws, tmp_path):
