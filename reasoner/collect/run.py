@@ -131,7 +131,7 @@ def collect(
     make_session = session_factory or default_session_factory(opts)
     bar = _Progress(progress)
     caller_clients = client_factory(make_session(None), opts)
-    caller_log = CallLog(None, "caller")  # identity, organization and role assumption: never cached
+    caller_log = CallLog(None, "caller")  # identity and role assumption (credentials): never cached
     caller = Reader(caller_clients, caller_log)
     ident = caller.read("sts.GetCallerIdentity", GLOBAL_REGION, "caller")
     if not ident.ok:
