@@ -45,13 +45,9 @@ def check_access_not_granted(
     a = can(
         Query(principal=principal, action=action, resource=resource, resource_account=owner, identity_policies=[policy])
     )
-    if a.answer == "possible":
-        return CheckResult(
-            False,
-            a,
-            principal,
-            f"the policy grants {a.witness['request']['action']} on {a.witness['request']['resource']}",
-        )
+    if a.answer == "possible" and a.witness is not None:  # a possible answer carries its witness
+        request = a.witness["request"]
+        return CheckResult(False, a, principal, f"the policy grants {request['action']} on {request['resource']}")
     if a.answer == "unknown":
         return CheckResult(None, a, principal, a.reason or "unknown")
     return CheckResult(True, a, None, "the policy grants none of these actions on these resources")

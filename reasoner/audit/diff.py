@@ -19,7 +19,8 @@ from __future__ import annotations
 
 from reasoner.audit.diff_answers import DiffAnswer, DiffClass, DiffDirection
 from reasoner.audit.differ import MAX_CLASSES, PLACEHOLDER_PRINCIPAL, PLACEHOLDER_USER, Differ, Direction
-from reasoner.audit.policy_sets import POLICY_SUFFIXES, PolicySet, load_policy_set, policy_kind
+from reasoner.audit.policy_sets import POLICY_SUFFIXES, PolicyKind, PolicySet, load_policy_set, policy_kind
+from reasoner.errors import InputError
 
 # Callers read diffs with these.
 __all__ = [
@@ -48,7 +49,7 @@ def diff(
     limit: int = MAX_CLASSES,
     summarise: bool = True,
 ) -> DiffAnswer:
-    kind = kind or policy_kind([old, new])
+    kind = _known_kind(kind) if kind else policy_kind([old, new])
     d = Differ(old.policies, new.policies, kind, principal=principal, resource_account=resource_account)
     out = d.search(directions, limit=limit, summarise=summarise)
     notes = []
@@ -69,3 +70,11 @@ def diff(
         scope=d.scope,
         **out,
     )
+
+
+def _known_kind(kind: str) -> PolicyKind:
+    if kind == "identity":
+        return "identity"
+    if kind == "resource":
+        return "resource"
+    raise InputError(f"unknown policy kind {kind!r}: identity or resource", path=("kind",))

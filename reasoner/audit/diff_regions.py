@@ -5,6 +5,7 @@ class (every context and resource region some difference of it takes)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import clingo
 
@@ -48,8 +49,9 @@ def class_summary(
     """Brave consequences of the class: every context region (or absence) and every resource
     region some difference in it takes (each one alone: not every combination is one)."""
     conf = ctl.configuration.solve
+    assert isinstance(conf, clingo.Configuration)  # clingo types a sub-configuration as str | Configuration | None
     conf.enum_mode, conf.opt_mode = "brave", "ignore"
-    brave: list[list[clingo.Symbol]] = []
+    brave: list[Sequence[clingo.Symbol]] = []
     ctl.solve(assumptions=assumptions, on_model=lambda m: brave.__setitem__(slice(None), [m.symbols(shown=True)]))
     conf.enum_mode, conf.opt_mode = "auto", "opt"
     if not brave:
@@ -84,7 +86,7 @@ def class_summary(
 
 def typed_resource(
     program: FactProgram,
-    owner: str | None,
+    owner: str,
     action: str,
     resource: str,
     statements: list[StmtInfo],
@@ -93,8 +95,9 @@ def typed_resource(
     """An ARN of one of the action's own resource types in the same region, when there is one
     (every Resource pattern in scope matches it exactly when it matches the region's witness)."""
     info = catalogue.lookup(action)
-    templates = [fill(program.resource_by_id[x], singles) for st in statements for x in st.resources]
-    templates = [t for t in templates if t is not None]
+    templates = [
+        t for st in statements for x in st.resources if (t := fill(program.resource_by_id[x], singles)) is not None
+    ]
 
     def sig(value: str) -> tuple[bool, ...]:
         return tuple(compare("arn_like", t, value) for t in templates)

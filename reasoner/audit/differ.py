@@ -8,6 +8,7 @@ other side (request 2) and forbids an allow there."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -25,16 +26,16 @@ from reasoner.audit.diff_answers import (
 )
 from reasoner.audit.diff_regions import arn_candidates, class_summary, resource_text, typed_resource
 from reasoner.engine.decide import decide_many
-from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
+from reasoner.engine.facts import TRUST_POLICY_ACTIONS, CompiledPolicy, CondEntry, FactProgram, StmtInfo
 from reasoner.engine.solve import load_encodings
 from reasoner.errors import InputError, InternalError
 from reasoner.policy import catalogue
 from reasoner.policy.document import parse_policy
-from reasoner.policy.principals import derived_context, parse_principal
+from reasoner.policy.principals import Principal, derived_context, parse_principal
 from reasoner.policy.request import DecideInput, NamedPolicy
 from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals
-from reasoner.search.domains import AbstractionError
-from reasoner.search.program import search_facts
+from reasoner.search.domains import AbstractionError, Domain
+from reasoner.search.program import Decoder, search_facts
 from reasoner.search.query import Dimension, Query
 from reasoner.search.witness import decide_command_for
 
@@ -75,15 +76,15 @@ class _Found:
 @dataclass
 class _Regions:
     cand: str
-    principal: object
+    principal: Principal
     facts: str
     scope: list[int]  # statements whose Action / NotAction covers some searched action
-    domains: list
-    decode: object
+    domains: list[Domain]
+    decode: Decoder
     singles: dict[str, str]
     statements: list[StmtInfo]
     regions_of: dict[str, list[str]]
-    conds_by_key: dict[str, list]
+    conds_by_key: dict[str, list[CondEntry]]
 
 
 @dataclass
@@ -110,7 +111,7 @@ class Differ:
         self.kind = kind
         self.sides = {"OLD": _Side("OLD", old), "NEW": _Side("NEW", new)}
         self.program = FactProgram()
-        self.compiled: dict[int, object] = {}
+        self.compiled: dict[int, CompiledPolicy] = {}
         layer_kind = "resource" if kind == "resource" else "identity"
         for side in self.sides.values():
             if kind == "resource" and len(side.policies) != 1:
@@ -131,15 +132,15 @@ class Differ:
                 for st in self.compiled[id(p)].statements
             }.values()
         )
-        self.owner = resource_account or (DEFAULT_ACCOUNT if kind == "resource" else None)
+        self.owner: str
         if kind == "identity":
             self.principals = [principal] if principal else list(holders)
-            for p in self.principals:
-                parsed = parse_principal(p, path=("principal",))
+            for holder in self.principals:
+                parsed = parse_principal(holder, path=("principal",))
                 if parsed.type in ("anonymous", "service"):
                     raise InputError(f"a {parsed.type} principal has no identity policies", path=("principal",))
             parsed = parse_principal(self.principals[0])
-            self.owner = self.owner or parsed.account or DEFAULT_ACCOUNT
+            self.owner = resource_account or parsed.account or DEFAULT_ACCOUNT
             self.cover_error = None
             # Identity policies are compared as if the resource side delegated to IAM (as the
             # default KMS key policy does: "Principal": {"AWS": "arn:aws:iam::ACCOUNT:root"}): so
@@ -165,6 +166,7 @@ class Differ:
                 ),
             )
         else:
+            self.owner = resource_account or DEFAULT_ACCOUNT
             self.cover_error = None
             if principal:
                 parse_principal(principal, path=("principal",))
@@ -347,7 +349,7 @@ class Differ:
         found_any = False
         block = 0
         while len(result.found) < limit:
-            models: list[list[clingo.Symbol]] = []
+            models: list[Sequence[clingo.Symbol]] = []
             ctl.solve(on_model=lambda m: models.__setitem__(slice(None), [m.symbols(shown=True)]))  # noqa: B023 (solved here, synchronously)
             if not models:
                 break
@@ -375,7 +377,8 @@ class Differ:
                 context, resources = class_summary(
                     self.program, ctl, assumptions, names, reg.regions_of, reg.conds_by_key, reg.singles
                 )
-                if typed == request.resource and catalogue.lookup(request.action).resource_types:
+                info = catalogue.lookup(request.action)
+                if typed == request.resource and info is not None and info.resource_types:
                     # Prefer a witness on the action's own resource type, from another region of the class.
                     for r in sorted(resources):
                         if (
@@ -383,7 +386,7 @@ class Differ:
                             != r
                         ):
                             pick = (clingo.Function("pick_resource", [clingo.Number(program.intern("r:" + r))]), True)
-                            again: list[list[clingo.Symbol]] = []
+                            again: list[Sequence[clingo.Symbol]] = []
                             ctl.solve(
                                 assumptions=assumptions + [pick],
                                 on_model=lambda m: again.__setitem__(slice(None), [m.symbols(shown=True)]),  # noqa: B023
@@ -433,9 +436,8 @@ class Differ:
             ctl.add(f"block{block}", [], ":- " + ", ".join(body) + ".")
             ctl.ground([(f"block{block}", [])])
         else:
-            more: list[int] = []
-            ctl.solve(on_model=lambda m: more.append(1) or False)  # noqa: B023
-            result.cut = result.cut or bool(more)
+            # One more class after the limit: the enumeration was cut.
+            result.cut = result.cut or _has_model(ctl)
         if not found_any:
             incomplete = [d for d in reg.domains if not d.complete]
             if incomplete:
@@ -535,3 +537,14 @@ class Differ:
             classes=classes,
             all_listed=not result.cut,
         )
+
+
+def _has_model(ctl: clingo.Control) -> bool:
+    found: list[bool] = []
+
+    def stop_at_first(m: clingo.Model) -> bool:
+        found.append(True)
+        return False
+
+    ctl.solve(on_model=stop_at_first)
+    return bool(found)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -33,6 +34,9 @@ from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.document import ElementError, load_document, validation_to_input_error
 from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+
+if TYPE_CHECKING:
+    from reasoner.account.privesc import PrincipalPrivesc
 
 Scalar = str | int | float | bool
 
@@ -203,20 +207,20 @@ class Prover:
 
         self.snap = snap
         self.finder = PathFinder(snap)
-        self._privesc = None
+        self._privesc: list[PrincipalPrivesc] | None = None
 
     def prove(self, inv: Invariant) -> Result:
         t0 = time.perf_counter()
-        fn = {
+        handlers: dict[str, Callable[[Any], dict]] = {
             "never": self._never,
             "only": self._only,
             "always": self._always,
             "no-public": self._no_public,
             "no-cross-account": self._no_cross_account,
             "no-privesc": self._no_privesc,
-        }[inv.kind]
+        }
         try:
-            r = fn(inv.body)
+            r = handlers[inv.kind](inv.body)
         except InputError as exc:
             r = dict(status="unknown", reason=exc.message)
         return Result(
@@ -241,7 +245,7 @@ class Prover:
                 searched += 1
                 for p in a.principals:
                     e = self.snap.principals[p.principal]
-                    if members(e):
+                    if members(e) and p.path is not None:  # a possible answer has its path
                         return dict(
                             status="violated",
                             principal=p.principal,
@@ -299,7 +303,7 @@ class Prover:
         scope = "; ".join(f"{d.name}: {d.regions} regions" for d in a.scope) or "the fixed request"
         if a.answer == "impossible":
             return dict(status="proved", scope=f"every context with {dict(body.where)}: {scope}")
-        if a.answer == "possible":
+        if a.answer == "possible" and a.witness is not None:  # a possible answer carries its witness
             req = a.witness["request"]
             return dict(
                 status="violated",
@@ -356,8 +360,8 @@ class Prover:
                         return dict(
                             status="violated",
                             principal=r.principal,
-                            decide_command=r.answer.decide_command,
-                            path=[{"principal": r.principal, **r.answer.witness["request"]}],
+                            decide_command=r.decide_command,
+                            path=[{"principal": r.principal, **r.witness_request}],
                             reason=f"{r.reason} (through the policy of {arn})",
                         )
                     if r.passed is None:
@@ -412,18 +416,17 @@ class Prover:
             and any(arn_match(plain(p), e.arn) for p in body.resources)
         ]
         for role in roles:
-            cands_r = [
-                c
-                for c in cands(role.trust_policy, role.account)
-                if parse_principal(c).type not in ("anonymous", "service")
-            ]
-            r = search_principals(role.trust_policy, role.account, "sts:AssumeRole", role.arn, cands_r)
+            trust = role.trust_policy
+            if trust is None:  # filtered above
+                continue
+            cands_r = [c for c in cands(trust, role.account) if parse_principal(c).type not in ("anonymous", "service")]
+            r = search_principals(trust, role.account, "sts:AssumeRole", role.arn, cands_r)
             if r.passed is False:
                 return dict(
                     status="violated",
                     principal=r.principal,
-                    decide_command=r.answer.decide_command,
-                    path=[{"principal": r.principal, **r.answer.witness["request"]}],
+                    decide_command=r.decide_command,
+                    path=[{"principal": r.principal, **r.witness_request}],
                     reason=f"{r.principal} can assume {role.arn}",
                 )
             if r.passed is None:
@@ -437,9 +440,10 @@ class Prover:
 
         if self._privesc is None:
             self._privesc = Privesc(self.snap, now=None).run()
+        results = self._privesc
         allowed = PrincipalSet(match=body.allowed or ["-none-"])
         unknown = []
-        for r in self._privesc:
+        for r in results:
             e = self.snap.principals[r.principal]
             if allowed.contains(e):
                 continue
@@ -458,7 +462,7 @@ class Prover:
                 )
             if r.admin is None:
                 unknown.append(f"{r.principal}: {r.reason}")
-        scope = f"{len(self._privesc)} principals, role assumption and every technique of the catalogue"
+        scope = f"{len(results)} principals, role assumption and every technique of the catalogue"
         if unknown:
             return dict(status="unknown", scope=scope, reason="; ".join(unknown[:3]))
         return dict(status="proved", scope=scope)
@@ -468,7 +472,10 @@ def _expand(pattern: str) -> list[str]:
     """An action pattern stays a pattern (searched as one region set); a name is looked up."""
     if pattern == "*" or "*" in pattern or "?" in pattern:
         return [pattern]
-    return [catalogue.lookup(pattern).full_name]
+    info = catalogue.lookup(pattern)
+    if info is None:  # checked when the invariants file is read
+        raise InputError(catalogue.unknown_action_message(pattern), path=("actions",))
+    return [info.full_name]
 
 
 def _outside_actions(actions: list[str], policy) -> list[str]:

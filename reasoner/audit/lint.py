@@ -90,9 +90,11 @@ def lint(
     undecided: list[Undecided] = []
     for named in policies:
         findings += action_findings(named)
-        f, u = redundant_statements(named, kind=kind, principal=principal, resource_account=resource_account)
-        findings += f
-        undecided += u
+        redundant, not_decided = redundant_statements(
+            named, kind=kind, principal=principal, resource_account=resource_account
+        )
+        findings += redundant
+        undecided += not_decided
     notes = []
     if any(f.kind == "redundant-deny" for f in findings):
         notes.append(DENY_NOTE)

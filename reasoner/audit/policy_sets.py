@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from reasoner.errors import InputError
 from reasoner.policy.document import load_policy
@@ -12,6 +13,8 @@ from reasoner.policy.request import NamedPolicy
 from reasoner.search.cover import is_resource_policy
 
 POLICY_SUFFIXES = (".json", ".yaml", ".yml")
+
+PolicyKind = Literal["identity", "resource"]
 
 
 @dataclass
@@ -40,7 +43,7 @@ def load_policy_set(spec: str) -> PolicySet:
     return PolicySet(spec, [NamedPolicy(str(f), load_policy(f)) for f in files])
 
 
-def policy_kind(sets: list[PolicySet]) -> str:
+def policy_kind(sets: list[PolicySet]) -> PolicyKind:
     """identity when no statement has Principal / NotPrincipal, resource when every policy has one."""
     flags = {(ps.label, p.name): is_resource_policy(p.policy) for ps in sets for p in ps.policies}
     if all(flags.values()):

@@ -23,6 +23,8 @@ from pydantic import BaseModel
 
 from reasoner.account.model import Entity, Snapshot
 from reasoner.audit.diff import DiffAnswer, PolicySet, diff
+from reasoner.audit.differ import Direction
+from reasoner.audit.policy_sets import PolicyKind
 from reasoner.policy.request import NamedPolicy
 
 EMPTY_NAME = "(none)"
@@ -37,10 +39,11 @@ class SnapshotChange(BaseModel):
 
     @property
     def new_access(self) -> Literal["yes", "no", "unknown"]:
-        if self.unknown:
+        # Without `unknown` the change was compared (answer holds the added direction).
+        if self.unknown or self.answer is None or self.answer.added is None:
             return "unknown"
-        a = self.answer.added
-        return {"differs": "yes", "same": "no"}.get(a.answer, "unknown")
+        found = self.answer.added.answer
+        return "yes" if found == "differs" else "no" if found == "same" else "unknown"
 
 
 class SnapshotDiff(BaseModel):
@@ -62,7 +65,9 @@ def _set(label: str, policies: list[NamedPolicy]) -> PolicySet:
     return PolicySet(label, list(policies))
 
 
-def diff_snapshots(old: Snapshot, new: Snapshot, *, directions=("added", "removed"), limit: int = 20) -> SnapshotDiff:
+def diff_snapshots(
+    old: Snapshot, new: Snapshot, *, directions: tuple[Direction, ...] = ("added", "removed"), limit: int = 20
+) -> SnapshotDiff:
     changes: list[SnapshotChange] = []
     # Organization policies: compared as text; a change is reported, not searched.
     for kind in ("scp", "rcp"):
@@ -83,7 +88,8 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, directions=("added", "remove
                 )
     for arn in sorted(set(old.principals) | set(new.principals)):
         e_old, e_new = old.principals.get(arn), new.principals.get(arn)
-        if (e_old or e_new).kind == "federated":
+        either = e_old or e_new
+        if either is None or either.kind == "federated":  # never None: the ARN is in one of them
             continue
         changes += _principal_changes(arn, e_old, e_new, directions, limit)
     for arn in sorted(
@@ -96,16 +102,16 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, directions=("added", "remove
                 )
             )
             continue
-        a, b = old.resource_policies.get(arn), new.resource_policies.get(arn)
-        if a and b and _docs([a.policy]) == _docs([b.policy]):
+        rp_old, rp_new = old.resource_policies.get(arn), new.resource_policies.get(arn)
+        if rp_old and rp_new and _docs([rp_old.policy]) == _docs([rp_new.policy]):
             continue
-        owner = (b or a).account
+        owner = rp_new.account if rp_new else rp_old.account if rp_old else None
         changes.append(
             _compare(
                 arn,
                 "resource",
-                a.policy if a else None,
-                b.policy if b else None,
+                rp_old.policy if rp_old else None,
+                rp_new.policy if rp_new else None,
                 kind="resource",
                 resource_account=owner,
                 directions=directions,
@@ -115,7 +121,9 @@ def diff_snapshots(old: Snapshot, new: Snapshot, *, directions=("added", "remove
     return SnapshotDiff(old=", ".join(old.origin), new=", ".join(new.origin), changes=changes)
 
 
-def _principal_changes(arn: str, e_old: Entity | None, e_new: Entity | None, directions, limit) -> list[SnapshotChange]:
+def _principal_changes(
+    arn: str, e_old: Entity | None, e_new: Entity | None, directions: tuple[Direction, ...], limit: int
+) -> list[SnapshotChange]:
     out = []
     for e in (e_old, e_new):
         if e is not None and e.incomplete:
@@ -177,25 +185,27 @@ def _principal_changes(arn: str, e_old: Entity | None, e_new: Entity | None, dir
 
 def _compare(
     subject: str,
-    what: str,
-    old,
-    new,
+    what: Literal["identity", "resource", "trust"],
+    old: NamedPolicy | list[NamedPolicy] | None,
+    new: NamedPolicy | list[NamedPolicy] | None,
     *,
-    kind: str,
+    kind: PolicyKind,
     principal: str | None = None,
     resource_account: str | None = None,
-    directions,
-    limit,
-    added=False,
-    removed=False,
+    directions: tuple[Direction, ...],
+    limit: int,
+    added: bool = False,
+    removed: bool = False,
 ) -> SnapshotChange:
-    def as_list(x) -> list[NamedPolicy]:
+    def as_list(x: NamedPolicy | list[NamedPolicy] | None) -> list[NamedPolicy]:
         if x is None:
             return []
         return list(x) if isinstance(x, list) else [x]
 
     old_l, new_l = as_list(old), as_list(new)
-    change = "added" if (added or not old_l) else "removed" if (removed or not new_l) else "changed"
+    change: Literal["added", "removed", "changed"] = (
+        "added" if (added or not old_l) else "removed" if (removed or not new_l) else "changed"
+    )
     empty = NamedPolicy(EMPTY_NAME, _EMPTY[kind])
     a = diff(
         _set(f"OLD {subject}", old_l or [empty]),

@@ -135,6 +135,17 @@ class CheckResult:
     principal: str | None
     reason: str
 
+    @property
+    def witness_request(self) -> dict:
+        """The allowed request of a failed check."""
+        if self.answer is None or self.answer.witness is None:
+            raise ValueError(f"a check that {'passed' if self.passed else 'is unknown'} has no witness")
+        return self.answer.witness["request"]
+
+    @property
+    def decide_command(self) -> str | None:
+        return self.answer.decide_command if self.answer else None
+
 
 def search_principals(
     policy: NamedPolicy,
