@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from reasoner.audit.findings import AuditReport
@@ -18,6 +17,7 @@ from reasoner.audit.report_html import render_html
 from reasoner.audit.report_sarif import render_sarif
 from reasoner.audit.rulebase import DEFAULT_BUDGET_SECONDS
 from reasoner.audit.run import run_audit
+from reasoner.cli.output import UsageProblem, console, input_path, input_paths, json_option, unstdin
 from reasoner.errors import ExitCode, InputError
 
 AUDIT_FORMATS = ("html", "markdown", "json", "sarif", "csv")
@@ -36,26 +36,35 @@ def render(report: AuditReport, fmt: str) -> str:
 
 
 def audit_command(
-    snapshot: list[str] = typer.Argument(..., help="Snapshot files or directories."),
-    invariants: str | None = typer.Option(None, "--invariants", help="An invariants file to prove (YAML or JSON)."),
+    snapshot: list[str] = typer.Argument(..., help="Snapshot files or directories ('-' for stdin)."),
+    invariants: str | None = typer.Option(
+        None, "--invariants", help="An invariants file to prove (YAML or JSON; '-' for stdin)."
+    ),
     zone: str = typer.Option(
         "account", "--zone-of-trust", help="Access from outside this zone is external: account | organization."
     ),
-    suppress: str | None = typer.Option(None, "--suppress", help="A suppressions file (YAML or JSON)."),
+    suppress: str | None = typer.Option(None, "--suppress", help="A suppressions file (YAML or JSON; '-' for stdin)."),
     fmt: str = typer.Option("markdown", "--format", help=f"Output format: {' | '.join(AUDIT_FORMATS)}."),
     out: str | None = typer.Option(None, "--out", help="Write the report to this file (default: stdout)."),
     budget: float = typer.Option(
         DEFAULT_BUDGET_SECONDS, "--budget", help="Seconds per rule; what a rule did not reach is reported unknown."
     ),
     rules: list[str] = typer.Option([], "--rule", help="Run only these rules (repeatable)."),
+    as_json: bool = json_option(),
 ) -> None:
     """Audit an account: findings with evidence (paths, statements, witnesses), never a guess."""
     if fmt not in AUDIT_FORMATS:
         raise InputError(f"--format {fmt!r}: expected one of {', '.join(AUDIT_FORMATS)}", source="<command line>")
+    if as_json:
+        if fmt not in ("markdown", "json"):  # markdown: the default, i.e. no --format given
+            raise UsageProblem(f"--json and --format {fmt} contradict each other")
+        fmt = "json"
     if zone not in ("account", "organization"):
         raise InputError(f"--zone-of-trust {zone!r}: expected account or organization", source="<command line>")
-    paths = [str(p) for p in snapshot]
-    err = Console(stderr=True, markup=False, emoji=False, highlight=False)
+    paths = [str(p) for p in input_paths(snapshot)]
+    invariants = str(input_path(invariants)) if invariants is not None else None
+    suppress = str(input_path(suppress)) if suppress is not None else None
+    err = console(stderr=True)
 
     def go(update: Callable[[str, int, int], None] | None) -> AuditReport:
         return run_audit(
@@ -70,7 +79,7 @@ def audit_command(
 
     if sys.stderr.isatty():
         bar = Progress(
-            TextColumn("{task.description}"),
+            TextColumn("{task.description}", markup=False),
             BarColumn(),
             TextColumn("{task.completed}/{task.total}"),
             TimeElapsedColumn(),
@@ -86,7 +95,7 @@ def audit_command(
             report = go(update)
     else:
         report = go(None)
-    text = render(report, fmt)
+    text = unstdin(render(report, fmt))  # standard input is named <stdin>, never its temporary file
     if out:
         Path(out).write_text(text, encoding="utf-8")
     else:

@@ -31,6 +31,8 @@ COMMANDS = [
     "reach",
     "privesc",
     "prove",
+    "audit",
+    "collect",
 ]
 USER = "arn:aws:iam::111122223333:user/alice"
 HOSTILE_SID = "\x1b[31mRED\x1b]0;title\x07[admin][/]:x:"
