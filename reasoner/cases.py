@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasoner.errors import InputError
-from reasoner.policy.document import Policy, load_document, parse_policy, validation_to_input_error
+from reasoner.policy.document import Policy, load_document, load_policy, validation_to_input_error
 from reasoner.policy.principals import parse_principal
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
@@ -277,7 +277,7 @@ def load_case(path: str | Path) -> Case:
     policies = {}
     for name, rel in spec.policies.items():
         pfile = folder / rel
-        policies[name] = parse_policy(load_document(pfile), source=str(pfile))
+        policies[name] = load_policy(pfile)  # the policy size limit, checked before reading
     return Case(folder, spec, policies)
 
 

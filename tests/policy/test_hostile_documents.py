@@ -262,3 +262,18 @@ def test_messages_never_carry_the_input_at_length(tmp_path):
     assert proc.returncode == 2 and "is not a number" in proc.stderr and len(proc.stderr) < 400
     line = InputError("a\nb" + "y" * 10_000, source="f").one_line()
     assert "\n" not in line and len(line) < 600 and line.endswith("(9503 more characters)")
+
+
+def test_case_policies_are_read_as_policy_files(tmp_path):
+    """load_case reads its policies through load_policy: the policy size limit before reading, and
+    a file holding a JSON string is not a policy."""
+    import shutil
+
+    from reasoner.cases import load_case
+
+    case = tmp_path / "case"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "cases" / "athena-vpce", case)
+    target = case / "policies" / "bizmetrics-query-role.json"
+    target.write_text(json.dumps(target.read_text()))
+    with pytest.raises(InputError, match="must be a JSON object"):
+        load_case(case)
