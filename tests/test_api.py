@@ -180,3 +180,16 @@ def test_lint_matches_the_cli():
     assert isinstance(report, reasoner.LintReport)
     cli = cli_json("lint", str(POLICIES / "bizmetrics-query-role.json"), codes=(0, 1, 4))
     assert cli == report.model_dump(mode="json")
+
+
+def test_readme_example_runs(capsys, monkeypatch):
+    """The README's "Python API" example runs as written and prints what its comments say."""
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("## Python API") :]
+    code = section[section.index("```python\n") + len("```python\n") :]
+    code = code[: code.index("```")]
+    monkeypatch.chdir(ROOT)
+    exec(compile(code, "README.md", "exec"), {})
+    out = capsys.readouterr().out.splitlines()
+    assert out[-3] == "impossible" and out[-1] == "implicit_deny"
+    assert "'proved'" in out[-2] and "violated" not in out[-2]
