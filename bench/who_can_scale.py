@@ -264,23 +264,7 @@ def code_state() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sizes", default="100,1000,5000", help="role counts, comma-separated")
-    ap.add_argument("--queries", type=int, default=10)
-    ap.add_argument("--buckets", type=int, default=500)
-    ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--query-timeout", type=float, default=300.0, help="seconds per who-can query")
-    ap.add_argument("--size-budget", type=float, default=1800.0, help="seconds for the who-can part of one size")
-    ap.add_argument("--privesc-budget", type=float, default=600.0, help="seconds for privesc per account")
-    ap.add_argument("--no-privesc", action="store_true")
-    ap.add_argument("--profile", action="store_true", help="cProfile each size's first query")
-    ap.add_argument("--quick", action="store_true", help="sizes 50,200; 3 queries; small budgets (< 1 minute)")
-    # internal: worker modes
-    ap.add_argument("--worker", choices=["whocan", "privesc"], help=argparse.SUPPRESS)
-    ap.add_argument("--snapshot", help=argparse.SUPPRESS)
-    ap.add_argument("--queries-json", help=argparse.SUPPRESS)
-    ap.add_argument("--drop-resource-policies", action="store_true", help=argparse.SUPPRESS)
-    a = ap.parse_args(argv)
+    a = _parser().parse_args(argv)
     if a.worker == "whocan":
         return worker_whocan(a)
     if a.worker == "privesc":
@@ -298,88 +282,115 @@ def main(argv: list[str] | None = None) -> int:
         f"{a.query_timeout:g} s, who-can per size {a.size_budget:g} s, privesc {a.privesc_budget:g} s",
         flush=True,
     )
-    rows = []
-    for n in sizes:
-        t0 = time.perf_counter()
-        bundle = gen_account.generate(n, a.buckets, a.seed)
-        path = OUT / f"account-{n}.json"
-        path.write_text(json.dumps(bundle))
-        gen_s = time.perf_counter() - t0
-        print(f"\n== {n} roles: generated in {gen_s:.2f} s ({path.stat().st_size / 1e6:.1f} MB, {path})", flush=True)
-        row = {"n": n, "load": None, "principals": None, "queries": [], "privesc": None}
-
-        def on_event(ev, row=row):
-            if ev["event"] == "load":
-                row["load"], row["principals"] = ev["seconds"], ev["principals"]
-                print(
-                    f"  load {ev['seconds']:.2f} s: {ev['principals']} principals ({ev['role']} roles, "
-                    f"{ev['user']} users), {ev['managed']} managed policies, {ev['resource_policies']} resource "
-                    f"policies, {ev['problems']} problems"
-                    + (f" (first: {ev['first_problem']})" if ev["problems"] else ""),
-                    flush=True,
-                )
-            elif ev["event"] == "pathfinder":
-                print(f"  PathFinder built in {ev['seconds']:.3f} s", flush=True)
-            elif ev["event"] == "query":
-                row["queries"].append(ev)
-                via = " without_via athena" if ev["without_via"] else ""
-                res = (
-                    "CUT OFF at the query timeout"
-                    if ev.get("cut_off")
-                    else f"ERROR {ev['error']}"
-                    if ev.get("error")
-                    else f"{ev['found']} found, {ev['unknown']} unknown"
-                )
-                print(
-                    f"  q{ev['i']:<2} {_fmt_t(ev['seconds'], ev.get('cut_off')):>7} s  {ev['searches']:>6} searches "
-                    f"{ev['plain_decisions']:>6} plain  {res}  {ev['action']} {ev['resource'].rsplit(':', 1)[-1]}{via}",
-                    flush=True,
-                )
-                if ev.get("unknown_reason"):
-                    print(f"       first unknown: {ev['unknown_reason'][:160]}")
-                if ev.get("profile"):
-                    import pstats
-
-                    print(f"  profile of q0 ({ev['profile']}), top 15 by cumulative time:")
-                    pstats.Stats(ev["profile"], stream=sys.stdout).sort_stats("cumulative").print_stats(15)
-            elif ev["event"] == "privesc":
-                row["privesc"] = ev
-
-        finished, secs, err = _run_worker(
-            [
-                "--worker",
-                "whocan",
-                "--snapshot",
-                str(path),
-                "--queries-json",
-                json.dumps(queries),
-                "--query-timeout",
-                str(a.query_timeout),
-            ]
-            + (["--profile"] if a.profile else []),
-            a.size_budget,
-            on_event,
-        )
-        if not finished:
-            row["budget_hit"] = True
-            print(
-                f"  who-can stopped at the size budget ({a.size_budget:g} s): {len(row['queries'])} of "
-                f"{a.queries} queries done"
-                + (
-                    ", the next one ran for at least "
-                    f"{a.size_budget - (row['load'] or 0) - sum(q['seconds'] for q in row['queries']):.0f} s"
-                    if row["load"] is not None
-                    else ""
-                ),
-                flush=True,
-            )
-        elif err and not row["queries"]:
-            print(f"  worker failed: {err}", flush=True)
-        if not a.no_privesc:
-            privesc(row, path, a, on_event)
-        rows.append(row)
+    rows = [run_size(n, a, queries) for n in sizes]
     summary(rows, a)
     return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", default="100,1000,5000", help="role counts, comma-separated")
+    ap.add_argument("--queries", type=int, default=10)
+    ap.add_argument("--buckets", type=int, default=500)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--query-timeout", type=float, default=300.0, help="seconds per who-can query")
+    ap.add_argument("--size-budget", type=float, default=1800.0, help="seconds for the who-can part of one size")
+    ap.add_argument("--privesc-budget", type=float, default=600.0, help="seconds for privesc per account")
+    ap.add_argument("--no-privesc", action="store_true")
+    ap.add_argument("--profile", action="store_true", help="cProfile each size's first query")
+    ap.add_argument("--quick", action="store_true", help="sizes 50,200; 3 queries; small budgets (< 1 minute)")
+    # internal: worker modes
+    ap.add_argument("--worker", choices=["whocan", "privesc"], help=argparse.SUPPRESS)
+    ap.add_argument("--snapshot", help=argparse.SUPPRESS)
+    ap.add_argument("--queries-json", help=argparse.SUPPRESS)
+    ap.add_argument("--drop-resource-policies", action="store_true", help=argparse.SUPPRESS)
+    return ap
+
+
+def run_size(n: int, a: argparse.Namespace, queries: list) -> dict:
+    """One account size: generate it, run who-can in a worker within the size budget, then privesc."""
+    t0 = time.perf_counter()
+    bundle = gen_account.generate(n, a.buckets, a.seed)
+    path = OUT / f"account-{n}.json"
+    path.write_text(json.dumps(bundle))
+    gen_s = time.perf_counter() - t0
+    print(f"\n== {n} roles: generated in {gen_s:.2f} s ({path.stat().st_size / 1e6:.1f} MB, {path})", flush=True)
+    row = {"n": n, "load": None, "principals": None, "queries": [], "privesc": None}
+
+    def on_event(ev: dict) -> None:
+        _record_event(row, ev)
+
+    finished, secs, err = _run_worker(
+        [
+            "--worker",
+            "whocan",
+            "--snapshot",
+            str(path),
+            "--queries-json",
+            json.dumps(queries),
+            "--query-timeout",
+            str(a.query_timeout),
+        ]
+        + (["--profile"] if a.profile else []),
+        a.size_budget,
+        on_event,
+    )
+    if not finished:
+        row["budget_hit"] = True
+        print(
+            f"  who-can stopped at the size budget ({a.size_budget:g} s): {len(row['queries'])} of "
+            f"{a.queries} queries done"
+            + (
+                ", the next one ran for at least "
+                f"{a.size_budget - (row['load'] or 0) - sum(q['seconds'] for q in row['queries']):.0f} s"
+                if row["load"] is not None
+                else ""
+            ),
+            flush=True,
+        )
+    elif err and not row["queries"]:
+        print(f"  worker failed: {err}", flush=True)
+    if not a.no_privesc:
+        privesc(row, path, a, on_event)
+    return row
+
+
+def _record_event(row: dict, ev: dict) -> None:
+    """A worker's event: kept in the size's row and printed as it comes."""
+    if ev["event"] == "load":
+        row["load"], row["principals"] = ev["seconds"], ev["principals"]
+        print(
+            f"  load {ev['seconds']:.2f} s: {ev['principals']} principals ({ev['role']} roles, "
+            f"{ev['user']} users), {ev['managed']} managed policies, {ev['resource_policies']} resource "
+            f"policies, {ev['problems']} problems" + (f" (first: {ev['first_problem']})" if ev["problems"] else ""),
+            flush=True,
+        )
+    elif ev["event"] == "pathfinder":
+        print(f"  PathFinder built in {ev['seconds']:.3f} s", flush=True)
+    elif ev["event"] == "query":
+        row["queries"].append(ev)
+        via = " without_via athena" if ev["without_via"] else ""
+        res = (
+            "CUT OFF at the query timeout"
+            if ev.get("cut_off")
+            else f"ERROR {ev['error']}"
+            if ev.get("error")
+            else f"{ev['found']} found, {ev['unknown']} unknown"
+        )
+        print(
+            f"  q{ev['i']:<2} {_fmt_t(ev['seconds'], ev.get('cut_off')):>7} s  {ev['searches']:>6} searches "
+            f"{ev['plain_decisions']:>6} plain  {res}  {ev['action']} {ev['resource'].rsplit(':', 1)[-1]}{via}",
+            flush=True,
+        )
+        if ev.get("unknown_reason"):
+            print(f"       first unknown: {ev['unknown_reason'][:160]}")
+        if ev.get("profile"):
+            import pstats
+
+            print(f"  profile of q0 ({ev['profile']}), top 15 by cumulative time:")
+            pstats.Stats(ev["profile"], stream=sys.stdout).sort_stats("cumulative").print_stats(15)
+    elif ev["event"] == "privesc":
+        row["privesc"] = ev
 
 
 def privesc(row: dict, path: Path, a, on_event) -> None:
