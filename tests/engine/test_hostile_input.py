@@ -184,3 +184,56 @@ def test_batch_from_stdin_with_invalid_utf8_and_deep_lines():
     rows = [json.loads(x) for x in proc.stdout.splitlines()]
     assert [r["decision"] for r in rows] == ["allow", None, "allow"]
     assert rows[1]["error"].startswith("<stdin>:2: ")
+
+
+# Any bytes, any JSON: a line is answered or refused with an InputError, never an exception.
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = st.sampled_from(["id", "request", "identity_policies", "resource_policy", "scps", "Statement", "x"])
+
+
+def _parsed_or_refused(data: bytes) -> None:
+    from reasoner.engine.batch import Line, parse_line
+    from reasoner.errors import InputError
+
+    if not data.strip():
+        return
+    out = parse_line(Line(7, data), "<t>")
+    if isinstance(out, tuple):
+        ident, err = out
+        assert isinstance(err, InputError) and err.one_line().startswith("<t>:7: ")
+        assert ident is None or isinstance(ident, (str, int))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=200) | JSON.map(lambda v: json.dumps(v).encode()))
+def test_any_line_is_parsed_or_refused(data):
+    _parsed_or_refused(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(KEYS, JSON, max_size=5))
+def test_any_object_line_is_parsed_or_refused(obj):
+    _parsed_or_refused(json.dumps(obj).encode())
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200) | JSON.map(lambda v: json.dumps(v).encode()), st.sampled_from([".json", ".yaml"]))
+def test_any_policy_file_loads_or_is_refused(data, suffix):
+    """load_policy on any bytes: a Policy or an InputError (never another exception)."""
+    import tempfile
+
+    from reasoner.errors import InputError
+    from reasoner.policy.document import load_policy
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "p" + suffix)
+        with open(path, "wb") as fh:
+            fh.write(data)
+        try:
+            load_policy(path)
+        except InputError as exc:
+            assert "\n" not in exc.one_line()
