@@ -25,6 +25,7 @@ from reasoner.audit.diff_answers import (
     merge_principals,
 )
 from reasoner.audit.diff_regions import arn_candidates, class_summary, resource_text, typed_resource
+from reasoner.engine.answers import Decision
 from reasoner.engine.decide import decide_many
 from reasoner.engine.facts import TRUST_POLICY_ACTIONS, CompiledPolicy, CondEntry, FactProgram, StmtInfo
 from reasoner.engine.solve import load_encodings
@@ -32,7 +33,7 @@ from reasoner.errors import InputError, InternalError
 from reasoner.policy import catalogue
 from reasoner.policy.document import parse_policy
 from reasoner.policy.principals import Principal, derived_context, parse_principal
-from reasoner.policy.request import DecideInput, NamedPolicy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals
 from reasoner.search.domains import AbstractionError, Domain
 from reasoner.search.program import Decoder, search_facts
@@ -142,29 +143,7 @@ class Differ:
             parsed = parse_principal(self.principals[0])
             self.owner = resource_account or parsed.account or DEFAULT_ACCOUNT
             self.cover_error = None
-            # Identity policies are compared as if the resource side delegated to IAM (as the
-            # default KMS key policy does: "Principal": {"AWS": "arn:aws:iam::ACCOUNT:root"}): so
-            # KMS keys, role trust policies ("must explicitly allow", Policy evaluation logic)
-            # and resources of another account ("both sides", Cross-account policy evaluation)
-            # leave the decision to the identity policies, and nothing is granted by the helper
-            # itself (an account grant only delegates).
-            self.helper = NamedPolicy(
-                f"<resource policy delegating to account {parsed.account}>",
-                parse_policy(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "ResourceSideDelegatesToIAM",
-                                "Effect": "Allow",
-                                "Principal": {"AWS": f"arn:aws:iam::{parsed.account}:root"},
-                                "Action": "*",
-                                "Resource": "*",
-                            }
-                        ],
-                    }
-                ),
-            )
+            self.helper = _delegating_resource_policy(parsed.account)
         else:
             self.owner = resource_account or DEFAULT_ACCOUNT
             self.cover_error = None
@@ -172,14 +151,7 @@ class Differ:
                 parse_principal(principal, path=("principal",))
                 self.principals = [principal]
             else:
-                cover: list[str] = []
-                try:
-                    for side in self.sides.values():
-                        for p in side.policies:
-                            cover += candidate_principals(p.policy, self.owner, outside_only=False)
-                except AbstractionError as exc:
-                    self.cover_error = str(exc)
-                self.principals = list(dict.fromkeys(cover))
+                self.principals, self.cover_error = self._principal_cover()
             # Callers of other accounts are allowed by their own identity policies (checks.py).
             self.helper = NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)
         self.helper_cp = self.program.policy(self.helper.policy, self.helper.name)
@@ -194,6 +166,18 @@ class Differ:
         self.actions = action_table(self.diffed, others, self.program, written)
         self.scope: list[Dimension] = []
         self._region_cache: dict[str, _Regions | str] = {}
+
+    def _principal_cover(self) -> tuple[list[str], str | None]:
+        """The principals the resource policies of both sides tell apart; the reason when a
+        principal pattern cannot be covered."""
+        cover: list[str] = []
+        try:
+            for side in self.sides.values():
+                for p in side.policies:
+                    cover += candidate_principals(p.policy, self.owner, outside_only=False)
+        except AbstractionError as exc:
+            return list(dict.fromkeys(cover)), str(exc)
+        return list(dict.fromkeys(cover)), None
 
     # -- layers -------------------------------------------------------------------------------------
     def side_layers(self, side: _Side, principal) -> list[tuple[str, str, NamedPolicy]]:
@@ -363,9 +347,7 @@ class Differ:
                 if s.name == "stmt_applies" and s.arguments[0].number == 1 and s.arguments[1].number in gain_stmts
             )
             request = reg.decode(syms)[0].request
-            typed = typed_resource(
-                self.program, self.owner, request.action, request.resource, reg.statements, reg.singles
-            )
+            typed = self._typed(reg, request.action, request.resource)
             assumptions = [(clingo.Function("pick_action", [clingo.Number(act)]), True)]
             for s in scoped_gain:
                 assumptions.append(
@@ -379,34 +361,12 @@ class Differ:
                 )
                 info = catalogue.lookup(request.action)
                 if typed == request.resource and info is not None and info.resource_types:
-                    # Prefer a witness on the action's own resource type, from another region of the class.
-                    for r in sorted(resources):
-                        if (
-                            typed_resource(self.program, self.owner, request.action, r, reg.statements, reg.singles)
-                            != r
-                        ):
-                            pick = (clingo.Function("pick_resource", [clingo.Number(program.intern("r:" + r))]), True)
-                            again: list[Sequence[clingo.Symbol]] = []
-                            ctl.solve(
-                                assumptions=assumptions + [pick],
-                                on_model=lambda m: again.__setitem__(slice(None), [m.symbols(shown=True)]),  # noqa: B023
-                            )
-                            if again:
-                                request = reg.decode(again[0])[0].request
-                                typed = typed_resource(
-                                    self.program,
-                                    self.owner,
-                                    request.action,
-                                    request.resource,
-                                    reg.statements,
-                                    reg.singles,
-                                )
-                                break
+                    request, typed = self._typed_witness(ctl, reg, assumptions, resources, request, typed)
             request = request.model_copy(update={"resource": typed})
             every = reg.regions_of.get("resource (*)", [])
             regions = [
                 ResourceRegion(
-                    example=typed_resource(self.program, self.owner, request.action, r, reg.statements, reg.singles),
+                    example=self._typed(reg, request.action, r),
                     **dict(
                         zip(
                             ("matches", "not_matches"),
@@ -443,6 +403,32 @@ class Differ:
             if incomplete:
                 why = "; ".join(d.note for d in incomplete)
                 result.unknown.append(f"{reg.cand}: {why}" if self.kind == "resource" else why)
+
+    def _typed(self, reg: _Regions, action: str, resource: str) -> str:
+        return typed_resource(self.program, self.owner, action, resource, reg.statements, reg.singles)
+
+    def _typed_witness(
+        self,
+        ctl: clingo.Control,
+        reg: _Regions,
+        assumptions: list[tuple[clingo.Symbol, bool]],
+        resources: list[str],
+        request: Request,
+        typed: str,
+    ) -> tuple[Request, str]:
+        """Prefer a witness on the action's own resource type, from another region of the class."""
+        for r in sorted(resources):
+            if self._typed(reg, request.action, r) != r:
+                pick = (clingo.Function("pick_resource", [clingo.Number(self.program.intern("r:" + r))]), True)
+                again: list[Sequence[clingo.Symbol]] = []
+                ctl.solve(
+                    assumptions=assumptions + [pick],
+                    on_model=lambda m: again.__setitem__(slice(None), [m.symbols(shown=True)]),  # noqa: B023
+                )
+                if again:
+                    request = reg.decode(again[0])[0].request
+                    return request, self._typed(reg, request.action, request.resource)
+        return request, typed
 
     def _diffed_statements(self, statements: list[StmtInfo]) -> list[StmtInfo]:
         """The statements of the diffed sides (not the helper policy's)."""
@@ -485,48 +471,7 @@ class Differ:
                 f"was searched{' for every principal of the cover' if self.kind == 'resource' else ''}",
             )
         checks = decide_many([x for f in result.found for x in (f.gain_input, f.lose_input)])
-        classes = []
-        for i, f in enumerate(result.found):
-            dg, dl = checks[2 * i], checks[2 * i + 1]
-            if dg.decision != "allow" or dl.decision in ("allow", None):
-                raise InternalError(
-                    f"the diff search found a witness the concrete decider does not confirm "
-                    f"({gain.name}: {dg.decision} {dg.error or ''}, {lose.name}: {dl.decision} "
-                    f"{dl.error or ''}): {f.gain_input.request.model_dump()}"
-                )
-            stmts = [
-                StatementText(policy=s.policy, index=s.index, sid=s.sid, effect=s.effect)
-                for s in dg.determining_statements
-                if s.policy != self.helper.name
-            ]
-            if dl.decision == "explicit_deny":
-                other = f"{lose.name} denies it: " + ", ".join(
-                    f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in dl.determining_statements
-                )
-            else:
-                other = f"no statement of {lose.name} allows it"
-            rep = next(r for r in self.actions.representatives if r.lower() == f.action.lower())
-            gi, li = (f.gain_input, f.lose_input)
-            new_in, old_in = (gi, li) if gain.name == "NEW" else (li, gi)
-            old_cmd, new_cmd = self._commands(old_in, new_in)
-            classes.append(
-                DiffClass(
-                    principal=f.principal,
-                    principals=[f.principal],
-                    service=f.action.split(":")[0],
-                    action=f.action,
-                    actions=describe_actions(self.actions, rep),
-                    resource=f.resource,
-                    resources=f.resources,
-                    resources_any=f.resources_any,
-                    context=f.context,
-                    statements=stmts,
-                    other_side=other,
-                    witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
-                    decide_old=old_cmd,
-                    decide_new=new_cmd,
-                )
-            )
+        classes = [self._class(f, checks[2 * i], checks[2 * i + 1], gain, lose) for i, f in enumerate(result.found)]
         classes = merge_principals(classes)
         classes.sort(key=lambda c: (c.service, c.action, c.resource, c.principal))
         note = f" (also: {'; '.join(dict.fromkeys(result.unknown))})" if result.unknown else ""
@@ -536,6 +481,47 @@ class Differ:
             reason=f"{len(classes)} class(es) of requests that {what}{more}{note}",
             classes=classes,
             all_listed=not result.cut,
+        )
+
+    def _class(self, f: _Found, dg: Decision, dl: Decision, gain: _Side, lose: _Side) -> DiffClass:
+        """One class of differences, after the concrete decider confirmed its witness (dg: the
+        gaining side allows it, dl: the losing side does not)."""
+        if dg.decision != "allow" or dl.decision in ("allow", None):
+            raise InternalError(
+                f"the diff search found a witness the concrete decider does not confirm "
+                f"({gain.name}: {dg.decision} {dg.error or ''}, {lose.name}: {dl.decision} "
+                f"{dl.error or ''}): {f.gain_input.request.model_dump()}"
+            )
+        stmts = [
+            StatementText(policy=s.policy, index=s.index, sid=s.sid, effect=s.effect)
+            for s in dg.determining_statements
+            if s.policy != self.helper.name
+        ]
+        if dl.decision == "explicit_deny":
+            other = f"{lose.name} denies it: " + ", ".join(
+                f"{s.policy} #{s.index}{' ' + s.sid if s.sid else ''}" for s in dl.determining_statements
+            )
+        else:
+            other = f"no statement of {lose.name} allows it"
+        rep = next(r for r in self.actions.representatives if r.lower() == f.action.lower())
+        gi, li = (f.gain_input, f.lose_input)
+        new_in, old_in = (gi, li) if gain.name == "NEW" else (li, gi)
+        old_cmd, new_cmd = self._commands(old_in, new_in)
+        return DiffClass(
+            principal=f.principal,
+            principals=[f.principal],
+            service=f.action.split(":")[0],
+            action=f.action,
+            actions=describe_actions(self.actions, rep),
+            resource=f.resource,
+            resources=f.resources,
+            resources_any=f.resources_any,
+            context=f.context,
+            statements=stmts,
+            other_side=other,
+            witness=f.gain_input.request.model_dump(mode="json", exclude_none=True),
+            decide_old=old_cmd,
+            decide_new=new_cmd,
         )
 
 
@@ -548,3 +534,28 @@ def _has_model(ctl: clingo.Control) -> bool:
 
     ctl.solve(on_model=stop_at_first)
     return bool(found)
+
+
+def _delegating_resource_policy(account: str | None) -> NamedPolicy:
+    """Identity policies are compared as if the resource side delegated to IAM (as the default
+    KMS key policy does: "Principal": {"AWS": "arn:aws:iam::ACCOUNT:root"}): so KMS keys, role
+    trust policies ("must explicitly allow", Policy evaluation logic) and resources of another
+    account ("both sides", Cross-account policy evaluation) leave the decision to the identity
+    policies, and nothing is granted by the helper itself (an account grant only delegates)."""
+    return NamedPolicy(
+        f"<resource policy delegating to account {account}>",
+        parse_policy(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "ResourceSideDelegatesToIAM",
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+                        "Action": "*",
+                        "Resource": "*",
+                    }
+                ],
+            }
+        ),
+    )
