@@ -72,7 +72,21 @@ def run(ctx: Context) -> list[Finding]:
                 )
             )
     ctx.access_levels = access_levels(ctx)
-    return []
+    inexact = [e for e in ctx.exposures if e.status != "exact"]
+    if not inexact:
+        return []
+    # The counts that are not exact show in the summary as unknown (never as a pass).
+    return [
+        ctx.finding(
+            RULE,
+            "exposure-counts",
+            "info",
+            "unknown",
+            f"Exposure of {len(inexact)} of {len(ctx.exposures)} sensitive resources is not counted exactly",
+            reason="; ".join(dict.fromkeys(e.reason or "unknown" for e in inexact[:50]))[:1000],
+            details={"resources": [e.resource for e in inexact]},
+        )
+    ]
 
 
 def _exposure(ctx: Context, arn: str, action: str, res: str, total: int) -> Exposure:
