@@ -30,8 +30,8 @@ AREAS: dict[str, list[tuple[str, str]]] = {
     ],
     "KMS key policies": [("kms:PutKeyPolicy", "arn:aws:kms:*:{a}:key/*")],
     "Organizations": [
-        ("organizations:DetachPolicy", "*"),
-        ("organizations:LeaveOrganization", "*"),
+        ("organizations:DetachPolicy", "arn:aws:organizations::*"),
+        ("organizations:LeaveOrganization", "arn:aws:organizations::*"),
     ],
     "audit trail": [
         ("cloudtrail:StopLogging", "arn:aws:cloudtrail:*:{a}:trail/*"),
