@@ -1,4 +1,4 @@
-"""Snapshots, role assumption, service chains and paths (`who-can`, `reach`).
+"""Role assumption, service chains and paths (`who-can`, `reach`) through account snapshots.
 
 Each rule cites the AWS behaviour it follows. Small snapshots are written inline so that every
 test states its account."""
@@ -6,10 +6,10 @@ test states its account."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import pytest
 from conftest import CORPUS, ROOT, run_cli
+from snapshot_builders import A, B, allow, role, snapshot, trust, user
 
 from reasoner.account.paths import Constraints, PathFinder
 from reasoner.account.snapshot import load_snapshot
@@ -20,150 +20,10 @@ from reasoner.policy.request import decide_input_from_obj
 
 SNAPS = CORPUS / "account-snapshots"
 SEED = ROOT / "cases" / "athena-vpce"
-A, B = "111111111111", "222222222222"
-
-
-def role(name, trust, policies=(), account=A, tags=None, boundary=None):
-    out = {
-        "RoleName": name,
-        "Arn": f"arn:aws:iam::{account}:role/{name}",
-        "AssumeRolePolicyDocument": trust,
-        "RolePolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": p} for i, p in enumerate(policies)],
-        "AttachedManagedPolicies": [],
-        "Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()],
-    }
-    if boundary:
-        out["PermissionsBoundary"] = {"PermissionsBoundaryArn": boundary}
-    return out
-
-
-def user(name, policies=(), account=A, groups=()):
-    return {
-        "UserName": name,
-        "Arn": f"arn:aws:iam::{account}:user/{name}",
-        "GroupList": list(groups),
-        "UserPolicyList": [{"PolicyName": f"p{i}", "PolicyDocument": p} for i, p in enumerate(policies)],
-        "AttachedManagedPolicies": [],
-    }
-
-
-def allow(action, resource="*", condition=None):
-    st = {"Effect": "Allow", "Action": action, "Resource": resource}
-    if condition:
-        st["Condition"] = condition
-    return {"Version": "2012-10-17", "Statement": [st]}
-
-
-def trust(principal, condition=None):
-    st = {"Effect": "Allow", "Principal": principal, "Action": "sts:AssumeRole"}
-    if condition:
-        st["Condition"] = condition
-    return {"Version": "2012-10-17", "Statement": [st]}
-
-
-def snapshot(tmp_path, users=(), roles=(), **extra) -> Path:
-    bundle = {
-        "authorization_details": {
-            "UserDetailList": list(users),
-            "RoleDetailList": list(roles),
-            "GroupDetailList": extra.pop("groups", []),
-            "Policies": extra.pop("policies", []),
-        },
-        **extra,
-    }
-    f = tmp_path / "snap.json"
-    f.write_text(json.dumps(bundle))
-    return f
 
 
 def can_reach(snap_file, start, action, resource, **cons):
     return PathFinder(load_snapshot(snap_file)).reach(start, action, resource, Constraints(**cons))
-
-
-# -- loading -----------------------------------------------------------------------------------------
-
-CORPUS_SNAPSHOTS = sorted(
-    p for p in SNAPS.rglob("*.json") if "cloudmapper-demo" not in p.parts and p.name != "expected.json"
-) + [SNAPS / "cloudmapper-demo"]
-
-
-@pytest.mark.parametrize("path", CORPUS_SNAPSHOTS, ids=lambda p: p.name)
-def test_every_corpus_snapshot_loads(path):
-    snap = load_snapshot(path)
-    assert snap.sources
-    for p in snap.problems:  # every skipped part names where it is
-        assert p.startswith(("tests/", str(SNAPS), "arn:aws:")), p
-
-
-def test_awscli_example_quirks_are_reported_not_guessed():
-    """The AWS CLI doc example: group AttachedManagedPolicies as an object, a truncated page, and
-    AWS managed policies that are not in the dump. Alice's permissions are then unknown."""
-    snap = load_snapshot(SNAPS / "awscli-doc-example.gaad.json")
-    assert any("IsTruncated" in p for p in snap.problems)
-    alice = snap.entity("Alice")
-    assert alice.groups == ["arn:aws:iam::123456789012:group/Admins"]
-    assert any("AdministratorAccess" in why for why in alice.incomplete)
-    a = PathFinder(snap).who_can("s3:GetObject", "arn:aws:s3:::bucket/key")
-    assert alice.arn in {u.principal for u in a.unknown}
-
-
-def test_cloudmapper_dump_loads_resource_policies_and_endpoints():
-    snap = load_snapshot(SNAPS / "cloudmapper-demo")
-    assert "arn:aws:s3:::cloudmapper_demo" in snap.resource_policies
-    assert snap.endpoints and all(e.id.startswith("vpce-") for e in snap.endpoints.values())
-
-
-def test_invalid_resource_policy_makes_answers_unknown(tmp_path):
-    """A resource policy AWS would reject is skipped; it may have denied or allowed, so answers
-    about the resource are unknown, never a guess."""
-    f = snapshot(
-        tmp_path,
-        roles=[role("r", trust({"AWS": A}), [allow("s3:*")])],
-        resource_policies=[
-            {
-                "Resource": "arn:aws:s3:::b",
-                "Policy": {
-                    "Statement": [
-                        {
-                            "Effect": "Deny",
-                            "Principal": "arn:aws:iam::111111111111:role/r",
-                            "Action": "s3:*",
-                            "Resource": "*",
-                        }
-                    ]
-                },
-            }
-        ],
-    )
-    snap = load_snapshot(f)
-    assert "arn:aws:s3:::b" in snap.broken_resources
-    a = PathFinder(snap).who_can("s3:GetObject", "arn:aws:s3:::b/k")
-    assert not a.principals and [u.principal for u in a.unknown] == [f"arn:aws:iam::{A}:role/r"]
-
-
-def test_snapshot_bad_input_is_one_line_exit_2(tmp_path):
-    bad = tmp_path / "bad.json"
-    bad.write_text('{"authorization_details": {"UserDetailList": [}')
-    proc = run_cli("who-can", str(bad), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k")
-    assert proc.returncode == 2 and proc.stderr.count("\n") == 1 and str(bad) in proc.stderr
-    other = tmp_path / "other.json"
-    other.write_text('{"hello": 1}')
-    proc = run_cli("who-can", str(other), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k")
-    assert proc.returncode == 2 and "not a snapshot" in proc.stderr
-    proc = run_cli(
-        "who-can",
-        str(SEED / "snapshot" / "snapshot.json"),
-        "--action",
-        "s3:GetObjekt",
-        "--resource",
-        "arn:aws:s3:::b/k",
-    )
-    assert proc.returncode == 2 and "s3:GetObject" in proc.stderr  # did you mean
-    f = snapshot(
-        tmp_path, roles=[role("r", trust({"AWS": A}))], organization={"Id": "r-1", "Children": [{"Id": "nope"}]}
-    )
-    with pytest.raises(InputError, match=r"\$\.organization\.Children\[0\]\.Id"):
-        load_snapshot(f)
 
 
 # -- role assumption (IAM User Guide: "How IAM roles differ from resource-based policies",
@@ -513,17 +373,3 @@ def test_decide_snapshot_refuses_extra_layers():
         "x.json",
     )
     assert proc.returncode == 2 and "--snapshot gives every policy layer" in proc.stderr
-
-
-def test_bundle_is_a_pydantic_model_with_a_checked_in_schema(tmp_path):
-    """docs/snapshot.schema.json is generated from reasoner.account.snapshot.SnapshotBundle."""
-    from reasoner.account.snapshot import snapshot_schema
-
-    assert json.loads((ROOT / "docs" / "snapshot.schema.json").read_text()) == snapshot_schema()
-    bad = tmp_path / "b.json"
-    bad.write_text(json.dumps({"authorization_details": {}, "management_account": "12"}))
-    with pytest.raises(InputError, match=r"\$\.management_account"):
-        load_snapshot(bad)
-    bad.write_text(json.dumps({"authorization_details": {}, "resource_policies": [{"Resource": "arn:aws:s3:::b"}]}))
-    with pytest.raises(InputError, match=r"\$\.resource_policies"):
-        load_snapshot(bad)
