@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/gen_account.py N OUT.json [--buckets 500] [--seed 0]
 
-`generate(n_roles, n_buckets=500, seed=0)` returns a bundle (reasoner/snapshot.py):
+`generate(n_roles, n_buckets=500, seed=0)` returns a bundle (reasoner/account/snapshot.py):
 
 * roles attach 1-3 AWS managed policies from tests/corpus/aws-managed-policies/ (weighted towards
   commonly attached ones, otherwise drawn from every attachable policy: paths `/`,

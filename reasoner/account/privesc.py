@@ -3,13 +3,13 @@
 Admin-equivalent (the definition every answer uses): the principal is allowed every IAM action
 on every resource ("iam:*" on "*"), which lets it grant itself anything; an allow of "*" on "*"
 implies it. This is proved, not read from policy text: the search looks for an IAM action and
-a resource that the principal is NOT allowed (goal "deny", reasoner/search.py) and answers
+a resource that the principal is NOT allowed (goal "deny", reasoner/search/can.py) and answers
 "admin" only when no such request exists. The context is the principal's plain one: its own
 keys and tags, aws:SecureTransport true, aws:CurrentTime fixed to the evaluation time, every
 other key absent (so an admin grant that needs MFA or a source IP does not count).
 
 Escalation steps (reasoner/data/privesc_techniques.json, with sources):
-* sts:AssumeRole along trust policies, authorised by the full evaluation (reasoner/paths.py);
+* sts:AssumeRole along trust policies, authorised by the full evaluation (reasoner/account/paths.py);
 * "become": the caller gains the target's permissions (credentials of a user, a role through
   a service it passes the role to, a rewritten trust policy);
 * "grant": the caller can give the target arbitrary permissions;

@@ -1,11 +1,11 @@
 """`diff`: the requests one policy (set) allows and the other does not, in both directions.
 
-Same machinery as `can` (reasoner/search.py): the request's free dimensions (action, resource,
+Same machinery as `can` (reasoner/search/can.py): the request's free dimensions (action, resource,
 context keys) are split into regions built from the statements of BOTH sides, so that every
 region behaves uniformly for both; encodings/search.lp chooses one region per dimension and asks
 for an allow by the gaining side (request 1), encodings/diff.lp decides the same request against
 the other side (request 2) and forbids an allow there. For resource-based policies the principal
-is searched too, over the finite cover of reasoner/checks.py (one solve per principal).
+is searched too, over the finite cover of reasoner/search/cover.py (one solve per principal).
 
 Every witness is re-decided by the concrete decider (allowed by the gaining side, not allowed by
 the other) before it is reported. "No difference" is answered only when every domain is complete;

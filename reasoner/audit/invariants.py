@@ -8,7 +8,7 @@ unknown (with the reason). Kinds:
   context constraints), along any path (role assumption, service chains) of the snapshot;
 - only: only the listed principals can (everyone else: never);
 - always: `principal` can do `action` on `resource` in EVERY context that satisfies `where`
-  (proved by searching for a denied context, goal "deny" in reasoner/search.py);
+  (proved by searching for a denied context, goal "deny" in reasoner/search/can.py);
 - no-public: no anonymous caller or principal of an unrelated account can use the resource
   policies of `resources` (within the resource account's RCPs);
 - no-cross-account: no principal of another account (except `except_accounts`) can use the

@@ -1,7 +1,7 @@
 """`lint`: statements that never change a decision, and actions the catalogue does not know.
 
 A statement is redundant when the policy without it decides every request the same way. That is
-proved with the diff search (reasoner/diff.py), the policy against itself with the statement left
+proved with the diff search (reasoner/audit/differ.py), the policy against itself with the statement left
 out of one request's scope:
 
 - an Allow statement is redundant when no request is allowed by the policy and not by the

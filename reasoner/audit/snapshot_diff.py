@@ -2,7 +2,7 @@
 
 A snapshot's access is decided by its policies; a change of access is a change of one of them.
 Every principal, resource policy and trust policy that differs between the two snapshots is
-compared with the policy diff (reasoner/diff.py), which searches exactly what the NEW side
+compared with the policy diff (reasoner/audit/diff.py), which searches exactly what the NEW side
 allows and the OLD side does not, and the reverse:
 
 - a user or role: its identity policies (inline, attached, through groups), as that principal;
