@@ -187,7 +187,7 @@ class Differ:
         # Callers of other accounts are taken to be allowed by their own identity policies (as
         # Access Analyzer does); callers of the owner account carry no identity policy, so what
         # the resource policy itself grants them is compared.
-        if principal.type not in ("anonymous", "service") and principal.account != self.owner:
+        if principal.type not in ("anonymous", "service", "web_identity") and principal.account != self.owner:
             out.append(("identity", "identity", self.helper))
         return out
 
@@ -261,7 +261,6 @@ class Differ:
                 statements,
                 anonymous_keys,
                 extra_resources=arn_candidates(self.program, statements, singles),
-                typed_values=True,
             )
         except AbstractionError as exc:
             hit = self._region_cache[cand] = f"{cand}: {exc}" if self.kind == "resource" else str(exc)

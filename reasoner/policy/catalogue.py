@@ -141,9 +141,11 @@ def is_multivalued(key: str) -> bool:
 
 
 # Types of the global keys whose values are not strings (IAM User Guide, "AWS global condition
-# context keys": each key's "Data type"). aws:EpochTime is "Date, Numeric": left untyped.
+# context keys": each key's "Data type"). aws:EpochTime is "Date, Numeric": its values are epoch
+# seconds (numbers), which date operators read as instants too.
 _GLOBAL_KINDS = {
     "aws:currenttime": "date",
+    "aws:epochtime": "numeric",
     "aws:tokenissuetime": "date",
     "aws:multifactorauthage": "numeric",
     "aws:securetransport": "bool",

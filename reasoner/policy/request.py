@@ -15,7 +15,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from reasoner.errors import InputError
+from reasoner.policy import catalogue
 from reasoner.policy.document import Policy, parse_policy, scalar_text, validation_to_input_error
+from reasoner.policy.values import parse_date, parse_network, parse_number
 
 Scalar = str | int | float | bool
 MAX_CONTEXT_VALUES = 1000
@@ -38,6 +40,22 @@ class Request(BaseModel):
                 raise ValueError(f"context key {key!r} has {len(values)} values, over {MAX_CONTEXT_VALUES}")
         return v
 
+    @field_validator("context")
+    @classmethod
+    def _context_types(cls, v: dict) -> dict:
+        """A typed key (catalogue.value_kind: the key's data type in the AWS docs) holds values of
+        its type only: AWS never sends aws:SourceIp=example or aws:EpochTime=yesterday."""
+        for key, values in v.items():
+            kind = catalogue.value_kind(key)
+            if kind is None:
+                continue
+            for value in values if isinstance(values, list) else [values]:
+                text = scalar_text(value)
+                if not value_has_kind(kind, text):
+                    shown = text if len(text) <= 80 else text[:77] + "..."
+                    raise ValueError(f"context key {key!r} holds {kind} values (its AWS data type), not {shown!r}")
+        return v
+
     def context_values(self) -> dict[str, list[str]]:
         """Lower-cased keys (AWS condition keys are case-insensitive) to lists of strings."""
         out: dict[str, list[str]] = {}
@@ -45,6 +63,18 @@ class Request(BaseModel):
             values = value if isinstance(value, list) else [value]
             out.setdefault(key.lower(), []).extend(scalar_text(v) for v in values)
         return out
+
+
+def value_has_kind(kind: str, text: str) -> bool:
+    """Does `text` parse as a value of the kind (numeric, date, bool, ip) of catalogue.value_kind?"""
+    if kind == "numeric":
+        n = parse_number(text)
+        return n is not None and n.is_finite()
+    if kind == "date":
+        return parse_date(text) is not None
+    if kind == "bool":
+        return text.lower() in ("true", "false")
+    return parse_network(text) is not None
 
 
 @dataclass(frozen=True, slots=True)

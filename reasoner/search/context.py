@@ -52,7 +52,6 @@ def context_facts(
     fixed_ctx: dict[str, list[str]],
     compiled: list[CompiledLayer],
     anonymous_keys: bool,
-    typed_values: bool,
 ) -> ContextSpelling:
     conds = [cond for st in statements for cond in st.conds]
     scope = _keys_in_scope(c, statements, conds)
@@ -68,7 +67,7 @@ def context_facts(
         cond.key_text for cond in conds if cond.key_text in searched and _qualified(cond)
     }
     for key in searched:
-        _searched_key_facts(c, key, scope, key in multivalued, typed_values)
+        _searched_key_facts(c, key, scope, key in multivalued)
     c.key_names = {c.key_id(k): k for k in searched}
     spelling: dict[str, str] = {}
     for cond in conds:
@@ -132,12 +131,11 @@ def _searched_keys(keys: set[str], fixed_ctx: dict[str, list[str]], absent: set[
     return searched
 
 
-def _searched_key_facts(c: Compilation, key: str, scope: _KeysInScope, multivalued: bool, typed_values: bool) -> None:
+def _searched_key_facts(c: Compilation, key: str, scope: _KeysInScope, multivalued: bool) -> None:
     members = CALLED_VIA if key == "aws:calledvia" else (key,)
     comps, excluded, groups = _comparisons(c, key, members, scope)
-    dom = build_domain(
-        key, comps + excluded, groups=groups, value_kind=catalogue.value_kind(key) if typed_values else None
-    )
+    # A typed key ranges over values of its type only (catalogue.value_kind), in every search.
+    dom = build_domain(key, comps + excluded, groups=groups, value_kind=catalogue.value_kind(key))
     c.domains.append(dom)
     k = c.key_id(key)
     out = c.facts

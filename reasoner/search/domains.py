@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from reasoner.policy.patterns import literal_text
+from reasoner.policy.request import value_has_kind
 from reasoner.policy.values import compare, parse_date, parse_network, parse_number
 
 MAX_PRODUCT_STATES = 100_000
@@ -81,14 +82,6 @@ class Domain:
         return tuple(any(compare(*self.comparisons[i], value) for i in g) for g in self.groups)
 
 
-_TYPED = {
-    "numeric": lambda v: parse_number(v) is not None,
-    "date": lambda v: parse_date(v) is not None,
-    "bool": lambda v: v.lower() in ("true", "false"),
-    "ip": lambda v: parse_network(v) is not None,
-}
-
-
 def signature(comparisons: list[tuple[str, tuple]], value: str) -> tuple[bool, ...]:
     return tuple(compare(fam, pat, value) for fam, pat in comparisons)
 
@@ -113,9 +106,9 @@ def build_domain(
     """Regions of one dimension: every realisable signature, one witness each.
 
     `groups` (lists of comparisons, each ORed) default to one group per comparison. `value_kind`
-    (numeric, date, bool, ip): the key only ever holds values of that type; when every comparison
-    is of that kind, the regions are those of well-typed values only (the kind's own witnesses
-    cover its whole line, so none is missed)."""
+    (numeric, date, bool, ip; catalogue.value_kind): the key only ever holds values of that type
+    (IAM User Guide, global condition context keys: each key's data type), so the regions are those
+    of well-typed values only (typed_regions)."""
     comparisons = list(dict.fromkeys(list(comparisons) + [c for g in groups or [] for c in g]))
     index = {c: i for i, c in enumerate(comparisons)}
     group_ix = (
@@ -148,13 +141,13 @@ def build_domain(
         candidates.extend(["true", "false"])
     if "binary" in kinds:
         candidates.extend([literal_text(p) for f, p in comparisons if f == "binary_equals"] + ["AAAA"])
-    if len(kinds) > 1:
+    if value_kind is not None:
+        candidates = typed_regions(dom, value_kind, kinds, candidates)
+    elif len(kinds) > 1:
         dom.complete = False
         dom.note = (
             f"{name} is compared as {' and '.join(sorted(kinds))}: regions of mixed kinds are not proved complete"
         )
-    if value_kind is not None and kinds == {value_kind}:
-        candidates = [c for c in candidates if _TYPED[value_kind](c)]
     seen: dict[tuple[bool, ...], str] = {}
     for c in candidates:
         sig = dom.signature(c)
@@ -162,6 +155,53 @@ def build_domain(
             seen[sig] = c
     dom.regions = [Region(w, s) for s, w in seen.items()]
     return dom
+
+
+# Comparison kinds whose regions a typed key's own line of witnesses covers: a Date key's values
+# are ISO 8601 texts, on which every numeric comparison is false; aws:EpochTime (Date, Numeric)
+# holds epoch seconds, which date comparisons read as instants. A Bool key holds "true" or "false"
+# only, so its two values are every region whatever it is compared with.
+_COVERED_KINDS = {
+    "numeric": {"numeric", "date"},
+    "date": {"date", "numeric"},
+    "ip": {"ip"},
+    "bool": set(KIND_OF_FAMILY.values()),
+}
+
+
+def typed_regions(dom: Domain, value_kind: str, kinds: set[str], candidates: list[str]) -> list[str]:
+    """The candidates of a key of type `value_kind`: the well-typed ones, then the witnesses of the
+    kind's line cut at every constant of the comparisons. A key compared in a way the line does not
+    cover (a string pattern on a number) keeps exact witnesses, but the domain is not complete."""
+    if value_kind == "bool":
+        return ["true", "false"]  # AWS writes booleans lower-case
+    line = _kind_line(value_kind, dom.comparisons)
+    typed = [c for c in candidates if value_has_kind(value_kind, c)]
+    if value_kind == "date":
+        typed = [c for c in typed if parse_number(c) is None]  # AWS writes dates in ISO 8601
+    uncovered = kinds - _COVERED_KINDS[value_kind]
+    if uncovered:
+        dom.complete = False
+        dom.note = (
+            f"{dom.name} holds {value_kind} values but is compared as {' and '.join(sorted(uncovered))}: "
+            "its typed regions are not proved complete"
+        )
+    return line + typed
+
+
+def _kind_line(value_kind: str, comparisons: list[tuple[str, tuple]]) -> list[str]:
+    """Witnesses of every interval of the kind's line cut at the comparisons' constants."""
+    texts = [(KIND_OF_FAMILY[f], literal_text(p)) for f, p in comparisons]
+    if value_kind == "ip":
+        return _ip_witnesses([parse_network(t) for k, t in texts if k == "ip"])
+    if value_kind == "date":
+        return _date_witnesses([parse_date(t) for k, t in texts if k == "date"])
+    return _number_witnesses([parse_number(t) if k == "numeric" else _date_as_number(t) for k, t in texts])
+
+
+def _date_as_number(text: str) -> Decimal | None:
+    stamp = parse_date(text)
+    return None if stamp is None else Decimal(repr(stamp))
 
 
 # ---- strings: product of glob automata ----------------------------------------------------------

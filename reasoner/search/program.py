@@ -35,16 +35,14 @@ def search_facts(
     statements: list[StmtInfo],
     anonymous_keys: bool = False,
     extra_resources: tuple[str, ...] = (),
-    typed_values: bool = False,
 ) -> tuple[list[str], list[Domain], Decoder]:
     """extra_resources: more candidate resource witnesses, tried before the searched ones (diff
-    passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses).
-    typed_values: keys of a numeric, date, bool or IP type (catalogue.value_kind) only take
-    values of that type (diff and lint; can keeps its untyped regions)."""
+    passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses). Keys of a
+    numeric, date, bool or IP type (catalogue.value_kind) only take values of that type."""
     singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
     c = Compilation(program, q, singles, absent)
     request_facts(c, principal, resource_account, compiled)
     statements = action_facts(c, statements, actions)
     resource_facts(c, statements, resource_account, extra_resources)
-    spelling = context_facts(c, statements, fixed_ctx, compiled, anonymous_keys, typed_values)
+    spelling = context_facts(c, statements, fixed_ctx, compiled, anonymous_keys)
     return c.facts, c.domains, WitnessDecoder.of(c, actions, resource_account, spelling)
