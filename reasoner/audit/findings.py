@@ -141,11 +141,14 @@ class Exposure(_Model):
 
     @property
     def summary(self) -> str:
-        if self.status == "unknown":
+        if self.status == "unknown" and not self.can and not self.unknown:
             return f"unknown: {self.reason}"
         parts = [f"{b.label}: {len(b.principals)}" for b in self.buckets]
         text = f"{len(self.can)} of {self.total_principals} principals can {self.action}"
-        return text + (" (" + ", ".join(parts) + ")" if parts else "")
+        text += " (" + ", ".join(parts) + ")" if parts else ""
+        if self.unknown:
+            text += f"; {len(self.unknown)} more unknown, so not exact: {self.unknown[0]}"
+        return text
 
 
 class PrincipalAccess(_Model):

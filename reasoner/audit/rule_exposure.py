@@ -107,7 +107,12 @@ def _exposure(ctx: Context, arn: str, action: str, res: str, total: int) -> Expo
         other = {p.principal for p in f.who_can(action, res, Constraints(without_via=(s,))).principals}
         buckets.append(ExposureBucket(label=f"only via {s}", principals=[a for a in can if a not in other]))
     svc = action.split(":")[0]
+    used = _endpoints_used(base.principals)
     for ep in sorted(ctx.snap.endpoints_for(svc), key=lambda e: e.id):
+        if ep.id not in used:
+            # No shortest path comes through it: every principal that can, can without it (exact).
+            buckets.append(ExposureBucket(label=f"only from {ep.id}", principals=[]))
+            continue
         other = {p.principal for p in f.who_can(action, res, Constraints(not_from_vpce=(ep.id,))).principals}
         buckets.append(ExposureBucket(label=f"only from {ep.id}", principals=[a for a in can if a not in other]))
     return Exposure(
@@ -120,6 +125,17 @@ def _exposure(ctx: Context, arn: str, action: str, res: str, total: int) -> Expo
         status="unknown" if unknown else "exact",
         reason=f"{len(unknown)} principal(s) unknown: {unknown[0]}" if unknown else None,
     )
+
+
+def _endpoints_used(answers: list) -> set[str]:
+    """The endpoints the first calls of these paths come through (aws:SourceVpce of a witness)."""
+    out: set[str] = set()
+    for p in answers:
+        for h in p.path.hops if p.path else []:
+            for k, v in h.context.items():
+                if k.lower() == "aws:sourcevpce":
+                    out.update(v if isinstance(v, list) else [str(v)])
+    return out
 
 
 @cache
