@@ -1,14 +1,16 @@
 """Access-Analyzer-style checks on top of `can`: each returns the witness when it fails.
 
 - check_access_not_granted: does the policy allow any of these actions (on these resources)?
-- check_no_public_access: can any principal outside the owner account, anonymous or "*", do
-  anything through this resource policy?
+- check_no_public_access: is there public access through this resource policy (anonymous
+  callers, any AWS account, any federated identity; IAM Access Analyzer's meaning of public)?
+  A grant to a named outside account, organization, service or identity provider is external
+  access: it does not fail this check, and the result reports it (`access == "external"`).
 
-A resource policy is searched over a finite set of principals that covers every way its
-Principal / NotPrincipal elements and principal conditions can tell principals apart: anonymous,
-every principal it names, one principal per region of its aws:PrincipalArn patterns, and a
-principal of an unrelated account. Outside principals are assumed to be allowed by their own
-account's identity policies (as Access Analyzer does): only this policy stands in their way.
+A resource policy is searched over its principal cover (reasoner/search/cover.py): a finite set
+of principals, one of every form, that covers every way its Principal / NotPrincipal elements
+and principal conditions can tell principals apart. Outside principals are assumed to be allowed
+by their own account's identity policies (as Access Analyzer does): only this policy stands in
+their way.
 """
 
 from __future__ import annotations
@@ -20,12 +22,11 @@ from reasoner.search.cover import CheckResult, candidate_principals, is_resource
 from reasoner.search.domains import AbstractionError
 
 
-def _search(policy: NamedPolicy, owner: str, action: str, resource: str, outside_only: bool) -> CheckResult:
+def _candidates(policy: NamedPolicy, owner: str, outside_only: bool) -> list[str] | CheckResult:
     try:
-        candidates = candidate_principals(policy.policy, owner, outside_only=outside_only)
+        return candidate_principals(policy.policy, owner, outside_only=outside_only)
     except AbstractionError as exc:
         return CheckResult(None, None, None, str(exc))
-    return search_principals(policy, owner, action, resource, candidates)
 
 
 def check_no_public_access(policy: NamedPolicy, owner: str, resource: str = "*") -> CheckResult:
@@ -33,14 +34,34 @@ def check_no_public_access(policy: NamedPolicy, owner: str, resource: str = "*")
         raise InputError(
             "check-no-public-access takes a resource-based policy (statements with Principal)", source=policy.name
         )
-    return _search(policy, owner, "*", resource, outside_only=True)
+    candidates = _candidates(policy, owner, outside_only=True)
+    if isinstance(candidates, CheckResult):
+        return candidates
+    public = search_principals(policy, owner, "*", resource, candidates, access=("public",))
+    if public.passed is not True:
+        return public
+    external = search_principals(policy, owner, "*", resource, candidates, access=("external",))
+    if external.passed is False:
+        return CheckResult(
+            True,
+            external.answer,
+            external.principal,
+            f"not public; external access: {external.reason}",
+            access="external",
+        )
+    if external.passed is None:
+        return CheckResult(True, None, None, f"not public; external access unknown: {external.reason}")
+    return public
 
 
 def check_access_not_granted(
     policy: NamedPolicy, action: str, resource: str = "*", owner: str = "123456789012"
 ) -> CheckResult:
     if is_resource_policy(policy.policy):
-        return _search(policy, owner, action, resource, outside_only=False)
+        candidates = _candidates(policy, owner, outside_only=False)
+        if isinstance(candidates, CheckResult):
+            return candidates
+        return search_principals(policy, owner, action, resource, candidates)
     principal = f"arn:aws:sts::{owner}:assumed-role/checker/session"
     a = can(
         Query(principal=principal, action=action, resource=resource, resource_account=owner, identity_policies=[policy])

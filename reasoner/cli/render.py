@@ -116,6 +116,7 @@ def check_json(result: CheckResult, name: str) -> dict:
         "result": CHECK_STATUS[result.passed],
         "reason": result.reason,
         "principal": result.principal,
+        "access": result.access,  # public, or external (a named outside account, org, service, provider)
         "witness": result.answer.witness if result.answer else None,
         "decide_command": result.answer.decide_command if result.answer else None,
     }
