@@ -32,7 +32,7 @@ from typing import overload
 
 from reasoner.account.paths import Constraints, PathFinder, ReachAnswer, WhoCanAnswer
 from reasoner.account.privesc import PrincipalPrivesc, Privesc
-from reasoner.account.snapshot import Snapshot
+from reasoner.account.snapshot import Snapshot, SnapshotUnknown
 from reasoner.account.snapshot import load_snapshot as load_snapshot_files
 from reasoner.audit.checks import check_access_not_granted as access_not_granted
 from reasoner.audit.checks import check_no_public_access as no_public_access
@@ -70,6 +70,7 @@ __all__ = [
     "Result",
     "Snapshot",
     "SnapshotDiff",
+    "SnapshotUnknown",
     "WhoCanAnswer",
     "actions",
     "can",
@@ -116,9 +117,17 @@ def snapshot_request(
 ) -> DecideInput:
     """The request with every policy layer the snapshot gives it (identity policies, boundary,
     tags, the resource's or trust policy, SCPs, RCPs, the endpoint policy when aws:SourceVpce
-    names an endpoint of the snapshot): what `decide --snapshot` decides."""
+    names an endpoint of the snapshot): what `decide --snapshot` decides.
+
+    Raises SnapshotUnknown (with the reason) when the snapshot cannot give every layer: the
+    principal's permissions or SCPs, the resource's policy, owner or RCPs, or the trust policy of
+    a role to assume could not be read: the same principals and resources `who-can` reports as
+    unknown."""
     from reasoner.account.paths import Authorizer
 
+    why = snapshot.unknown_reason_for(snapshot.entity(principal), resource)
+    if why is not None:
+        raise SnapshotUnknown(why)
     return Authorizer(snapshot).decide_input(principal, action, resource, dict(context or {}))
 
 

@@ -6,9 +6,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from reasoner.account.governing import governing_holder, reaches
 from reasoner.errors import InputError
 from reasoner.policy.patterns import arn_match, plain
 from reasoner.policy.request import NamedPolicy
+
+
+class SnapshotUnknown(Exception):
+    """A question about the snapshot whose answer would be a guess: something it depends on could
+    not be read. Carries the reason; `decide --snapshot` answers `unknown` (exit 4) with it."""
+
+    def __init__(self, reason: str):
+        self.reason = reason
+        super().__init__(reason)
 
 
 @dataclass
@@ -26,6 +36,8 @@ class Entity:
     trust_policy: NamedPolicy | None = None  # roles
     groups: list[str] = field(default_factory=list)  # group ARNs (users)
     incomplete: list[str] = field(default_factory=list)  # problems that make its permissions unknown
+    # Roles whose trust policy could not be read: who may assume them is unknown (not "nobody").
+    trust_unknown: str | None = None
 
 
 @dataclass
@@ -62,6 +74,9 @@ class OrgNode:
     scps: list[NamedPolicy] = field(default_factory=list)
     rcps: list[NamedPolicy] = field(default_factory=list)
     children: list[OrgNode] = field(default_factory=list)
+    # Per level, what could not be read: "scp" / "rcp" (a policy of that type), "children" (the
+    # OUs and accounts below it) -> the reason. Answers that depend on it are unknown.
+    unknown: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -79,6 +94,16 @@ class Snapshot:
     problems: list[str] = field(default_factory=list)
     # Resources whose policy could not be read: any answer about them would be a guess.
     broken_resources: dict[str, str] = field(default_factory=dict)
+    # Managed policies that could not be read (ARN -> why): principals they are attached to are unknown.
+    broken_managed: dict[str, str] = field(default_factory=dict)
+    # Accounts that could not be entered or whose authorization details could not be read.
+    unknown_accounts: dict[str, str] = field(default_factory=dict)
+    # Resources a failed listing could not name: (ARN pattern, why). Answers about them are unknown.
+    unknown_resources: list[tuple[str, str]] = field(default_factory=list)
+    # Why the snapshot as a whole is incomplete (principals or resources may be missing from it).
+    incomplete: list[str] = field(default_factory=list)
+    # Raw definitions seen per ARN (duplicates that differ make the ARN unknown), while loading.
+    definitions: dict[str, object] = field(default_factory=dict, repr=False)
 
     # -- views ------------------------------------------------------------------------------------
     @property
@@ -101,14 +126,83 @@ class Snapshot:
         )
 
     def resource_policy_for(self, resource: str) -> ResourcePolicy | None:
-        """The policy attached to the resource: its own, or its container's (an S3 object's bucket)."""
-        if resource in self.resource_policies:
-            return self.resource_policies[resource]
-        if resource.startswith("arn:aws:s3:::") and "/" in resource:
-            return self.resource_policies.get(resource.split("/", 1)[0])
+        """The policy that governs the resource: its own, or its container's (reasoner.account.governing)."""
+        holder = governing_holder(resource, list(self.resource_policies))
+        return self.resource_policies[holder] if holder is not None else None
+
+    @property
+    def complete(self) -> bool:
+        return not self.incomplete
+
+    def unknown_reason_for(self, who: Entity | None, resource: str) -> str | None:
+        """Why an answer about `who` acting on `resource` would be a guess, or None: exactly what
+        the authorizer asks before every hop (so `decide --snapshot` refuses what `who-can` reports
+        unknown): the principal's permissions or SCPs, or `broken_policy_for(resource)`."""
+        if who is not None and who.incomplete:
+            return f"{who.arn}: {who.incomplete[0]}"
+        if (broken := self.broken_policy_for(resource)) is not None:
+            return f"the resource policy is unknown: {broken}"
         return None
 
+    def resource_unknown_reason(self, resource: str, caller_account: str | None = None) -> str | None:
+        """Why answers about `resource` (an ARN or pattern) are unknown, or None. Without the
+        caller's account, an S3 resource with no known owner may be in any account (cached: asked
+        per hop, once the snapshot is loaded)."""
+        cache = self.__dict__.setdefault("_unknown_cache", {})
+        key = (resource, caller_account)
+        if key not in cache:
+            cache[key] = self._resource_unknown(resource, caller_account)
+        return cache[key]
+
+    def _resource_unknown(self, resource: str, caller_account: str | None) -> str | None:
+        if (broken := self._unreadable_policy(resource)) is not None:
+            return f"the resource policy is unknown: {broken}"
+        for pattern, why in self.unknown_resources:
+            if arn_match(plain(resource), pattern) or arn_match(plain(pattern), resource):
+                return f"{resource} may be a resource the snapshot could not list ({pattern}): {why}"
+        owner = self.resource_account(resource)
+        if owner is None and self.unknown_accounts:
+            # S3 ARNs carry no account: a bucket the snapshot has no policy for may be in an
+            # account that could not be read.
+            acct, unread = next(iter(self.unknown_accounts.items()))
+            return f"{resource} names no account and may be in account {acct}, which could not be read: {unread}"
+        for acct in [owner] if owner is not None else [caller_account] if caller_account else sorted(self.accounts):
+            if acct in self.unknown_accounts:
+                return f"account {acct} owns {resource} and could not be read: {self.unknown_accounts[acct]}"
+            if (rcps := self.org_unknown(acct, "rcp")) is not None:
+                return f"the RCPs of account {acct} are unknown: {rcps}"
+        return None
+
+    def resource_account(self, resource: str) -> str | None:
+        """The resource's owner when the snapshot says: its policy's Account, else its ARN's."""
+        rp = self.resource_policy_for(resource)
+        if rp is not None and rp.account:
+            return rp.account
+        parts = resource.split(":")
+        return parts[4] if len(parts) > 4 and parts[4].isdigit() else None
+
+    def org_unknown(self, account: str | None, kind: str) -> str | None:
+        """Why the SCPs or RCPs (kind) that govern the account are unknown, or None: a level on
+        its path could not be read, or the account is missing from a tree with an unlisted level."""
+        if self.org_root is None or account is None or account == self.management_account:
+            return None
+        path = _org_path(self.org_root, account)
+        if path is None:
+            return next((n.unknown["children"] for n in _nodes(self.org_root) if "children" in n.unknown), None)
+        return next((f"{n.id}: {n.unknown[kind]}" for n in path if kind in n.unknown), None)
+
     def broken_policy_for(self, resource: str) -> str | None:
+        """Why answers about the resource are unknown (the hook the authorizer and route finder ask
+        before deciding): its policy, owner or RCPs could not be read, a failed listing may hide
+        it, or (a role) its trust policy could not be read. None when they can be answered."""
+        role = self.principals.get(resource)
+        if role is not None and role.trust_unknown is not None:
+            return f"the trust policy of {resource} is unknown: {role.trust_unknown}"
+        if (broken := self._unreadable_policy(resource)) is not None:
+            return broken
+        return self.resource_unknown_reason(resource)
+
+    def _unreadable_policy(self, resource: str) -> str | None:
         """Why the resource's policy is unknown, if it could not be read."""
         for arn, why in self.broken_resources.items():
             if (
@@ -136,7 +230,7 @@ class Snapshot:
                 continue
             if (
                 arn_match(p, rp.arn)
-                or (rp.arn.startswith("arn:aws:s3:::") and arn_match(p, rp.arn + "/x"))
+                or reaches(pattern, rp.arn)
                 or (not any(c in pattern for c in "*?") and self.resource_policy_for(pattern) is rp)
             ):
                 out.append(rp)
@@ -158,6 +252,10 @@ class Snapshot:
 
     def endpoints_for(self, service: str) -> list[Endpoint]:
         return [e for e in self.endpoints.values() if e.service == service]
+
+
+def _nodes(node: OrgNode) -> list[OrgNode]:
+    return [node] + [n for c in node.children for n in _nodes(c)]
 
 
 def _uses(node: OrgNode, kind: str) -> bool:

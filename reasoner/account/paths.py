@@ -194,6 +194,8 @@ class PathFinder:
                 paths.append(Path(origin.arn, chains[arn] + rt.hops))
             unknown += [f"{arn}: {r}" for r in reasons]
         paths.sort(key=lambda p: len(p.hops))
+        # Principals, roles or policies missing from the snapshot: "impossible" would be a guess.
+        unknown += [f"the snapshot is incomplete: {why}" for why in self.snap.incomplete]
         return ReachAnswer(
             origin.arn,
             action,

@@ -28,9 +28,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from reasoner.account.model import Endpoint, Entity, Group, OrgNode, ResourcePolicy, Snapshot
+from reasoner.account.model import Endpoint, Entity, Group, OrgNode, ResourcePolicy, Snapshot, SnapshotUnknown
 from reasoner.account.sources.bundle import SnapshotBundle, is_bundle, load_bundle, snapshot_schema
 from reasoner.account.sources.cloudmapper import is_cloudmapper_dump, load_cloudmapper
+from reasoner.account.sources.collection_report import (
+    is_collected_extras,
+    is_collection_report,
+    load_collection_report,
+)
 from reasoner.account.sources.endpoints import load_endpoints
 from reasoner.account.sources.gaad import PendingLinks, is_gaad, load_gaad, resolve_links
 from reasoner.account.sources.organization import is_org_tree, load_org
@@ -48,6 +53,7 @@ __all__ = [
     "ResourcePolicy",
     "Snapshot",
     "SnapshotBundle",
+    "SnapshotUnknown",
     "load_snapshot",
     "snapshot_schema",
 ]
@@ -76,6 +82,7 @@ def load_snapshot(paths: str | Path | list) -> Snapshot:
                 continue
             _load_file(snap, f, load_document(f), pending, strict=not p.is_dir())
     resolve_links(snap, pending)
+    _apply_org_unknowns(snap)
     if not snap.sources:
         raise InputError("no snapshot files found (JSON or YAML)", source=str(items[0]))
     return snap
@@ -94,6 +101,10 @@ def _load_file(snap: Snapshot, f: Path, doc: Any, pending: list[PendingLinks], *
         load_org(snap, src, doc, ())
     elif isinstance(doc, dict) and "VpcEndpoints" in doc:
         load_endpoints(snap, src, doc["VpcEndpoints"], ("VpcEndpoints",))
+    elif is_collection_report(doc):
+        load_collection_report(snap, src, doc)
+    elif is_collected_extras(doc):
+        pass  # side data of `reasoner collect` (public access blocks, grants, keys): no answer reads it
     elif strict:
         raise InputError(
             "not a snapshot: expected a bundle with authorization_details, a "
@@ -108,3 +119,12 @@ def _load_file(snap: Snapshot, f: Path, doc: Any, pending: list[PendingLinks], *
             f"{src}: $: not a snapshot part (GAAD, resource-policy list, organization "
             "tree, describe-vpc-endpoints); skipped"
         )
+
+
+def _apply_org_unknowns(snap: Snapshot) -> None:
+    """A principal whose SCPs could not all be read: every request it makes is unknown (a missing
+    SCP could deny it). Its account's other levels and other accounts are still answered."""
+    for e in snap.principals.values():
+        if e.kind != "federated" and (why := snap.org_unknown(e.account, "scp")) is not None:
+            e.incomplete.append(f"its SCPs are unknown: {why}")
+            snap.problems.append(f"{e.arn}: its SCPs are unknown; answers about it are unknown")

@@ -67,6 +67,11 @@ class TrustGraph:
                 for role in self.snap.principals.values()
                 if role.kind == "role" and role.trust_policy is not None
             }
+            # A trust policy that could not be read may let anyone in: every hop into the role
+            # is asked, and the authorizer answers it unknown (Snapshot.broken_policy_for).
+            self._trust.update(
+                {r.arn: (set(), set(), True) for r in self.snap.principals.values() if r.trust_unknown is not None}
+            )
             may_assume = {e.arn for e in self.snap.principals.values() if may_allow_identity(e, ASSUME_ACTION, "*")}
             for arn in sorted(may_assume):
                 e = self.snap.principals[arn]
@@ -103,7 +108,7 @@ class TrustGraph:
 
     def assume_edges_into(self, role: Entity, cons: Constraints) -> list[tuple[Entity, HopResult]]:
         """Principals that may assume `role`, each with the exact answer."""
-        if role.kind != "role" or role.trust_policy is None:
+        if role.kind != "role" or (role.trust_policy is None and role.trust_unknown is None):
             return []
         cands = self.assume_candidates(role)
         todo = [e for e in cands if (e.arn, role.arn, cons) not in self._assume_cache]

@@ -223,6 +223,9 @@ class Prover:
             r = handlers[inv.kind](inv.body)
         except InputError as exc:
             r = dict(status="unknown", reason=exc.message)
+        if r["status"] == "proved" and self.snap.incomplete:
+            # Something in scope may be missing from the snapshot: not proved (issue 11).
+            r = {**r, "status": "unknown", "reason": f"the snapshot is incomplete: {self.snap.incomplete[0]}"}
         return Result(
             id=inv.id, kind=inv.kind, description=inv.description, seconds=round(time.perf_counter() - t0, 3), **r
         )
@@ -415,6 +418,15 @@ class Prover:
             and e.trust_policy is not None
             and any(arn_match(plain(p), e.arn) for p in body.resources)
         ]
+        unread = [
+            e
+            for e in self.snap.principals.values()
+            if e.trust_unknown is not None and any(arn_match(plain(p), e.arn) for p in body.resources)
+        ]
+        if unread:  # a trust policy that could not be read may let any account in
+            return dict(
+                status="unknown", reason=f"the trust policy of {unread[0].arn} is unknown: {unread[0].trust_unknown}"
+            )
         for role in roles:
             trust = role.trust_policy
             if trust is None:  # filtered above

@@ -95,7 +95,11 @@ def decide_command(
         if given:
             raise InputError(f"--snapshot gives every policy layer; drop {', '.join(given)}", source="<command line>")
         snap = api.load_snapshot(input_paths(snapshot))
-        inp = api.snapshot_request(snap, principal, action, resource, parse_context(context))
+        try:
+            inp = api.snapshot_request(snap, principal, action, resource, parse_context(context))
+        except api.SnapshotUnknown as exc:
+            _print_unknown(exc.reason, snap, fmt)
+            raise typer.Exit(ExitCode.UNKNOWN) from None
         _print_single(inp, fmt, fail_on_deny)
         return
     req = Request(
@@ -141,6 +145,22 @@ def _decide_case(case: Path, question: str | None, fmt: str) -> None:
         console().print(case_table(rows, f"case {c.spec.name}: {len(rows)} questions"))
     if any(d.decision != exp for _, _, exp, d in rows):
         raise typer.Exit(ExitCode.DENIED)
+
+
+def _print_unknown(reason: str, snap: api.Snapshot, fmt: str) -> None:
+    """A request the snapshot cannot give every layer of: unknown, never a decision."""
+    if fmt == "json":
+        print_json(
+            {
+                "decision": None,
+                "answer": "unknown",
+                "reason": reason,
+                "complete": snap.complete,
+                "incomplete": snap.incomplete,
+            }
+        )
+    else:
+        console().print(f"unknown: {reason}", markup=False)
 
 
 def _print_single(inp: DecideInput, fmt: str, fail_on_deny: bool) -> None:

@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from reasoner.errors import InputError
+from reasoner.policy.document import MAX_DOCUMENT_BYTES, read_input
 from reasoner.policy.validate import path_text
 
 # -- text ------------------------------------------------------------------------------------------
@@ -140,7 +141,9 @@ def input_path(path: str | Path) -> Path:
     if str(path) != STDIN:
         return Path(path_text(str(path)))  # never '' for the current folder (issue 11)
     if _stdin_file is None:
-        data = sys.stdin.buffer.read()
+        # Bounded like every input: at most the snapshot limit is ever read (a policy on stdin
+        # is then held to its own, smaller limit by the loader).
+        data = read_input(STDIN, MAX_DOCUMENT_BYTES)
         head = data.lstrip()[:1]
         suffix = ".json" if head in (b"{", b"[", b"") else ".yaml"
         folder = tempfile.mkdtemp(prefix="reasoner-stdin-")

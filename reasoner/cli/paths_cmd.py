@@ -35,6 +35,19 @@ def open_snapshot(paths: list[str], quiet: bool) -> Snapshot:
     return snap
 
 
+def completeness(snap: Snapshot) -> dict:
+    """Every answer over a snapshot says whether the snapshot is complete, and if not, why."""
+    return {"complete": snap.complete, "incomplete": snap.incomplete}
+
+
+def print_incomplete(snap: Snapshot) -> None:
+    """The table form: one line per reason the snapshot is incomplete as a whole."""
+    for why in snap.incomplete[:5]:
+        console().print(f"snapshot incomplete: {why}", markup=False, style="yellow")
+    if len(snap.incomplete) > 5:
+        console().print(f"snapshot incomplete: ... {len(snap.incomplete) - 5} more (--json lists them all)")
+
+
 def with_progress(enabled: bool, run: Callable[[Callable[[str, int, int], None] | None], T]) -> T:
     """Run with a progress callback (a rich bar on stderr when interactive) or without."""
     if not enabled:
@@ -75,12 +88,13 @@ def who_can_command(
         lambda update: api.who_can(snap, action, resource, cons, progress=update),
     )
     if fmt == "json":
-        print_json({**a.to_json(), "snapshot_problems": snap.problems})
+        print_json({**a.to_json(), **completeness(snap), "snapshot_problems": snap.problems})
     else:
         out = console()
         out.print(who_can_table(a))
         out.print(who_can_summary(a, len(snap.principals)))
-    if a.unknown:
+        print_incomplete(snap)
+    if a.unknown or not snap.complete:
         raise typer.Exit(ExitCode.UNKNOWN)
 
 
@@ -117,9 +131,10 @@ def reach_command(
     cons = Constraints(tuple(without_via), tuple(not_from_vpce))
     a = api.reach(snap, from_, action, resource, cons, max_paths=max_paths)
     if fmt == "json":
-        print_json({**a.to_json(), "snapshot_problems": snap.problems})
+        print_json({**a.to_json(), **completeness(snap), "snapshot_problems": snap.problems})
     else:
         console().print(reach_table(a))
+        print_incomplete(snap)
     if a.answer == "unknown":
         raise typer.Exit(ExitCode.UNKNOWN)
 
@@ -165,5 +180,6 @@ def privesc_command(
         print_json([r.to_json() for r in rows])
     else:
         console().print(privesc_table(rows))
-    if any(r.admin is None for r in rows):
+        print_incomplete(snap)
+    if any(r.admin is None for r in rows) or not snap.complete:
         raise typer.Exit(ExitCode.UNKNOWN)

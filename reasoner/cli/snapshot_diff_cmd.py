@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from reasoner.errors import InputError
+from reasoner.policy.document import open_input
+
 
 def is_snapshot(spec: str) -> bool:
     """A snapshot bundle, a bare GAAD file, or a directory holding one (not a policy file)."""
@@ -18,7 +21,9 @@ def is_snapshot(spec: str) -> bool:
 
 def _snapshot_file(p: Path) -> bool:
     try:
-        head = p.read_text(errors="replace")[:4096]
-    except OSError:
+        # Only the head, through the bounded reader (a regular file, checked before reading).
+        with open_input(p) as fh:
+            head = fh.read(4096).decode("utf-8", errors="replace")
+    except (OSError, InputError):
         return False
     return any(k in head for k in ('"authorization_details"', '"UserDetailList"', '"RoleDetailList"'))

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from reasoner.account.sources.collection_report import unknowns_from_report
 from reasoner.collect.organization import OrgResult, collect_organization
 from reasoner.collect.reads import UNKNOWN, CallLog, Reader
 from reasoner.collect.services import GLOBAL_COLLECTORS, GLOBAL_REGION, REGIONAL_COLLECTORS, AccountData
@@ -280,6 +281,11 @@ def _write_outputs(
         "resource_policies": policies,
         "vpc_endpoints": [e for d in collected for e in d.vpc_endpoints],
     }
+    # What could not be read, for the loader: answers that depend on it are unknown.
+    unknown_accounts, unknown_resources, incomplete = unknowns_from_report(report)
+    bundle.update(
+        {"unknown_accounts": unknown_accounts, "unknown_resources": unknown_resources, "incomplete": incomplete}
+    )
     if org.tree is not None:
         bundle["organization"] = org.tree
     if org.management_account:

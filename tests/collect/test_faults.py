@@ -18,7 +18,6 @@ from botocore.awsrequest import AWSResponse
 from reasoner import api
 from reasoner.collect.calls import CALLS, minimal_policy
 from reasoner.collect.run import CollectOptions, collect
-from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.document import parse_policy
 
@@ -203,6 +202,12 @@ def test_an_unreadable_scp_is_never_taken_as_allowing(local_aws, tmp_path):
     result = run(local_aws, tmp_path, [("before-call.organizations.DescribePolicy", deny_scp)])
     assert not result.complete
     assert result.report["organization"]["problems"] == [f"organizations.DescribePolicy {scp}: AccessDenied: injected"]
-    # The loader refuses a tree with a policy it cannot read: SCPs are never guessed.
-    with pytest.raises(InputError, match="deny-deletes is not a valid policy"):
-        api.load_snapshot(tmp_path / "snapshot.json")
+    # The OU's SCPs are an unknown level (never taken as allowing): principals governed by it are
+    # unknown, the rest of the tree still loads and answers (issue 11, loader gap 4).
+    snap = api.load_snapshot(tmp_path / "snapshot.json")
+    assert snap.org_root is not None
+    ou = next(n for n in snap.org_root.children if n.id == local_aws.ids["ou"])
+    assert "AccessDenied" in ou.unknown["scp"] and "deny-deletes" in ou.unknown["scp"]
+    assert not snap.org_root.unknown
+    assert snap.org_unknown(local_aws.ids["member"], "scp") is not None
+    assert snap.org_unknown(local_aws.ids["member"], "rcp") is None

@@ -9,12 +9,24 @@ from typing import TypeGuard
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from reasoner.account.model import Snapshot
+from reasoner.account.sources.collection_report import apply_unknowns
 from reasoner.account.sources.endpoints import load_endpoints
 from reasoner.account.sources.gaad import PendingLinks, is_gaad, load_gaad
 from reasoner.account.sources.organization import load_org
 from reasoner.account.sources.resource_policies import ResourcePolicyEntry, is_resource_list, load_resource_list
 from reasoner.errors import InputError
 from reasoner.policy.document import validation_to_input_error
+
+
+class UnknownResource(BaseModel):
+    """Resources a failed listing could not name (e.g. ListQueues denied in a region)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    pattern: str = Field(
+        pattern=r"^arn:", description="an ARN pattern (`*`, `?`), e.g. arn:aws:sqs:us-east-1:111122223333:*"
+    )
+    reason: str = Field(description="the call that failed and its error")
 
 
 class SnapshotBundle(BaseModel):
@@ -39,6 +51,19 @@ class SnapshotBundle(BaseModel):
     vpc_endpoints: list[dict] | dict | None = Field(
         default=None, description="`aws ec2 describe-vpc-endpoints` output or its VpcEndpoints list"
     )
+    unknown_accounts: dict[str, str] | None = Field(
+        default=None,
+        description="accounts that could not be read (not entered, or their authorization details "
+        "unreadable) -> why: every answer involving one of them is unknown",
+    )
+    unknown_resources: list[UnknownResource] | None = Field(
+        default=None,
+        description="resources a failed listing could not name: answers about a resource matching "
+        "the pattern (or a queried pattern matching it) are unknown",
+    )
+    incomplete: list[str] | None = Field(
+        default=None, description="other reasons the snapshot is incomplete as a whole (every answer says so)"
+    )
 
 
 def snapshot_schema() -> dict:
@@ -62,6 +87,7 @@ def load_bundle(snap: Snapshot, src: str, doc: dict, pending: list[PendingLinks]
         load_org(snap, src, doc["organization"], ("organization",))
     if doc.get("management_account") is not None:
         snap.management_account = str(doc["management_account"])
+    apply_unknowns(snap, src, doc.get("unknown_accounts"), doc.get("unknown_resources"), doc.get("incomplete"))
     eps = doc.get("vpc_endpoints")
     if isinstance(eps, dict):
         eps = eps.get("VpcEndpoints")
