@@ -127,7 +127,7 @@ class Snapshot:
 
     def resource_policy_for(self, resource: str) -> ResourcePolicy | None:
         """The policy that governs the resource: its own, or its container's (reasoner.account.governing)."""
-        holder = governing_holder(resource, list(self.resource_policies))
+        holder = governing_holder(resource, self.resource_policies)
         return self.resource_policies[holder] if holder is not None else None
 
     @property
