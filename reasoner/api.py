@@ -211,7 +211,7 @@ def prove(invariants: PathLike | InvariantsFile, snapshot: Snapshot | PathLike |
     loaded Snapshot, snapshot files, or a case folder whose case.yaml names a snapshot."""
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(FsPath(invariants))
     snap = snapshot if isinstance(snapshot, Snapshot) else _snapshot_or_case(snapshot)
-    prover = Prover(snap)
+    prover = Prover(snap, max_violators=spec.max_violators)
     return [prover.prove(inv) for inv in spec.invariants]
 
 

@@ -34,6 +34,7 @@ from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.document import ElementError, load_document, validation_to_input_error
 from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.policy.request import NamedPolicy
 
 if TYPE_CHECKING:
     from reasoner.account.privesc import PrincipalPrivesc
@@ -102,6 +103,7 @@ class NoPrivesc(_Strict):
 
 
 KINDS = ("never", "only", "always", "no-public", "no-cross-account", "no-privesc")
+MAX_VIOLATORS = 20
 
 
 class Invariant(_Strict):
@@ -135,6 +137,11 @@ class InvariantsFile(_Strict):
 
     description: str = ""
     invariants: list[Invariant] = Field(min_length=1)
+    max_violators: int = Field(
+        default=MAX_VIOLATORS,
+        ge=1,
+        description="a violated invariant lists every violator up to this many (and says how many there are)",
+    )
 
     @model_validator(mode="after")
     def _unique(self) -> InvariantsFile:
@@ -180,16 +187,33 @@ def load_invariants(path: str | Path) -> InvariantsFile:
 # -- results -------------------------------------------------------------------------------------
 
 
+class Violator(BaseModel):
+    """One principal that breaks the invariant, with its counterexample."""
+
+    principal: str
+    reason: str
+    path: list[dict] = []
+    decide_command: str | None = None
+    # no-public / no-cross-account: "public" (anyone, any account, any federated identity) or
+    # "external" (a named outside account, organization, service or identity provider).
+    access: str | None = None
+
+
 class Result(BaseModel):
     id: str
     kind: str
     description: str = ""
-    status: Literal["proved", "violated", "unknown"]
+    # vacuous: a principal or resource pattern names nothing in the snapshot (`unmatched`).
+    status: Literal["proved", "violated", "unknown", "vacuous"]
     scope: str = ""  # what the proof covered
     reason: str | None = None
-    principal: str | None = None  # the counterexample
+    principal: str | None = None  # the counterexample (the first violator)
     path: list[dict] = []  # hops of the counterexample (principal, action, resource, context, ...)
     decide_command: str | None = None
+    access: str | None = None  # the first violator's access (no-public / no-cross-account)
+    violators: list[Violator] = []  # every violator, up to the file's max_violators
+    violators_total: int = 0  # how many there are
+    unmatched: list[str] = []  # vacuous: the patterns that name nothing
     seconds: float = 0.0
 
 
@@ -201,12 +225,31 @@ def _where(w: dict) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _violated(violators: list[Violator], limit: int, scope: str = "") -> dict:
+    """A violated answer: the first violator is the counterexample; every one is listed (up to
+    `limit`, with the total)."""
+    first = violators[0]
+    more = f" (and {len(violators) - 1} more violator(s))" if len(violators) > 1 else ""
+    return dict(
+        status="violated",
+        principal=first.principal,
+        path=first.path,
+        decide_command=first.decide_command,
+        access=first.access,
+        reason=first.reason + more,
+        violators=violators[:limit],
+        violators_total=len(violators),
+        scope=scope,
+    )
+
+
 class Prover:
-    def __init__(self, snap: Snapshot):
+    def __init__(self, snap: Snapshot, max_violators: int = MAX_VIOLATORS):
         from reasoner.account.paths import PathFinder
 
         self.snap = snap
         self.finder = PathFinder(snap)
+        self.max_violators = max_violators
         self._privesc: list[PrincipalPrivesc] | None = None
 
     def prove(self, inv: Invariant) -> Result:
@@ -219,8 +262,9 @@ class Prover:
             "no-cross-account": self._no_cross_account,
             "no-privesc": self._no_privesc,
         }
+        unmatched = self._unmatched(inv)
         try:
-            r = handlers[inv.kind](inv.body)
+            r = self._vacuous(unmatched) if unmatched else handlers[inv.kind](inv.body)
         except InputError as exc:
             r = dict(status="unknown", reason=exc.message)
         if r["status"] == "proved" and self.snap.incomplete:
@@ -230,9 +274,30 @@ class Prover:
             id=inv.id, kind=inv.kind, description=inv.description, seconds=round(time.perf_counter() - t0, 3), **r
         )
 
+    # vacuity ---------------------------------------------------------------------------------------
+    def _unmatched(self, inv: Invariant) -> list[str]:
+        """The principal and resource patterns of the invariant that name nothing in the snapshot."""
+        from reasoner.audit.invariant_scope import unmatched_principals, unmatched_resources
+
+        body = inv.body
+        out: list[str] = []
+        if isinstance(body, Never):
+            out += [f"principal {p}" for p in unmatched_principals(self.snap, body.principals.match)]
+        if isinstance(body, (Never, Only, NoPublic)):
+            out += [f"resource {p}" for p in unmatched_resources(self.snap, body.resources)]
+        return out
+
+    @staticmethod
+    def _vacuous(unmatched: list[str]) -> dict:
+        return dict(
+            status="vacuous",
+            unmatched=unmatched,
+            reason="nothing in the snapshot matches "
+            + "; ".join(unmatched)
+            + " (a typo or a renamed resource?): the invariant would hold vacuously",
+        )
+
     # never / only ------------------------------------------------------------------------------
-    def _resources(self, patterns: list[str]) -> list[str]:
-        return patterns
 
     def _never_over(self, body, members) -> dict:
         from reasoner.account.hops import Constraints
@@ -241,21 +306,20 @@ class Prover:
         actions = [a for p in body.actions for a in _expand(p)]
         in_scope = [e for e in self.snap.principals.values() if members(e)]
         unknown = []
-        searched = 0
+        found: dict[str, Violator] = {}  # the first path found per principal
         for resource in body.resources:
             for action in actions:
                 a = self.finder.who_can(action, resource, cons)
-                searched += 1
                 for p in a.principals:
                     e = self.snap.principals[p.principal]
-                    if members(e) and p.path is not None:  # a possible answer has its path
-                        return dict(
-                            status="violated",
+                    if members(e) and p.path is not None and p.principal not in found:  # possible: has its path
+                        hops = p.path.hops
+                        found[p.principal] = Violator(
                             principal=p.principal,
-                            path=[h.to_json() for h in p.path.hops],
-                            decide_command=p.path.hops[-1].decide_command,
-                            reason=f"{p.principal} can {action} on {p.path.hops[-1].resource} "
-                            f"({len(p.path.hops)} hop{'s' if len(p.path.hops) > 1 else ''})",
+                            path=[h.to_json() for h in hops],
+                            decide_command=hops[-1].decide_command,
+                            reason=f"{p.principal} can {action} on {hops[-1].resource} "
+                            f"({len(hops)} hop{'s' if len(hops) > 1 else ''})",
                         )
                 unknown += [
                     f"{u.principal}: {u.reason}" for u in a.unknown if members(self.snap.principals[u.principal])
@@ -265,6 +329,8 @@ class Prover:
             f"{len(body.resources)} resource pattern(s); every path by role assumption and service chains "
             f"(up to 2 services), every context the constraints leave open"
         )
+        if found:
+            return _violated(sorted(found.values(), key=lambda v: len(v.path)), self.max_violators, scope)
         if unknown:
             return dict(status="unknown", scope=scope, reason="; ".join(unknown[:3]))
         return dict(status="proved", scope=scope)
@@ -326,29 +392,37 @@ class Prover:
         return dict(status="unknown", reason=a.reason, scope=scope)
 
     # resource policies ------------------------------------------------------------------------------
-    def _resource_policies(self, patterns: list[str]):
+    def _resource_policies(self, patterns: list[str]) -> list[tuple[str, str, NamedPolicy, list[tuple[str, bool]]]]:
+        """The resource policies that govern something the patterns name (reasoner.account.governing),
+        each with the resources to search it over."""
+        from reasoner.account.governing import search_scopes
+
         out = []
         for rp in self.snap.resource_policies.values():
-            if any(arn_match(plain(p), rp.arn) for p in patterns):
-                out.append((rp.arn, rp.account or "", rp.policy))
+            scopes = [sc for p in patterns for sc in search_scopes(p, rp.arn)]
+            if scopes:
+                owner = rp.account or (rp.arn.split(":") + [""] * 5)[4]
+                out.append((rp.arn, owner, rp.policy, list(dict.fromkeys(scopes))))
         return out
 
-    def _outside(self, body, candidates_for) -> dict:
+    def _outside(self, body, candidates_for: Callable[[NamedPolicy, str], list[str]], access: tuple) -> dict:
+        from reasoner.account.governing import reaches
         from reasoner.search.cover import search_principals
+        from reasoner.search.domains import AbstractionError
 
         targets = self._resource_policies(body.resources)
-        broken = [a for a in self.snap.broken_resources if any(arn_match(plain(p), a) for p in body.resources)]
-        unknown = []
+        broken = [a for a in self.snap.broken_resources if any(reaches(p, a) for p in body.resources)]
+        unknown: list[str] = []
+        found: dict[str, Violator] = {}
         n = 0
-        for arn, owner, policy in targets:
-            resource = arn + "/*" if arn.startswith("arn:aws:s3:::") else arn
+        for arn, owner, policy, scopes in targets:
+            try:
+                cands = candidates_for(policy, owner)
+            except AbstractionError as exc:  # a principal pattern the cover cannot take
+                unknown.append(f"{arn}: {exc}")
+                continue
             for action in _outside_actions(body.actions, policy):
-                try:
-                    cands = candidates_for(policy, owner)
-                except Exception as exc:  # AbstractionError: a principal pattern we cannot cover
-                    unknown.append(f"{arn}: {exc}")
-                    continue
-                for res in [resource, arn] if resource != arn else [arn]:
+                for res, exact in scopes:
                     n += 1
                     r = search_principals(
                         policy,
@@ -358,37 +432,44 @@ class Prover:
                         cands,
                         rcps=self.snap.levels_for(owner or None, "rcp"),
                         management_account=self.snap.management_account,
+                        access=access,
+                        first_only=False,
                     )
-                    if r.passed is False:
-                        return dict(
-                            status="violated",
-                            principal=r.principal,
-                            decide_command=r.decide_command,
-                            path=[{"principal": r.principal, **r.witness_request}],
-                            reason=f"{r.reason} (through the policy of {arn})",
-                        )
+                    for v in r.violators:
+                        if not exact and not any(_names(p, v.witness_request["resource"]) for p in body.resources):
+                            unknown.append(
+                                f"{arn}: a witness on {v.witness_request['resource']} is outside the patterns"
+                            )
+                            continue
+                        if v.principal is not None and v.principal not in found:
+                            found[v.principal] = Violator(
+                                principal=v.principal,
+                                decide_command=v.decide_command,
+                                path=[{"principal": v.principal, **v.witness_request}],
+                                reason=f"{v.reason} (through the policy of {arn}; {v.access} access)",
+                                access=v.access,
+                            )
                     if r.passed is None:
                         unknown.append(f"{arn}: {r.reason}")
-        scope = f"{len(targets)} resource policies, {n} searches over every principal region they distinguish"
-        if broken:
-            unknown += [f"{a}: its policy could not be read" for a in broken]
+        scope = (
+            f"{len(targets)} resource policies governing the patterns, {n} searches over every principal "
+            "region they distinguish"
+        )
+        if found:
+            return _violated(list(found.values()), self.max_violators, scope)
+        unknown += [f"{a}: its policy could not be read" for a in broken]
         if unknown:
             return dict(status="unknown", scope=scope, reason="; ".join(unknown[:3]))
         return dict(status="proved", scope=scope)
 
     def _no_public(self, body: NoPublic) -> dict:
-        from reasoner.search.cover import OUTSIDE_ACCOUNT
+        from reasoner.search.cover import candidate_principals
 
-        # Public: anonymous callers and any principal of an account the policy does not name.
-        def cands(policy, owner):
-            return [
-                "anonymous",
-                f"arn:aws:sts::{OUTSIDE_ACCOUNT}:assumed-role/outsider/session",
-                f"arn:aws:iam::{OUTSIDE_ACCOUNT}:user/outsider",
-                f"arn:aws:iam::{OUTSIDE_ACCOUNT}:root",
-            ]
+        # Public (IAM Access Analyzer): anyone, any AWS account, any federated identity.
+        def cands(policy: NamedPolicy, owner: str) -> list[str]:
+            return candidate_principals(policy.policy, owner, outside_only=True)
 
-        return self._outside(body, cands)
+        return self._with_trust(body, cands, ("public",))
 
     def _no_cross_account(self, body: NoCrossAccount) -> dict:
         from reasoner.policy.principals import parse_principal
@@ -396,7 +477,7 @@ class Prover:
 
         exempt = set(body.except_accounts)
 
-        def cands(policy, owner):
+        def cands(policy: NamedPolicy, owner: str) -> list[str]:
             out = []
             for c in candidate_principals(policy.policy, owner, outside_only=True):
                 p = parse_principal(c)
@@ -404,11 +485,30 @@ class Prover:
                     out.append(c)
             return out
 
-        res = self._outside(body, cands)
-        if res["status"] != "proved":
+        return self._with_trust(body, cands, ("public", "external"))
+
+    def _with_trust(self, body: NoPublic, cands: Callable[[NamedPolicy, str], list[str]], access: tuple) -> dict:
+        """The resource policies, then the role trust policies the patterns name."""
+        res = self._outside(body, cands, access)
+        if res["status"] not in ("proved", "violated"):
             return res
-        # Role trust policies are resource policies too: an outside account that may assume a
-        # role of the snapshot reaches everything the role can.
+        trust = self._trust_policies(body, cands, access)
+        if trust["status"] == "unknown" and res["status"] == "proved":
+            return trust
+        violators = (res.get("violators") or []) + trust.get("violators", [])
+        total = res.get("violators_total", 0) + len(trust.get("violators", []))
+        scope = res["scope"] + f"; {trust['roles']} role trust policies"
+        if violators:
+            out = _violated(violators, self.max_violators, scope)
+            out["violators_total"] = total
+            return out
+        return dict(status="proved", scope=scope)
+
+    def _trust_policies(self, body: NoPublic, cands: Callable[[NamedPolicy, str], list[str]], access: tuple) -> dict:
+        """Role trust policies are resource policies too: an outside account (or a federated
+        identity) that may assume a role of the snapshot reaches everything the role can. Every
+        sts:AssumeRole* action is searched (AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity)."""
+        from reasoner.policy.principals import parse_principal
         from reasoner.search.cover import search_principals
 
         roles = [
@@ -427,24 +527,28 @@ class Prover:
             return dict(
                 status="unknown", reason=f"the trust policy of {unread[0].arn} is unknown: {unread[0].trust_unknown}"
             )
+        violators: list[Violator] = []
         for role in roles:
             trust = role.trust_policy
             if trust is None:  # filtered above
                 continue
             cands_r = [c for c in cands(trust, role.account) if parse_principal(c).type not in ("anonymous", "service")]
-            r = search_principals(trust, role.account, "sts:AssumeRole", role.arn, cands_r)
-            if r.passed is False:
-                return dict(
-                    status="violated",
-                    principal=r.principal,
-                    decide_command=r.decide_command,
-                    path=[{"principal": r.principal, **r.witness_request}],
-                    reason=f"{r.principal} can assume {role.arn}",
+            r = search_principals(
+                trust, role.account, "sts:AssumeRole*", role.arn, cands_r, access=access, first_only=False
+            )
+            for v in r.violators:
+                violators.append(
+                    Violator(
+                        principal=v.principal or "",
+                        decide_command=v.decide_command,
+                        path=[{"principal": v.principal, **v.witness_request}],
+                        reason=f"{v.principal} can assume {role.arn} ({v.access} access)",
+                        access=v.access,
+                    )
                 )
             if r.passed is None:
                 return dict(status="unknown", reason=f"{role.arn}: {r.reason}")
-        res["scope"] += f"; {len(roles)} role trust policies"
-        return res
+        return dict(status="violated" if violators else "proved", violators=violators, roles=len(roles))
 
     # privesc ----------------------------------------------------------------------------------------
     def _no_privesc(self, body: NoPrivesc) -> dict:
@@ -455,29 +559,37 @@ class Prover:
         results = self._privesc
         allowed = PrincipalSet(match=body.allowed or ["-none-"])
         unknown = []
+        violators: list[Violator] = []
         for r in results:
             e = self.snap.principals[r.principal]
             if allowed.contains(e):
                 continue
             if r.admin:
                 steps = r.paths[0]
-                return dict(
-                    status="violated",
-                    principal=r.principal,
-                    path=[s.to_json() for s in steps],
-                    reason=f"{r.principal} "
-                    + (
-                        "is admin-equivalent itself"
-                        if not steps
-                        else f"becomes admin in {len(steps)} step(s): " + " -> ".join(s.technique for s in steps)
-                    ),
+                violators.append(
+                    Violator(
+                        principal=r.principal,
+                        path=[s.to_json() for s in steps],
+                        reason=f"{r.principal} "
+                        + (
+                            "is admin-equivalent itself"
+                            if not steps
+                            else f"becomes admin in {len(steps)} step(s): " + " -> ".join(s.technique for s in steps)
+                        ),
+                    )
                 )
             if r.admin is None:
                 unknown.append(f"{r.principal}: {r.reason}")
         scope = f"{len(results)} principals, role assumption and every technique of the catalogue"
+        if violators:
+            return _violated(violators, self.max_violators, scope)
         if unknown:
             return dict(status="unknown", scope=scope, reason="; ".join(unknown[:3]))
         return dict(status="proved", scope=scope)
+
+
+def _names(pattern: str, resource: str) -> bool:
+    return arn_match(plain(pattern), resource)
 
 
 def _expand(pattern: str) -> list[str]:

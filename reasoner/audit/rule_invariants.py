@@ -67,7 +67,7 @@ def _level(inv: Invariant) -> str:
 
 def _finding(ctx: Context, r: Rule, inv: Invariant, prover: Prover, loc: Location) -> Finding:
     res = prover.prove(inv)
-    status = {"proved": "pass", "violated": "fail", "unknown": "unknown"}[res.status]
+    status = {"proved": "pass", "violated": "fail", "unknown": "unknown", "vacuous": "unknown"}[res.status]
     hops = []
     for h in res.path:
         ev = HopEvidence(

@@ -4,14 +4,12 @@ prove's CI formats (JSON, JUnit XML, SARIF 2.1.0)."""
 from __future__ import annotations
 
 import json
-import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from rich.console import Console
 from rich.table import Table
 
 from reasoner.audit.diff import DiffAnswer, DiffClass, DiffDirection
-from reasoner.audit.invariants import Result
 from reasoner.audit.lint import LintReport
 from reasoner.audit.snapshot_diff import SnapshotDiff
 from reasoner.cli.output import line, styled
@@ -188,90 +186,3 @@ def render_lint(console: Console, report: LintReport) -> None:
         console.print(line(("undecided", "bold yellow"), f" {u.file} #{u.statement}: {u.reason}"))
     for n in report.notes:
         console.print(styled(f"note: {n}", "dim"))
-
-
-# -- prove ---------------------------------------------------------------------------------------
-
-PROVE_FORMATS = ("junit", "sarif")
-_PROVE_STYLE = {"proved": "bold green", "violated": "bold red", "unknown": "bold yellow"}
-
-
-def prove_table(results: list[Result], source: str) -> Table:
-    t = Table(title=f"invariants of {source}", show_lines=True)
-    t.add_column("invariant")
-    t.add_column("status")
-    t.add_column("evidence")
-    for r in results:
-        if r.status == "violated":
-            hops = "\n".join(
-                f"  {i}. {h.get('principal', '').rsplit(':', 1)[-1]}: {h.get('action') or h.get('technique')} "
-                f"-> {h.get('resource') or h.get('to', '')}"
-                for i, h in enumerate(r.path, 1)
-            )
-            ev = f"{r.reason}\n{hops}" + (f"\ncheck it: {r.decide_command}" if r.decide_command else "")
-        elif r.status == "proved":
-            ev = f"scope: {r.scope}"
-        else:
-            ev = f"{r.reason}" + (f"\nscope: {r.scope}" if r.scope else "")
-        t.add_row(f"{r.id} ({r.kind})\n{r.description}", styled(r.status, _PROVE_STYLE[r.status]), ev)
-    return t
-
-
-def prove_json(results: list[Result], source: str) -> dict:
-    return {"invariants": source, "results": [r.model_dump(mode="json") for r in results]}
-
-
-def prove_junit(results: list[Result], source: str) -> str:
-    """JUnit XML: one testcase per invariant; violated = failure, unknown = error."""
-    suite = ET.Element(
-        "testsuite",
-        name=f"reasoner prove {source}",
-        tests=str(len(results)),
-        failures=str(sum(r.status == "violated" for r in results)),
-        errors=str(sum(r.status == "unknown" for r in results)),
-        time=f"{sum(r.seconds for r in results):.3f}",
-    )
-    for r in results:
-        case = ET.SubElement(suite, "testcase", classname=f"invariants.{r.kind}", name=r.id, time=f"{r.seconds:.3f}")
-        if r.status == "violated":
-            f = ET.SubElement(case, "failure", message=r.reason or "violated", type="violated")
-            f.text = json.dumps(
-                {"principal": r.principal, "path": r.path, "decide_command": r.decide_command}, indent=2
-            )
-        elif r.status == "unknown":
-            ET.SubElement(case, "error", message=r.reason or "unknown", type="unknown")
-        else:
-            out = ET.SubElement(case, "system-out")
-            out.text = f"proved; scope: {r.scope}"
-    return ET.tostring(suite, encoding="unicode", xml_declaration=True)
-
-
-def prove_sarif(results: list[Result], source: str) -> str:
-    """SARIF 2.1.0: one rule per invariant; violated = error, unknown = warning, proved = pass."""
-    rules = [{"id": r.id, "name": r.kind, "shortDescription": {"text": r.description or r.id}} for r in results]
-    level = {"violated": "error", "unknown": "warning", "proved": "none"}
-    kind = {"violated": "fail", "unknown": "review", "proved": "pass"}
-    sarif_results = []
-    for r in results:
-        msg = r.reason if r.status != "proved" else f"proved; scope: {r.scope}"
-        res: dict = {
-            "ruleId": r.id,
-            "level": level[r.status],
-            "kind": kind[r.status],
-            "message": {"text": msg},
-            "locations": [{"physicalLocation": {"artifactLocation": {"uri": source}}}],
-        }
-        if r.status == "violated":
-            res["properties"] = {"principal": r.principal, "path": r.path, "decide_command": r.decide_command}
-        sarif_results.append(res)
-    doc = {
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
-        "version": "2.1.0",
-        "runs": [
-            {
-                "tool": {"driver": {"name": "iam-reasoner", "informationUri": "https://github.com/", "rules": rules}},
-                "results": sarif_results,
-            }
-        ],
-    }
-    return json.dumps(doc, indent=2)

@@ -209,3 +209,160 @@ def test_schema_is_generated_from_the_model_and_checked_in():
     proc = run_cli("prove", "--schema")
     assert proc.returncode == 0 and json.loads(proc.stdout) == shipped
     InvariantsFile.model_validate({"invariants": [{"id": "a", "no-public": {}}]})
+
+
+# ---- issue 10 items 9-11: governing policies, public vs external, every violator, vacuity --------------
+SHARED = "arn:aws:s3:::shared-bucket"
+PARTNER = "444455556666"
+
+
+def with_shared_bucket(bundle: dict) -> dict:
+    b = copy.deepcopy(bundle)
+    b["resource_policies"].append(
+        {
+            "Resource": SHARED,
+            "Account": ACCT,
+            "Policy": {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"},
+                        "Action": "s3:GetObject",
+                        "Resource": f"{SHARED}/*",
+                    }
+                ],
+            },
+        }
+    )
+    return b
+
+
+def prove_text(bundle: dict, tmp_path, text: str, *args: str):
+    snap = tmp_path / "snap.json"
+    snap.write_text(json.dumps(bundle))
+    inv = tmp_path / "inv.yaml"
+    inv.write_text(text)
+    return run_cli("prove", str(inv), str(snap), *args)
+
+
+def test_an_object_pattern_searches_its_bucket_policy(tmp_path):
+    """S3 User Guide, bucket policies: the bucket's policy governs its objects, so a pattern over
+    the objects reaches it. A grant to one named account is external access (not public)."""
+    text = (
+        "invariants:\n"
+        f"  - {{id: cross, no-cross-account: {{resources: ['{SHARED}/*']}}}}\n"
+        f"  - {{id: public, no-public: {{resources: ['{SHARED}/*']}}}}\n"
+    )
+    proc = prove_text(with_shared_bucket(SNAP), tmp_path, text, "--json")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    res = {r["id"]: r for r in json.loads(proc.stdout)["results"]}
+    cross = res["cross"]
+    assert cross["status"] == "violated" and PARTNER in cross["principal"] and cross["access"] == "external"
+    # Every violator is listed (root, user, role session, federated user of the partner), with the total.
+    assert cross["violators_total"] == len(cross["violators"]) >= 3
+    assert all(PARTNER in v["principal"] and v["access"] == "external" for v in cross["violators"])
+    assert res["public"]["status"] == "proved" and "1 resource policies" in res["public"]["scope"]
+
+
+def test_every_violator_in_every_format(tmp_path):
+    text = f"invariants:\n  - {{id: cross, no-cross-account: {{resources: ['{SHARED}/*']}}}}\nmax_violators: 2\n"
+    b = with_shared_bucket(SNAP)
+    out = json.loads(prove_text(b, tmp_path, text, "--json").stdout)["results"][0]
+    assert len(out["violators"]) == 2 and out["violators_total"] > 2
+    junit = prove_text(b, tmp_path, text, "--format", "junit")
+    failure = ET.fromstring(junit.stdout.split("?>", 1)[1]).find("testcase/failure")
+    assert failure is not None and json.loads(failure.text or "")["violators_total"] == out["violators_total"]
+    sarif = json.loads(prove_text(b, tmp_path, text, "--format", "sarif").stdout)
+    props = sarif["runs"][0]["results"][0]["properties"]
+    assert len(props["violators"]) == 2 and props["violators_total"] == out["violators_total"]
+    table = prove_text(b, tmp_path, text)
+    assert f"violators ({out['violators_total']})" in table.stdout and "more" in table.stdout
+
+
+def test_never_lists_every_principal_that_can(tmp_path):
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::examplecorp-business-data/*"}
+        ],
+    }
+    b = add_role(add_role(SNAP, "LeakyA", policy), "LeakyB", policy)
+    r = prove(b, tmp_path, only="data-only-through-athena")["data-only-through-athena"]
+    assert r.status == "violated"
+    assert {"LeakyA", "LeakyB"} <= {v.principal.rsplit("/", 1)[-1] for v in r.violators}
+
+
+@pytest.mark.parametrize(
+    ("body", "unmatched"),
+    [
+        # A principal pattern that matches no user, role or provider.
+        (
+            "never: {principals: {match: ['NoSuchRole*']}, actions: [s3:GetObject], resources: ['*']}",
+            "principal NoSuchRole*",
+        ),
+        # A renamed or misspelt bucket: no policy, role, named ARN or bucket in the snapshot.
+        ("no-cross-account: {resources: ['arn:aws:s3:::examplecorp-busines-data/*']}", "resource arn:aws:s3:::"),
+        ("no-public: {resources: ['arn:aws:s3:::nowhere']}", "resource arn:aws:s3:::nowhere"),
+        ("only: {principals: [Admin], actions: [s3:GetObject], resources: ['arn:aws:s3:::nowhere/*']}", "nowhere"),
+    ],
+)
+def test_a_pattern_that_names_nothing_is_vacuous_exit_4(tmp_path, body, unmatched):
+    proc = prove_text(SNAP, tmp_path, f"invariants:\n  - {{id: v, {body}}}\n", "--json")
+    assert proc.returncode == 4, proc.stdout + proc.stderr
+    r = json.loads(proc.stdout)["results"][0]
+    assert r["status"] == "vacuous" and any(unmatched in u for u in r["unmatched"]), r
+
+
+def test_patterns_that_name_something_are_not_vacuous(tmp_path):
+    """A role ARN, a resource ARN named in an identity policy, and a bucket's objects all count."""
+    text = (
+        "invariants:\n"
+        f"  - {{id: role, no-cross-account: {{resources: ['arn:aws:iam::{ACCT}:role/Biz*']}}}}\n"
+        "  - {id: objects, no-public: {resources: ['arn:aws:s3:::examplecorp-business-data/revenuedata/*']}}\n"
+        f"  - {{id: workgroup, no-public: {{resources: ['arn:aws:athena:us-east-1:{ACCT}:workgroup/*']}}}}\n"
+    )
+    proc = prove_text(SNAP, tmp_path, text, "--json")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_no_public_finds_a_public_identity_provider_in_a_trust_policy(tmp_path):
+    """IAM Access Analyzer: a role any Cognito identity may assume (no aud condition) is public."""
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": "cognito-identity.amazonaws.com"},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+            }
+        ],
+    }
+    b = add_role(SNAP, "CognitoRole", {"Version": "2012-10-17", "Statement": []}, trust)
+    text = f"invariants:\n  - {{id: p, no-public: {{resources: ['arn:aws:iam::{ACCT}:role/CognitoRole']}}}}\n"
+    proc = prove_text(b, tmp_path, text, "--json")
+    r = json.loads(proc.stdout)["results"][0]
+    assert proc.returncode == 1 and r["access"] == "public", r
+    assert r["principal"] == "federated:cognito-identity.amazonaws.com"
+
+
+def test_who_can_looks_up_the_governing_policy():
+    """Snapshot.resource_policy_for goes through reasoner.account.governing."""
+    from reasoner.account.model import ResourcePolicy, Snapshot
+    from reasoner.policy.document import parse_policy
+    from reasoner.policy.request import NamedPolicy
+
+    empty = NamedPolicy("p", parse_policy({"Version": "2012-10-17", "Statement": []}, source="p"))
+    snap = Snapshot()
+    for arn in (
+        "arn:aws:execute-api:us-east-1:111122223333:a1b2c3/*",
+        "arn:aws:glue:us-east-1:111122223333:catalog",
+        "arn:aws:dynamodb:us-east-1:111122223333:table/Music",
+        SHARED,
+    ):
+        snap.resource_policies[arn] = ResourcePolicy(arn, ACCT, empty)
+    assert snap.resource_policy_for("arn:aws:execute-api:us-east-1:111122223333:a1b2c3/prod/GET/pets") is not None
+    assert snap.resource_policy_for("arn:aws:glue:us-east-1:111122223333:table/db/t").arn.endswith(":catalog")
+    assert snap.resource_policy_for("arn:aws:dynamodb:us-east-1:111122223333:table/Music/index/I").arn.endswith("Music")
+    assert snap.resource_policy_for(f"{SHARED}/k").arn == SHARED
+    assert snap.resource_policy_for("arn:aws:dynamodb:us-east-1:111122223333:table/Music/stream/s") is None
