@@ -9,6 +9,7 @@ from reasoner.audit.diff_answers import ActionRegion
 from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
 from reasoner.policy import catalogue
 from reasoner.policy.patterns import plain_glob_match
+from reasoner.search.actions import aws_rule_class
 
 
 @dataclass
@@ -46,8 +47,10 @@ def action_table(
             if not any(bool(mine & pats) != st.not_action for st, pats in diffed_patterns):
                 continue
             low = full.lower()
-            # No RCP layer takes part in a diff: only the key / trust policy flag splits further.
-            sig = (mine, svc == "kms" or low in TRUST_POLICY_ACTIONS)
+            # No RCP layer takes part in a diff: the key / trust policy flag splits further, and so do
+            # the built-in rules (protected.lp): iam:PutRolePolicy is refused on an SSO role whatever
+            # the policies say, iam:GetRole is not.
+            sig = (mine, svc == "kms" or low in TRUST_POLICY_ACTIONS, aws_rule_class(low))
             regions.setdefault(sig, []).append(full)
     named = {service_part(p) for p in patterns}
     reps, members, bits = [], {}, {}

@@ -27,7 +27,7 @@ from reasoner.audit.diff_answers import (
 from reasoner.audit.diff_regions import arn_candidates, class_summary, resource_text, typed_resource
 from reasoner.engine.answers import Decision
 from reasoner.engine.decide import decide_many
-from reasoner.engine.facts import TRUST_POLICY_ACTIONS, CompiledPolicy, CondEntry, FactProgram, StmtInfo
+from reasoner.engine.facts import CompiledPolicy, CondEntry, FactProgram, StmtInfo, needs_resource_policy
 from reasoner.engine.solve import load_encodings
 from reasoner.errors import InputError, InternalError
 from reasoner.policy import catalogue
@@ -439,10 +439,8 @@ class Differ:
             return None, None
         if self.kind == "identity":
             r = old_in.request
-            al = r.action.lower()
             if (
-                al.startswith("kms:")
-                or al in TRUST_POLICY_ACTIONS
+                needs_resource_policy(r.action, r.resource)
                 or r.resource_account != parse_principal(r.principal).account
             ):
                 return None, None  # the decision needs the delegating resource policy, which is no file

@@ -3,18 +3,40 @@ signature over the Action / NotAction patterns of the statements in scope."""
 
 from __future__ import annotations
 
-from reasoner.engine.facts import TRUST_POLICY_ACTIONS, StmtInfo, rcp_services
+from functools import lru_cache
+
+from reasoner.engine.facts import TRUST_POLICY_ACTIONS, StmtInfo, aws_rule, rcp_services
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.patterns import plain_glob_match
+from reasoner.policy.principals import parse_principal
 from reasoner.search.compilation import Compilation
 from reasoner.search.domains import Domain, Region
 from reasoner.search.principals import Layer
 from reasoner.search.query import Query, is_pattern
 
 # (the action patterns it matches, its service supports RCPs, it is decided with trust/key policy
-# rules): actions with the same signature are decided alike, so one represents them.
-ActionSignature = tuple[frozenset[int], bool, bool]
+# rules, the built-in rules that may decide it): actions with the same signature are decided alike,
+# so one represents them.
+ActionSignature = tuple[frozenset[int], bool, bool, tuple[int | None, ...]]
+
+ALWAYS_ALLOWED_RULE = -1  # facts.aws_rule: sts:GetCallerIdentity
+# One resource per pattern of facts.AWS_RULE_RESOURCE_PATTERNS, and one outside them.
+_RULE_PROBES = (
+    "arn:aws:iam::aws:policy/probe",
+    "arn:aws:iam::111122223333:role/aws-service-role/probe",
+    "arn:aws:iam::111122223333:role/aws-reserved/probe",
+    "*",
+)
+
+
+@lru_cache(maxsize=4096)
+def aws_rule_class(action: str) -> tuple[int | None, ...]:
+    """Which built-in rule (facts.aws_rule: sts:GetCallerIdentity, protected policies and roles)
+    decides the action on each kind of resource they tell apart, for a caller they apply to. Two
+    actions of one class are decided alike by protected.lp on every resource and for every caller."""
+    caller = parse_principal("arn:aws:iam::111122223333:user/probe")
+    return tuple(aws_rule(caller, action, probe) for probe in _RULE_PROBES)
 
 
 def query_actions(query: Query) -> list[str]:
@@ -65,8 +87,6 @@ def action_facts(c: Compilation, statements: list[StmtInfo], actions: list[str])
                 out.append(f"action_hit({aid},{x}).")
         if sig[1]:
             out.append(f"rcp_action({aid}).")
-        if sig[2]:
-            out.append(f"trust_action({aid}).")
     if len(actions) > 1:
         c.domains.append(Domain(f"action ({c.query.action})", [], [Region(a, ()) for a in signatures.values()]))
     return statements
@@ -107,6 +127,11 @@ def _signatures(c: Compilation, statements: list[StmtInfo], actions: list[str]) 
                 hit = cache[(x, al)] = plain_glob_match(c.program.action_plain[x], al)
             if hit:
                 hits.append(x)
-        sig = (frozenset(hits), service in rcp_services(), service == "kms" or al in TRUST_POLICY_ACTIONS)
+        sig = (
+            frozenset(hits),
+            service in rcp_services(),
+            service == "kms" or al in TRUST_POLICY_ACTIONS,
+            aws_rule_class(al),
+        )
         signatures.setdefault(sig, a)
     return signatures

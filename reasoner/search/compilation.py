@@ -24,6 +24,7 @@ class Compilation:
     resource_names: dict[int, str] = field(default_factory=dict)
     value_names: dict[int, str] = field(default_factory=dict)
     key_names: dict[int, str] = field(default_factory=dict)
+    added_star_region: int | None = None  # the resource region "*" added for resource-less actions
 
     def filled(self, template: Template, what: str) -> tuple[tuple[str, bool], ...] | None:
         """The template with its policy variables filled; None when a variable's key is absent

@@ -8,15 +8,15 @@ from collections.abc import Callable, Sequence
 
 import clingo
 
-from reasoner.engine.facts import FactProgram, StmtInfo
+from reasoner.engine.facts import FactProgram, StmtInfo, aws_rule_search_facts, needs_resource_policy
 from reasoner.policy import catalogue
 from reasoner.policy.principals import Principal
-from reasoner.search.actions import action_facts
+from reasoner.search.actions import ALWAYS_ALLOWED_RULE, action_facts, aws_rule_class
 from reasoner.search.compilation import Compilation
 from reasoner.search.context import context_facts
 from reasoner.search.domains import Domain
 from reasoner.search.principals import CompiledLayer, request_facts
-from reasoner.search.query import Query
+from reasoner.search.query import Query, is_pattern
 from reasoner.search.resources import resource_facts
 from reasoner.search.witness import Witness, WitnessDecoder
 
@@ -44,5 +44,27 @@ def search_facts(
     request_facts(c, principal, resource_account, compiled)
     statements = action_facts(c, statements, actions)
     resource_facts(c, statements, resource_account, extra_resources)
+    _per_action_and_resource_facts(c, principal)
     spelling = context_facts(c, statements, fixed_ctx, compiled, anonymous_keys)
     return c.facts, c.domains, WitnessDecoder.of(c, actions, resource_account, spelling)
+
+
+def _per_action_and_resource_facts(c: Compilation, principal: Principal) -> None:
+    """What depends on the action and the resource together, per pair of regions (X = none when
+    the resource is one ARN): the built-in rules of protected.lp (facts.aws_rule_search_facts) and
+    whether a key or trust policy must allow (facts.needs_resource_policy: a KMS key, not an alias
+    nor a key-less action like kms:ListKeys)."""
+    resources: dict[int, str] | str = c.resource_names if is_pattern(c.query.resource) else c.query.resource
+    c.facts.extend(aws_rule_search_facts(principal, c.action_names, resources))
+    pairs = list(resources.items()) if isinstance(resources, dict) else [("none", resources)]
+    for aid, action in c.action_names.items():
+        # sts:GetCallerIdentity has no resource type (Service Authorization Reference): it is
+        # authorized on "*", so a searched region of ARNs does not hold it (a check of a bucket
+        # policy is not failed by the call every caller may make); the region "*" added for it
+        # holds no other action.
+        resourceless = aws_rule_class(action)[-1] == ALWAYS_ALLOWED_RULE
+        for rid, resource in pairs:
+            if needs_resource_policy(action, resource):
+                c.facts.append(f"resource_policy_for({aid},{rid}).")
+            if rid != "none" and (resource != "*" if resourceless else rid == c.added_star_region):
+                c.facts.append(f"unsendable({aid},{rid}).")

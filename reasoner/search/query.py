@@ -35,7 +35,8 @@ class Query:
     management_account: str | None = None
     # Keys with these prefixes are absent unless fixed (a snapshot knows a principal's tags).
     absent_prefixes: tuple[str, ...] = ()
-    # "allow": is some request allowed? "deny": is some request NOT allowed (universal checks).
+    # "allow": is some request allowed? "deny": is some request the policies do NOT allow (universal
+    # checks; requests AWS decides whatever the policies say, encodings/protected.lp, are out of scope).
     goal: Literal["allow", "deny"] = "allow"
 
 

@@ -3,13 +3,15 @@ regions of ARNs the Resource / NotResource elements in scope tell apart."""
 
 from __future__ import annotations
 
-from reasoner.engine.facts import StmtInfo
+from reasoner.engine.facts import AWS_RULE_RESOURCE_PATTERNS, StmtInfo
 from reasoner.policy.patterns import fill, plain
 from reasoner.policy.principals import Principal, account_of_arn
 from reasoner.policy.values import compare
 from reasoner.search.compilation import Compilation
-from reasoner.search.domains import AbstractionError, build_domain
+from reasoner.search.domains import AbstractionError, Region, build_domain
 from reasoner.search.query import Query, is_pattern
+
+KMS_KEY_PATTERN = "arn:*:kms:*:*:key/*"
 
 
 def resource_account_of(query: Query, principal: Principal) -> str | None:
@@ -53,6 +55,9 @@ def resource_facts(
         ]
         if g:
             groups.append(g)
+    # The resources AWS decides apart whatever the policies say (protected.lp) and KMS keys, whose
+    # key policy must allow (facts.needs_resource_policy; aliases are decided by IAM policies).
+    groups.extend([("arn_like", plain(p))] for p in (*AWS_RULE_RESOURCE_PATTERNS, KMS_KEY_PATTERN))
     comps = [cmp for g in groups for cmp in g]
     query_comp = ("arn_like", plain(q.resource))
     groups.append([query_comp])
@@ -71,6 +76,13 @@ def resource_facts(
     if len(dom.regions) < len(regions):
         dom.complete = False
         dom.note = "some resource regions have no ARN witness"
+    star = compare("arn_like", plain(q.resource), "*") and all(rg.witness != "*" for rg in dom.regions)
+    if star and q.resource_policy is None:
+        # "*" itself: the resource of a request for an action without a resource type
+        # (sts:GetCallerIdentity); program.py keeps every other action off it. A request that
+        # meets a resource policy is on the resource that has it, an ARN.
+        dom.regions.append(Region("*", dom.signature("*")))
+        c.added_star_region = program.intern("r:*")
     c.domains.append(dom)
     for rg in dom.regions:
         rid = program.intern("r:" + rg.witness)

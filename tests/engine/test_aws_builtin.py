@@ -153,12 +153,6 @@ def test_search_facts_name_the_rule_per_action_and_resource():
     assert aws_rule_search_facts(alice, {1: "iam:DeleteRole"}, SSO_ROLE) == ["aws_rule_for(1,none,aws_protected,-4)."]
 
 
-@pytest.mark.xfail(
-    reason="reasoner/search/can.py (another owner) does not yet add facts.aws_rule_search_facts to its "
-    "program nor split resource regions on facts.AWS_RULE_RESOURCE_PATTERNS: the search finds the "
-    "witness the decider denies (InternalError)",
-    strict=False,
-)
 def test_can_agrees_with_the_decider_on_a_protected_role():
     doc = {
         "Version": "2012-10-17",
