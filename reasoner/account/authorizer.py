@@ -14,6 +14,7 @@ from reasoner.account.concrete import (
     is_concrete,
     is_representable,
     plain_input,
+    respects_constraints,
 )
 from reasoner.account.hops import (
     Constraints,
@@ -26,8 +27,9 @@ from reasoner.account.hops import (
     hop_from_input,
 )
 from reasoner.account.model import Entity, Snapshot
+from reasoner.account.origin import UNLISTED_ENDPOINT, OriginKeys, origin_keys
 from reasoner.account.parallel import search_groups
-from reasoner.account.prefilters import free_keys, may_allow_query
+from reasoner.account.prefilters import free_keys, may_allow_query, only_read_origin_keys
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
 from reasoner.policy.request import DecideInput, Request
@@ -41,6 +43,18 @@ def fas_absent_keys() -> list[str]:
     from reasoner.account.chains import load_chains
 
     return [r.key for r in load_chains().hop_rules.keys if r.fas_hop == "absent"]
+
+
+def _origin_conflict(q: Query) -> str | None:
+    """Why a key the target request fixes (--where) cannot be sent from this hop's origin, or
+    None: a key the origin does not carry, or a value it cannot have (origin.py)."""
+    absent = {k.lower() for k in q.absent}
+    for k in q.where:
+        if k.lower() in absent:
+            return f"a request from this origin carries no {k}"
+    if not respects_constraints(q, q.where):
+        return "a fixed context value cannot be sent from this origin (e.g. a private aws:SourceIp from outside)"
+    return None
 
 
 class Authorizer:
@@ -57,32 +71,20 @@ class Authorizer:
         self.stats = Stats()
 
     # -- request spaces ---------------------------------------------------------------------------
-    def _where_absent(self, c: HopCheck) -> tuple[dict[str, list[str]], list[str]]:
+    def _origin_keys(self, c: HopCheck) -> OriginKeys:
+        """The hop's principal keys (tags, organization) and its network origin (origin.py)."""
         e = c.who
-        where: dict[str, list[str]] = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
-        absent: list[str] = []
+        ep = self.snap.endpoints.get(c.endpoint) if c.endpoint else None
+        keys = origin_keys(c.called_via, c.endpoint, ep.vpc if ep else None, fas_absent_keys())
+        keys.where.update({f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()})
         if self.snap.org_id and self.snap.levels_for(e.account, "scp") is not None:
-            where["aws:PrincipalOrgID"] = [self.snap.org_id]
-        if c.called_via:
-            where["aws:CalledVia"] = list(c.called_via)
-            where["aws:ViaAWSService"] = ["true"]
-            absent += fas_absent_keys()
-        else:
-            # The caller's own request: no service in between (hop_rules "direct").
-            absent += ["aws:CalledVia"]
-            where["aws:ViaAWSService"] = ["false"]
-            if c.endpoint:
-                where["aws:SourceVpce"] = [c.endpoint]
-                ep = self.snap.endpoints.get(c.endpoint)
-                if ep and ep.vpc:
-                    where["aws:SourceVpc"] = [ep.vpc]
-            elif self.snap.endpoints:
-                absent.append("aws:SourceVpce")
-        return where, absent
+            keys.where["aws:PrincipalOrgID"] = [self.snap.org_id]
+        return keys
 
     def query(self, c: HopCheck) -> Query:
         e = c.who
-        where, absent = self._where_absent(c)
+        keys = self._origin_keys(c)
+        where = keys.where
         if c.target:
             for k, v in c.constraints.where:
                 where.setdefault(k, []).append(v)
@@ -122,13 +124,15 @@ class Authorizer:
         if c.endpoint:
             ep = self.snap.endpoints.get(c.endpoint)
             vpce_policy = ep.policy if ep else None
-        return Query(
+        q = Query(
             principal=e.arn,
             action=c.action,
             resource=c.resource,
             resource_account=resource_account,
             where=where,
-            absent=absent,
+            absent=keys.absent,
+            present=keys.present,
+            exclude=keys.exclude,
             without_via=list(c.constraints.without_via),
             not_from_vpce=list(c.constraints.not_from_vpce) if not c.called_via else [],
             identity_policies=list(e.identity_policies),
@@ -140,6 +144,7 @@ class Authorizer:
             management_account=self.snap.management_account,
             absent_prefixes=("",) if c.target and c.constraints.strict else ("aws:principaltag/",),
         )
+        return only_read_origin_keys(q)
 
     def decide_input(self, principal: str, action: str, resource: str, context: dict) -> DecideInput:
         """A concrete request with every layer the snapshot gives it (`decide --snapshot`): the
@@ -230,6 +235,8 @@ class Authorizer:
             q = self.query(c)
         except InputError as exc:
             return HopResult("unknown", reason=exc.message)
+        if (conflict := _origin_conflict(q)) is not None:
+            return HopResult("impossible", reason=conflict)
         if not may_allow_query(q):
             # Sound: an allow needs an Allow statement whose Action and Resource can match.
             return HopResult("impossible", reason="no Allow statement of any policy can match the action and resource")
@@ -308,9 +315,12 @@ class Authorizer:
         self, who: Entity, action: str, resource: str, cons: Constraints, target: bool = False
     ) -> list[HopCheck]:
         """The ways a first call can arrive: from outside every endpoint, or through each listed
-        endpoint of the action's service (minus --not-from-vpce)."""
+        endpoint of the action's service (minus --not-from-vpce), or, when the snapshot lists no
+        endpoints, through some endpoint (its aws:SourceVpce searched, never --not-from-vpce)."""
         service = action.split(":", 1)[0].lower()
         checks = [HopCheck(who, action, resource, (), None, cons, target)]
+        if not self.snap.endpoints:  # some endpoint the snapshot does not list (origin.py)
+            checks.append(HopCheck(who, action, resource, (), UNLISTED_ENDPOINT, cons, target))
         for ep in self.snap.endpoints_for(service):
             if ep.id not in cons.not_from_vpce:
                 checks.append(HopCheck(who, action, resource, (), ep.id, cons, target))

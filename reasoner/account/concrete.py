@@ -4,10 +4,12 @@ Allow statement names. An allow there is a witness; a deny proves nothing unless
 
 from __future__ import annotations
 
-from reasoner.account.prefilters import covers_action, query_policies
+from reasoner.account.origin import concrete_defaults
+from reasoner.account.prefilters import covers_action, keys_read, query_policies
 from reasoner.policy import catalogue
 from reasoner.policy.patterns import arn_match, plain
 from reasoner.policy.request import DecideInput, Request
+from reasoner.policy.values import compare
 from reasoner.search.can import Query, is_pattern
 
 
@@ -92,17 +94,39 @@ def candidate_contexts(q: Query, free: set[str], limit: int = 4) -> list[dict[st
                     ctx[key] = [v.replace("*", "x").replace("?", "x")]
                 elif op.family == "ip_address":
                     ctx[key] = [v.split("/", 1)[0]]
-            if ctx and ctx not in out:
+            if ctx and ctx not in out and respects_constraints(q, ctx):
                 out.append(ctx)
             if len(out) >= limit:
                 return out
     return out
 
 
+def respects_constraints(q: Query, ctx: dict[str, list[str]]) -> bool:
+    """Can the request space hold this context: no excluded value (a private aws:SourceIp from
+    outside), no --not-from-vpce endpoint, no --without-via service?"""
+    banned = {k.lower(): v for k, v in q.exclude.items()}
+    banned.setdefault("aws:sourcevpce", []).extend(("string_equals", v) for v in q.not_from_vpce)
+    banned.setdefault("aws:calledvia", []).extend(("string_equals", v) for v in q.without_via)
+    for key, values in ctx.items():
+        for family, pattern in banned.get(key.lower(), []):
+            if any(compare(family, plain(pattern), v) for v in values):
+                return False
+    return True
+
+
 def plain_input(q: Query, extra: dict | None = None) -> DecideInput:
+    """The concrete request: what the query fixes, `extra`, and the keys AWS always sends or the
+    origin requires (origin.concrete_defaults) that a statement reads, unless absent."""
     extra = dict(extra or {})
     resource = extra.pop("__resource__", None) or stand_in(q.resource)
-    fixed = {**extra, **q.where}
+    absent = {k.lower() for k in q.absent}
+    read = keys_read(q)
+    defaults = {} if "" in q.absent_prefixes else concrete_defaults(q.absent)
+    fixed = {
+        **{k: [v] for k, v in defaults.items() if k.lower() not in absent and k.lower() in read},
+        **extra,
+        **q.where,
+    }
     ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in fixed.items()}
     return DecideInput(
         request=Request(

@@ -137,35 +137,54 @@ _DERIVED = (
 _VARIABLE = re.compile(r"\$\{([^}:]+:[^}]+?)(?:,\s*'[^']*')?\}")
 
 
-def free_keys(q: Query) -> set[str]:
-    """Context keys that statements which can apply read and that the request space leaves free
-    (not fixed by `where`, not absent, not derived from the principal or aws:CalledVia). With
-    none, the context cannot change the decision: the plain request is the only request."""
+def keys_read(q: Query) -> set[str]:
+    """Context keys (lower case) that statements which can apply to the action read, in a
+    condition or a policy variable."""
     action = q.action.lower()
-    fixed = {k.lower() for k in q.where} | {k.lower() for k in q.absent} | set(_DERIVED)
-    prefixes = tuple(p.lower() for p in q.absent_prefixes)
-    out = set()
+    out: set[str] = set()
     for pol in query_policies(q):
         for st in pol.Statement:
             if not (st.Condition or has_variable(st)) or not covers_action(st, action):
                 continue
-            keys = {k.lower() for block in (st.Condition or {}).values() for k in block}
+            out |= {k.lower() for block in (st.Condition or {}).values() for k in block}
             for r in (
                 list(st.Resource or [])
                 + list(st.NotResource or [])
                 + [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
             ):
-                keys |= {m.lower() for m in _VARIABLE.findall(r)}
-            out |= {k for k in keys if k not in fixed and not (prefixes and k.startswith(prefixes))}
+                out |= {m.lower() for m in _VARIABLE.findall(r)}
     return out
 
 
-_VIA_KEYS = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:viaawsservice")
+def free_keys(q: Query) -> set[str]:
+    """Context keys that statements which can apply read and that the request space leaves free
+    (not fixed by `where`, not absent, not derived from the principal or aws:CalledVia). With
+    none, the context cannot change the decision: the plain request is the only request."""
+    fixed = {k.lower() for k in q.where} | {k.lower() for k in q.absent} | set(_DERIVED)
+    prefixes = tuple(p.lower() for p in q.absent_prefixes)
+    return {k for k in keys_read(q) if k not in fixed and not (prefixes and k.startswith(prefixes))}
+
+
+def only_read_origin_keys(q: Query) -> Query:
+    """The query without the origin's presence and exclusion requirements on keys no statement
+    that can apply reads and the query does not fix (they cannot change the decision; searching
+    them only costs)."""
+    read = keys_read(q) | {k.lower() for k in q.where}
+    q.present = [k for k in q.present if k.lower() in read]
+    q.exclude = {k: v for k, v in q.exclude.items() if k.lower() in read}
+    return q
+
+
+# A service hop differs from a direct call in these keys: CalledVia / ViaAWSService, and
+# aws:SourceIp, which is open on a service hop (service_chains.json hop_rules) but public or
+# absent on the caller's own request (origin.py).
+_VIA_KEYS = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast", "aws:viaawsservice", "aws:sourceip")
 
 
 def via_matters(q: Query) -> bool:
-    """Does a statement that can apply to this action read aws:CalledVia* or aws:ViaAWSService
-    (in a condition or a policy variable)?"""
+    """Does a statement that can apply to this action read a key a service hop sets differently
+    from the caller's own request (aws:CalledVia*, aws:ViaAWSService, aws:SourceIp), in a
+    condition or a policy variable?"""
     action = q.action.lower()
     for pol in query_policies(q):
         for st in pol.Statement:
@@ -175,7 +194,7 @@ def via_matters(q: Query) -> bool:
             texts = [v for block in (st.Condition or {}).values() for vs in block.values() for v in vs]
             texts += list(st.Resource or []) + list(st.NotResource or [])
             if any(k.startswith(_VIA_KEYS) for k in keys) or any(
-                "${aws:calledvia" in t.lower() or "${aws:viaawsservice" in t.lower() for t in texts
+                any(f"${{{k}" in t.lower() for k in _VIA_KEYS) for t in texts
             ):
                 return True
     return False
