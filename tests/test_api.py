@@ -121,7 +121,10 @@ def test_who_can_matches_the_cli(snap):
     names = {p.principal.rsplit("/", 1)[-1] for p in a.principals}
     assert names == {"Admin", "sso-admin", "BizMetricsQuery"}
     cli = cli_json("who-can", str(SNAPSHOT), "--action", "s3:GetObject", "--resource", OBJECT)
-    assert without(cli, "stats") == without({**a.to_json(), "snapshot_problems": snap.problems}, "stats")
+    assert without(cli, "stats") == without(
+        {**a.to_json(), "complete": snap.complete, "incomplete": snap.incomplete, "snapshot_problems": snap.problems},
+        "stats",
+    )
     none = reasoner.who_can(
         reasoner.PathFinder(snap), "s3:GetObject", OBJECT, reasoner.Constraints(without_via=("athena.amazonaws.com",))
     )
@@ -135,7 +138,12 @@ def test_reach_matches_the_cli(snap):
     cli = cli_json(
         "reach", str(SNAPSHOT), "--from", "BizMetricsQuery", "--action", "s3:GetObject", "--resource", OBJECT
     )
-    assert cli == {**a.to_json(), "snapshot_problems": snap.problems}
+    assert cli == {
+        **a.to_json(),
+        "complete": snap.complete,
+        "incomplete": snap.incomplete,
+        "snapshot_problems": snap.problems,
+    }
     blocked = reasoner.reach(
         snap, "BizMetricsQuery", "s3:GetObject", OBJECT, reasoner.Constraints(without_via=("athena.amazonaws.com",))
     )

@@ -148,6 +148,7 @@ class PathFinder:
                 elif r.outcome == "unknown" and e.arn not in best:
                     unknown.setdefault(e.arn, f"assuming {c.resource}: {r.reason}")
             frontier = list(dict.fromkeys(nxt))
+        self._unknown_through_roles(best, unknown, cons)
         found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
         return WhoCanAnswer(
             action,
@@ -156,6 +157,26 @@ class PathFinder:
             [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
             self.auth.stats,
         )
+
+    def _unknown_through_roles(self, best: dict[str, Path], unknown: dict[str, str], cons: Constraints) -> None:
+        """Whoever may become a role whose answer is unknown is unknown too, never impossible."""
+        frontier = [a for a in unknown if self.snap.principals[a].kind == "role"]
+        while frontier:
+            checks = [
+                c
+                for role_arn in frontier
+                for e in self.assume_candidates(self.snap.principals[role_arn])
+                if e.arn not in best and e.arn not in unknown
+                for c in self.auth.first_calls(e, assume_action(e), role_arn, cons)
+            ]
+            nxt = []
+            for c, r in zip(checks, self.auth.check_many(checks, [c.who.arn for c in checks])):
+                if r is None or r.outcome == "impossible" or c.who.arn in unknown:
+                    continue
+                unknown[c.who.arn] = f"may assume {c.resource}, whose answer is unknown: {unknown[c.resource]}"
+                if c.who.kind == "role":
+                    nxt.append(c.who.arn)
+            frontier = nxt
 
     def reach(
         self, start: str, action: str, resource: str, cons: Constraints = Constraints(), max_paths: int = 20

@@ -32,7 +32,7 @@ EMPTY_NAME = "(none)"
 
 class SnapshotChange(BaseModel):
     subject: str  # a principal ARN or a resource ARN
-    what: Literal["identity", "resource", "trust", "organization"]
+    what: Literal["identity", "resource", "trust", "organization", "snapshot"]
     change: Literal["added", "removed", "changed"]
     answer: DiffAnswer | None = None
     unknown: str | None = None  # why this change was not compared
@@ -69,6 +69,17 @@ def diff_snapshots(
     old: Snapshot, new: Snapshot, *, directions: tuple[Direction, ...] = ("added", "removed"), limit: int = 20
 ) -> SnapshotDiff:
     changes: list[SnapshotChange] = []
+    # A side that is incomplete (principals or resources may be missing): no "no new access" (issue 11).
+    for side, snap in (("old", old), ("new", new)):
+        if snap.incomplete:
+            changes.append(
+                SnapshotChange(
+                    subject=", ".join(snap.origin),
+                    what="snapshot",
+                    change="changed",
+                    unknown=f"the {side} snapshot is incomplete: {snap.incomplete[0]}",
+                )
+            )
     # Organization policies: compared as text; a change is reported, not searched.
     for kind in ("scp", "rcp"):
         accts = old.accounts | new.accounts
@@ -167,7 +178,11 @@ def _principal_changes(
         )
     t_old = e_old.trust_policy if e_old else None
     t_new = e_new.trust_policy if e_new else None
-    if (t_old or t_new) and _docs([t for t in (t_old,) if t]) != _docs([t for t in (t_new,) if t]):
+    if any(e is not None and e.trust_unknown for e in (e_old, e_new)):
+        # An unreadable trust policy is not "no trust policy": who may assume the role is unknown.
+        why = "its trust policy could not be read on one side"
+        out.append(SnapshotChange(subject=arn, what="trust", change="changed", unknown=why))
+    elif (t_old or t_new) and _docs([t for t in (t_old,) if t]) != _docs([t for t in (t_new,) if t]):
         out.append(
             _compare(
                 arn,

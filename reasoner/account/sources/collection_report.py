@@ -104,23 +104,28 @@ def apply_unknowns(
     for acct, why in (accounts or {}).items():
         if str(acct) not in snap.unknown_accounts:
             snap.unknown_accounts[str(acct)] = str(why)
-            snap.incomplete.append(f"account {acct} is missing from the snapshot: {why}")
+            _incomplete(snap, f"account {acct} is missing from the snapshot: {why}")
     for i, r in enumerate(resources or []):
         pattern, why = (r.get("pattern"), r.get("reason", "")) if isinstance(r, dict) else (None, "")
         if not isinstance(pattern, str) or not pattern.startswith("arn:"):
-            snap.problems.append(f"{src}: {json_path(prefix + ('unknown_resources', i))}: no ARN pattern; skipped")
-            snap.incomplete.append(f"{src}: an unknown resource pattern could not be read")
+            _incomplete(snap, f"{src}: {json_path(prefix + ('unknown_resources', i))}: no ARN pattern")
             continue
         if (pattern, str(why)) not in snap.unknown_resources:
             snap.unknown_resources.append((pattern, str(why)))
-            snap.incomplete.append(f"resources matching {pattern} may be missing: {why}")
+            _incomplete(snap, f"resources matching {pattern} may be missing: {why}")
     for why in incomplete or []:
         if str(why) not in snap.incomplete:
-            snap.incomplete.append(str(why))
+            _incomplete(snap, str(why))
+
+
+def _incomplete(snap: Snapshot, why: str) -> None:
+    """Listed with the problems too, so every command that prints them shows it."""
+    snap.incomplete.append(why)
+    snap.problems.append(f"snapshot incomplete: {why}")
 
 
 def load_collection_report(snap: Snapshot, src: str, doc: dict) -> None:
     accounts, resources, other = unknowns_from_report(doc)
+    # The report's other unknown reads (a resource policy, side data) are marked where they
+    # belong (an unreadable resource-policy entry) or read by no answer.
     apply_unknowns(snap, src, accounts, resources, other)
-    if doc.get("complete") is False and not snap.incomplete:
-        snap.incomplete.append(f"{src}: the collection is not complete")

@@ -186,6 +186,12 @@ def _load_principal(
         account=arn_account(arn),
     )
     e.identity_policies, e.incomplete = _inline_policies(snap, src, u.get(list_key), path + (list_key,), arn)
+    # AWS writes these as lists (or omits them): an explicit null is a damaged entry, not "none".
+    e.incomplete += [
+        f"{key} is null: what it lists is unknown"
+        for key in (list_key, "AttachedManagedPolicies", "GroupList", "Tags", "PermissionsBoundary")
+        if key in u and u[key] is None
+    ]
     e.tags = _tags(u.get("Tags"), e.incomplete)
     e.managed_policy_arns = _managed_arns(u.get("AttachedManagedPolicies"), e.incomplete)
     boundary_arn = _boundary_arn(u.get("PermissionsBoundary"), e.incomplete)
