@@ -4,6 +4,7 @@ concrete requests in one batch, and searches the rest."""
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Sequence
 from typing import overload
@@ -30,6 +31,7 @@ from reasoner.account.model import Entity, Snapshot
 from reasoner.account.origin import UNLISTED_ENDPOINT, OriginKeys, origin_keys
 from reasoner.account.parallel import search_groups
 from reasoner.account.prefilters import free_keys, may_allow_query, only_read_origin_keys
+from reasoner.account.session import session_time_keys
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
 from reasoner.policy.request import DecideInput, Request
@@ -65,17 +67,22 @@ class Authorizer:
     condition or a policy variable the deny is final. Everything else goes to the search.
     """
 
-    def __init__(self, snap: Snapshot):
+    def __init__(self, snap: Snapshot, now: dt.datetime | None = None):
         self.snap = snap
+        self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)  # requests are made from now on
         self.cache: dict[tuple, HopResult] = {}
         self.stats = Stats()
 
     # -- request spaces ---------------------------------------------------------------------------
     def _origin_keys(self, c: HopCheck) -> OriginKeys:
-        """The hop's principal keys (tags, organization) and its network origin (origin.py)."""
+        """The hop's principal keys (tags, organization), its network origin (origin.py) and the
+        time keys of its credentials (session.py)."""
         e = c.who
         ep = self.snap.endpoints.get(c.endpoint) if c.endpoint else None
         keys = origin_keys(c.called_via, c.endpoint, ep.vpc if ep else None, fas_absent_keys())
+        present, exclude = session_time_keys(e.arn, self.now)
+        keys.present += present
+        keys.exclude.update(exclude)
         keys.where.update({f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()})
         if self.snap.org_id and self.snap.levels_for(e.account, "scp") is not None:
             keys.where["aws:PrincipalOrgID"] = [self.snap.org_id]

@@ -121,7 +121,7 @@ def plain_input(q: Query, extra: dict | None = None) -> DecideInput:
     resource = extra.pop("__resource__", None) or stand_in(q.resource)
     absent = {k.lower() for k in q.absent}
     read = keys_read(q)
-    defaults = {} if "" in q.absent_prefixes else concrete_defaults(q.absent)
+    defaults = {} if "" in q.absent_prefixes else concrete_defaults(q.principal, q.absent)
     fixed = {
         **{k: [v] for k, v in defaults.items() if k.lower() not in absent and k.lower() in read},
         **extra,

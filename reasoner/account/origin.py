@@ -24,6 +24,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from reasoner.account.session import plain_time_context
+
 # Some endpoint the snapshot does not list (its aws:SourceVpce is searched).
 UNLISTED_ENDPOINT = "*"
 
@@ -99,17 +101,13 @@ def origin_keys(
     return out
 
 
-def concrete_defaults(absent: list[str], now: dt.datetime | None = None) -> dict[str, str]:
+def concrete_defaults(principal_arn: str, absent: list[str], now: dt.datetime | None = None) -> dict[str, str]:
     """Values for a concrete try of the keys AWS always sends (aws:SecureTransport true, the time
-    now) and of the origin's network keys, told by what the origin removes: no VPC keys, a
-    public aws:SourceIp; no aws:SourceIp, an endpoint's keys. A service hop (aws:CalledVia not
-    absent) gets no network keys (aws:SourceIp is open there)."""
+    now, a role session issued now: session.py) and of the origin's network keys, told by what
+    the origin removes: no VPC keys, a public aws:SourceIp; no aws:SourceIp, an endpoint's keys.
+    A service hop (aws:CalledVia not absent) gets no network keys (aws:SourceIp is open there)."""
     t = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
-    out = {
-        "aws:SecureTransport": "true",
-        "aws:CurrentTime": t.strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "aws:EpochTime": str(int(t.timestamp())),
-    }
+    out = {"aws:SecureTransport": "true", **{k: v[0] for k, v in plain_time_context(principal_arn, t).items()}}
     gone = {k.lower() for k in absent}
     if "aws:calledvia" not in gone:
         return out

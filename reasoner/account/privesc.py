@@ -5,7 +5,8 @@ on every resource ("iam:*" on "*"), which lets it grant itself anything; an allo
 implies it. This is proved, not read from policy text: the search looks for an IAM action and
 a resource that the principal is NOT allowed (goal "deny", reasoner/search/can.py) and answers
 "admin" only when no such request exists. The context is the principal's plain one: its own
-keys and tags, aws:SecureTransport true, aws:CurrentTime fixed to the evaluation time, every
+keys and tags, aws:SecureTransport true, aws:CurrentTime fixed to the evaluation time (and a role's
+session issued then; an IAM user's long-term keys carry no aws:TokenIssueTime: session.py), every
 other key absent (so an admin grant that needs MFA or a source IP does not count).
 
 Escalation steps (reasoner/data/privesc_techniques.json, with sources):
@@ -32,6 +33,7 @@ from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, Outcome,
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.paths import PathFinder
 from reasoner.account.prefilters import covers_action, may_allow_identity
+from reasoner.account.session import plain_time_context
 from reasoner.account.techniques import Technique
 from reasoner.policy import catalogue
 from reasoner.search.can import Query, can
@@ -94,6 +96,7 @@ class Privesc:
         self.auth: Authorizer = self.finder.auth
         self.progress = progress or (lambda what, done, total: None)
         self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
+        self.auth.now = self.now  # escalation steps are requests made from now on, as the admin check
         self._admin: dict[str, bool | None] = {}
         self._reasons: dict[str, str] = {}
 
@@ -115,8 +118,7 @@ class Privesc:
             return False
         where = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
         where["aws:SecureTransport"] = ["true"]
-        where["aws:CurrentTime"] = [self.now.strftime("%Y-%m-%dT%H:%M:%SZ")]
-        where["aws:EpochTime"] = [str(int(self.now.timestamp()))]
+        where.update(plain_time_context(e.arn, self.now))  # the same time keys as every hop (session.py)
         where["aws:ViaAWSService"] = ["false"]
         keys = {
             c

@@ -94,9 +94,9 @@ def test_origin_keys_of_each_origin():
 def test_concrete_defaults_are_requests_aws_can_send():
     import ipaddress
 
-    outside = concrete_defaults(["aws:CalledVia", "aws:SourceVpce"])
+    outside = concrete_defaults(f"arn:aws:iam::{A}:role/r", ["aws:CalledVia", "aws:SourceVpce"])
     assert outside["aws:SecureTransport"] == "true" and ipaddress.ip_address(outside["aws:SourceIp"]).is_global
-    through = concrete_defaults(["aws:CalledVia", "aws:SourceIp"])
+    through = concrete_defaults(f"arn:aws:iam::{A}:user/u", ["aws:CalledVia", "aws:SourceIp"])
     assert "aws:SourceIp" not in through and through["aws:SourceVpce"].startswith("vpce-")
     # every listed network is special-purpose: not global, multicast or reserved
     for text in NON_PUBLIC_NETWORKS:

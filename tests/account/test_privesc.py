@@ -176,3 +176,39 @@ def test_cli_json_shape_and_unknown_exit_code(tmp_path):
     proc = run_cli("privesc", str(CORPUS / "account-snapshots" / "awscli-doc-example.gaad.json"), "--json")
     assert proc.returncode == 4
     assert any(r["admin"] is None for r in json.loads(proc.stdout))
+
+
+OLD_SESSION = {"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"}}
+RECENT_SESSION = {"DateGreaterThan": {"aws:TokenIssueTime": "2021-01-01T00:00:00Z"}}
+
+
+def test_token_issue_time_is_a_session_issued_now(tmp_path):
+    """aws:TokenIssueTime is present only with temporary credentials (absent with a user's
+    long-term keys) and is the time a still-valid session was issued (IAM User Guide, global
+    condition keys; STS session limits, session.py): no session issued today satisfies
+    DateLessThan 2020-01-01, and a role session always has the key. privesc, reach and the
+    admin check read it the same way."""
+    own = f"arn:aws:iam::{A}:"
+    f = snapshot(
+        tmp_path,
+        users=[user("u", [allow("iam:PutUserPolicy", own + "user/u", OLD_SESSION)])],
+        roles=[
+            role("r", trust({"AWS": own + "root"}), [allow("iam:PutRolePolicy", own + "role/r", OLD_SESSION)]),
+            role("q", trust({"AWS": own + "root"}), [allow("iam:PutRolePolicy", own + "role/q", RECENT_SESSION)]),
+            role("admin-recent", trust({"AWS": own + "root"}), [allow("*", "*", RECENT_SESSION)]),
+        ],
+    )
+    out = run(f)
+    assert out["u"].admin is False and out["r"].admin is False
+    assert out["q"].admin and techniques(out["q"]) == [["iam-put-role-policy"]]
+    assert out["admin-recent"].admin and out["admin-recent"].paths[0] == []  # a role session issued now
+    from reasoner.account.paths import PathFinder
+
+    finder = PathFinder(load_snapshot(f))
+    assert finder.reach("u", "iam:PutUserPolicy", own + "user/u").answer == "impossible"
+    assert finder.reach("r", "iam:PutRolePolicy", own + "role/r").answer == "impossible"
+    hop = finder.reach("q", "iam:PutRolePolicy", own + "role/q").paths[0].hops[0]
+    import datetime as dt
+
+    yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert hop.context["aws:TokenIssueTime"] >= yesterday
