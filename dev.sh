@@ -61,7 +61,7 @@ run_suite() {  # $1: the environment's python; the rest: pytest arguments
   local python=$1
   shift
   # From a folder outside the checkout: nothing on sys.path can be the source tree.
-  (cd "$work" && REASONER_TEST_INSTALLED=1 "$python" -m pytest "$ROOT/tests" -p no:cacheprovider "$@")
+  (cd "$work" && REASONER_TEST_INSTALLED=1 REASONER_REQUIRE_BROWSER=1 "$python" -m pytest "$ROOT/tests" -p no:cacheprovider "$@")
 }
 
 case "${1:-}" in
