@@ -23,6 +23,7 @@ admin, or that some principal P can become can grant to, or that can join an adm
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -61,10 +62,22 @@ class PrincipalPrivesc:
     paths: list[list[Step]] = field(default_factory=list)
     reason: str | None = None
 
+    @property
+    def status(self) -> str:
+        """proved: admin-equivalent itself or along a chain whose every precondition the snapshot
+        shows; conditional: every chain rests on a precondition outside the snapshot (a step's
+        `assumes`, in plain words); no; unknown."""
+        if self.admin is None:
+            return "unknown"
+        if not self.admin:
+            return "no"
+        return "proved" if any(not any(s.assumes for s in p) for p in self.paths) else "conditional"
+
     def to_json(self) -> dict:
         out = {
             "principal": self.principal,
             "admin": self.admin,
+            "status": self.status,
             "paths": [[s.to_json() for s in p] for p in self.paths],
         }
         if self.reason:
@@ -81,6 +94,7 @@ class _Plan(NamedTuple):
     group: str | None
     shared: list[HopCheck]
     specific: list[HopCheck]
+    assumes: str | None  # the technique's precondition in plain words, bound to this target
 
 
 def _iam_actions() -> list[str]:
@@ -217,7 +231,9 @@ class Privesc:
                 ]
                 t = plan.technique
                 target = plan.target if not t.creates_target else "a new role"
-                out.append((plan.caller.arn, t.kind, Step(t.id, plan.caller.arn, target, via, t.assumes), plan.group))
+                out.append(
+                    (plan.caller.arn, t.kind, Step(t.id, plan.caller.arn, target, via, plan.assumes), plan.group)
+                )
         return out
 
     def _plans(self, caller: Entity, t: Technique) -> list[_Plan]:
@@ -248,7 +264,7 @@ class Privesc:
                     target=True,
                 )
                 (specific if i in specific_idx else shared).append(c)
-            plans.append(_Plan(caller, t, target, group, shared, specific))
+            plans.append(_Plan(caller, t, target, group, shared, specific, _precondition(t, values)))
         return plans
 
     def _check_plans(self, plans: list[_Plan]) -> dict[tuple, Outcome]:
@@ -327,7 +343,8 @@ class Privesc:
             paths += self._escalations(chain, arn, grants.get(arn, []), joins.get(arn, []))
             for st in new_role_admin.get(arn, []):
                 paths.append(steps + [st])
-        paths.sort(key=len)
+        # A chain that rests on no precondition first: it is what makes the answer "proved".
+        paths.sort(key=lambda p: (any(s.assumes for s in p), len(p)))
         if paths:
             return PrincipalPrivesc(e.arn, True, paths[:5])
         if unknown:
@@ -386,6 +403,20 @@ class Privesc:
                 ),
             )
         )
+
+
+def _precondition(t: Technique, values: dict[str, str]) -> str | None:
+    """The technique's precondition with its placeholders named: the target, its policy or group."""
+    if t.assumes is None:
+        return None
+    names = {
+        "target": "the target",
+        "caller": "the caller",
+        "account": values.get("account", "the account"),
+        "policy": f"the policy {values['policy']}" if "policy" in values else "the policy",
+        "group": f"the group {values['group']}" if "group" in values else "the group",
+    }
+    return re.sub(r"\{([a-z]+)\}", lambda m: names.get(m.group(1), m.group(1)), t.assumes)
 
 
 def _may_do(e: Entity, action: str) -> bool:

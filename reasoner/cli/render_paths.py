@@ -70,7 +70,12 @@ def reach_table(a: ReachAnswer, title: str | None = None) -> Table:
     return t
 
 
-_ADMIN = {True: ("yes", "bold red"), False: ("no", "green"), None: ("unknown", "bold yellow")}
+_ADMIN = {
+    "proved": ("yes", "bold red"),
+    "conditional": ("conditional", "red"),  # every chain rests on a precondition outside the snapshot
+    "no": ("no", "green"),
+    "unknown": ("unknown", "bold yellow"),
+}
 
 
 def privesc_table(rows: list[PrincipalPrivesc]) -> Table:
@@ -84,10 +89,10 @@ def privesc_table(rows: list[PrincipalPrivesc]) -> Table:
         elif r.paths:
             chain = "\n".join(
                 f"{i}. {s.technique}: {s.source.rsplit(':', 1)[-1]} -> {s.target.rsplit(':', 1)[-1]}"
-                f" ({'; '.join(s.via)})"
+                f" ({'; '.join(s.via)})" + (f"; assumes {s.assumes}" if s.assumes else "")
                 for i, s in enumerate(r.paths[0], 1)
             )
         else:
             chain = r.reason or ""
-        t.add_row(r.principal, styled(*_ADMIN[r.admin]), chain)
+        t.add_row(r.principal, styled(*_ADMIN[r.status]), chain)
     return t

@@ -212,3 +212,19 @@ def test_token_issue_time_is_a_session_issued_now(tmp_path):
 
     yesterday = (dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     assert hop.context["aws:TokenIssueTime"] >= yesterday
+
+
+def test_a_chain_that_rests_on_a_precondition_is_conditional_not_proved(tmp_path):
+    """ec2:RunInstances with iam:PassRole needs an instance profile for the role, which a policy
+    snapshot without instance profiles cannot show: the answer is conditional, with that
+    precondition in plain words (no {placeholder} text); a chain with no precondition is proved."""
+    own = f"arn:aws:iam::{A}:"
+    ec2_admin = role("ec2-admin", trust({"Service": "ec2.amazonaws.com"}), [ADMIN_DOC])
+    runner = user("runner", [allow(["iam:PassRole", "ec2:RunInstances"])])
+    writer = user("writer", [allow("iam:PutUserPolicy", own + "user/writer")])
+    out = run(snapshot(tmp_path, users=[runner, writer], roles=[ec2_admin]))
+    assert out["runner"].status == "conditional" and out["runner"].admin
+    assumes = [s.assumes for s in out["runner"].paths[0] if s.assumes]
+    assert assumes and all("{" not in a for a in assumes)
+    assert out["writer"].status == "proved" and out["ec2-admin"].status == "proved"
+    assert out["runner"].to_json()["status"] == "conditional"
