@@ -9,14 +9,19 @@ unknown (with the reason). Kinds:
 - only: only the listed principals can (everyone else: never);
 - always: `principal` can do `action` on `resource` in EVERY context that satisfies `where`
   (proved by searching for a denied context, goal "deny" in reasoner/search/can.py);
-- no-public: no anonymous caller or principal of an unrelated account can use the resource
-  policies of `resources` (within the resource account's RCPs);
-- no-cross-account: no principal of another account (except `except_accounts`) can use the
-  resource policies or role trust policies of `resources`;
+- no-public: nothing gets public access (IAM Access Analyzer's meaning: anonymous callers, any
+  AWS account, any user of a public identity provider) through the resource policies that govern
+  `resources` (reasoner.account.governing: a bucket's policy governs its objects) or the trust
+  policies of the roles they name (within the resource account's RCPs);
+- no-cross-account: no principal outside the account (except `except_accounts`) gets public or
+  external access (a named account, organization, service or identity provider) through them;
 - no-privesc: no principal outside `allowed` is, or can become, admin-equivalent.
 
-The scope of every answer is the snapshot's principals (users, roles, identity providers) and
-its resource policies; `no-public` / `no-cross-account` also cover principals outside it.
+A violated invariant lists every violator (up to the file's `max_violators`, with the total); an
+invariant whose principal or resource pattern names nothing in the snapshot is `vacuous`, never
+proved (reasoner.audit.invariant_scope). The scope of every answer is the snapshot's principals
+(users, roles, identity providers) and its resource policies; `no-public` / `no-cross-account`
+also cover principals outside it (the principal cover, reasoner.search.cover).
 """
 
 from __future__ import annotations
