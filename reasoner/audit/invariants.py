@@ -288,6 +288,9 @@ class Prover:
         out: list[str] = []
         if isinstance(body, Never):
             out += [f"principal {p}" for p in unmatched_principals(self.snap, body.principals.match)]
+            if not out and not any(body.principals.contains(e) for e in self.snap.principals.values()):
+                # Each pattern names someone, but with the tags and exceptions nobody is left.
+                out.append(f"principals {body.principals.model_dump(by_alias=True)}")
         if isinstance(body, (Never, Only, NoPublic)):
             out += [f"resource {p}" for p in unmatched_resources(self.snap, body.resources)]
         return out

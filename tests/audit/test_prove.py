@@ -304,6 +304,11 @@ def test_never_lists_every_principal_that_can(tmp_path):
         # A renamed or misspelt bucket: no policy, role, named ARN or bucket in the snapshot.
         ("no-cross-account: {resources: ['arn:aws:s3:::examplecorp-busines-data/*']}", "resource arn:aws:s3:::"),
         ("no-public: {resources: ['arn:aws:s3:::nowhere']}", "resource arn:aws:s3:::nowhere"),
+        # Every pattern names someone, but no principal has the tag.
+        (
+            "never: {principals: {match: ['*'], tags: {team: nobody}}, actions: [s3:GetObject], resources: ['*']}",
+            "principals {",
+        ),
         ("only: {principals: [Admin], actions: [s3:GetObject], resources: ['arn:aws:s3:::nowhere/*']}", "nowhere"),
     ],
 )
