@@ -5,8 +5,9 @@ Allow statement names. An allow there is a witness; a deny proves nothing unless
 from __future__ import annotations
 
 from reasoner.account.origin import concrete_defaults
-from reasoner.account.prefilters import covers_action, keys_read, query_policies
+from reasoner.account.prefilters import keys_read, query_policies
 from reasoner.policy import catalogue
+from reasoner.policy.coverage import covers_action
 from reasoner.policy.patterns import arn_match, plain
 from reasoner.policy.request import DecideInput, Request
 from reasoner.policy.values import compare

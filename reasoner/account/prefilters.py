@@ -1,46 +1,18 @@
-"""Sound statement-level prefilters: an allow needs an Allow statement whose Action and Resource can
-match, and a condition can matter only when a statement that can apply reads its key. They decide
-which hops are searched at all; none of them ever makes an answer "possible"."""
+"""Sound statement-level prefilters: an allow needs an Allow statement whose Action
+(reasoner/policy/coverage.py) and Resource can match, and a condition can matter only when a
+statement that can apply reads its key. They decide which hops are searched at all; none of them
+ever makes an answer "possible"."""
 
 from __future__ import annotations
 
 import re
 
 from reasoner.account.model import Entity
+from reasoner.policy.coverage import covers_action
 from reasoner.policy.document import Policy
-from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.policy.patterns import arn_match, plain
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, is_pattern
-
-_COVERS: dict[tuple[int, str], tuple[object, bool]] = {}
-
-
-def covers_action(st, action: str) -> bool:
-    """Can the statement's Action / NotAction cover `action` (a name, or a pattern: then
-    conservatively, any overlap of service parts counts)? Cached per statement object (kept
-    alive by the entry, so its id is not reused)."""
-    key = (id(st), action)
-    hit = _COVERS.get(key)
-    if hit is None:
-        if len(_COVERS) > 1_000_000:
-            _COVERS.clear()
-        hit = _COVERS[key] = (st, _covers_action_uncached(st, action))
-    return hit[1]
-
-
-def _covers_action_uncached(st, action: str) -> bool:
-    if is_pattern(action):
-        if st.Action is None:
-            return True
-        return any(services_overlap(p, action) for p in st.Action)
-    pats = st.Action if st.Action is not None else st.NotAction
-    hit = any(plain_glob_match(p.lower(), action) for p in pats or [])
-    return hit != (st.Action is None)
-
-
-def services_overlap(p: str, q: str) -> bool:
-    a, b = p.lower().split(":", 1)[0], q.lower().split(":", 1)[0]
-    return "*" in a or "*" in b or "?" in a or "?" in b or a == b
 
 
 def _may_cover_resource(st, resource: str) -> bool:

@@ -33,10 +33,11 @@ from reasoner.account.authorizer import Authorizer
 from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, Outcome, assume_action, hop_cache_key
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.paths import PathFinder
-from reasoner.account.prefilters import covers_action, may_allow_identity
+from reasoner.account.prefilters import may_allow_identity
 from reasoner.account.session import plain_time_context
 from reasoner.account.techniques import Technique
 from reasoner.policy import catalogue
+from reasoner.policy.coverage import covers_action
 from reasoner.search.can import Query, can
 
 

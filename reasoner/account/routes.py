@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from reasoner.account.authorizer import Authorizer
 from reasoner.account.hops import Constraints, Hop, HopCheck, HopResult
 from reasoner.account.model import Entity, Snapshot
-from reasoner.account.prefilters import may_allow_identity, may_allow_resource, services_overlap, via_matters
+from reasoner.account.prefilters import may_allow_identity, may_allow_resource, via_matters
+from reasoner.policy.coverage import services_overlap
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import is_pattern
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
+from reasoner.policy.coverage import covers_action
 from reasoner.policy.document import Policy, Statement
 from reasoner.policy.patterns import Template, arn_match, fill, parse_template, plain_glob_match
 from reasoner.policy.principals import (
@@ -652,8 +653,7 @@ def _check_role_path(
         return
     for _, _, named in layers:
         for index, st in enumerate(named.policy.Statement):
-            patterns = st.Action if st.Action is not None else st.NotAction or []
-            if any(plain_glob_match(p.lower(), action_l) for p in patterns) == (st.Action is None):
+            if not covers_action(st, action_l):
                 continue
             hit = role_path_ambiguity(principal, list(_role_refs(st)))
             if hit is not None:
