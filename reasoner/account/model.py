@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from reasoner.account.governing import governing_holder, reaches
 from reasoner.errors import InputError
-from reasoner.policy.patterns import arn_match, plain
+from reasoner.policy.patterns import arn_match, plain, plain_glob_match
 from reasoner.policy.request import NamedPolicy
 
 
@@ -161,16 +161,25 @@ class Snapshot:
             if arn_match(plain(resource), pattern) or arn_match(plain(pattern), resource):
                 return f"{resource} may be a resource the snapshot could not list ({pattern}): {why}"
         owner = self.resource_account(resource)
-        if owner is None and self.unknown_accounts:
-            # S3 ARNs carry no account: a bucket the snapshot has no policy for may be in an
-            # account that could not be read.
-            acct, unread = next(iter(self.unknown_accounts.items()))
-            return f"{resource} names no account and may be in account {acct}, which could not be read: {unread}"
+        if owner is None and (unread := self._maybe_in_unknown_account(resource)) is not None:
+            return unread
         for acct in [owner] if owner is not None else [caller_account] if caller_account else sorted(self.accounts):
             if acct in self.unknown_accounts:
                 return f"account {acct} owns {resource} and could not be read: {self.unknown_accounts[acct]}"
             if (rcps := self.org_unknown(acct, "rcp")) is not None:
                 return f"the RCPs of account {acct} are unknown: {rcps}"
+        return None
+
+    def _maybe_in_unknown_account(self, resource: str) -> str | None:
+        """S3 ARNs carry no account, and a pattern's account may be a wildcard: such a resource the
+        snapshot has no policy for may be in an account that could not be read."""
+        parts = resource.split(":")
+        account_field = parts[4] if len(parts) > 4 else ""
+        for acct, why in self.unknown_accounts.items():
+            if resource.startswith("arn:aws:s3:::") or (
+                any(c in account_field for c in "*?") and plain_glob_match(account_field, acct)
+            ):
+                return f"{resource} may be in account {acct}, which could not be read: {why}"
         return None
 
     def resource_account(self, resource: str) -> str | None:

@@ -303,3 +303,43 @@ def test_decide_snapshot_cli_answers_unknown_exit_4(tmp_path):
     body = json.loads(out.stdout)
     assert body["answer"] == "unknown" and "Tags" in body["reason"] and body["decision"] is None
     assert run_cli(*args).returncode == 4
+
+
+def test_a_snapshot_on_stdin_is_read_through_the_bounded_reader():
+    from reasoner.policy.document import MAX_DOCUMENT_BYTES
+
+    out = run_cli("who-can", "-", "--action", "s3:GetObject", "--resource", DATA, stdin=" " * (MAX_DOCUMENT_BYTES + 1))
+    assert out.returncode == 2 and "limit" in out.stderr and len(out.stderr.splitlines()) == 1
+
+
+def test_collection_report_unknowns():
+    from reasoner.account.sources.collection_report import unknowns_from_report
+
+    accounts, resources, other = unknowns_from_report(
+        {
+            "accounts": {
+                A: {
+                    "entered": True,
+                    "unlisted": [
+                        "iam.GetAccountAuthorizationDetails (users, groups, roles, policies): AccessDenied: no",
+                        "s3.ListBuckets: AccessDenied: no",
+                        "lambda.ListLayerVersions eu-west-1 tools: Throttling: slow",
+                        "ec2.DescribeVpcEndpoints us-east-1: AccessDenied: no",
+                        "iam.ListAccessKeys alice: AccessDenied: no",
+                    ],
+                },
+                B: {"entered": False, "error": "sts:AssumeRole: AccessDenied"},
+            },
+            "organization": {"problems": ["organizations.DescribeOrganization: AccessDenied"]},
+        }
+    )
+    assert set(accounts) == {A, B} and "could not be read" in accounts[A] and "entered" in accounts[B]
+    assert [r["pattern"] for r in resources] == ["arn:aws:s3:::*", f"arn:aws:lambda:eu-west-1:{A}:layer:tools:*"]
+    assert len(other) == 2 and any("DescribeVpcEndpoints" in o for o in other)  # access keys: side data only
+
+
+def test_a_pattern_over_every_account_meets_an_unknown_account(tmp_path):
+    snap = load_snapshot(snapshot(tmp_path, users=[user("u", [allow("*")])], unknown_accounts={B: "not entered"}))
+    assert snap.broken_policy_for("arn:aws:sqs:*:*:*") is not None
+    assert snap.broken_policy_for(f"arn:aws:sqs:*:{A}:*") is None
+    assert snap.broken_policy_for("*") is None  # the caller's own account

@@ -46,8 +46,6 @@ def _org_node(snap: Snapshot, src: str, n: dict, p: tuple) -> OrgNode:
     if children is not None and not isinstance(children, list):
         _unknown(snap, out, "children", f"{src}: {json_path(p + ('Children',))}: not a list")
         children = []
-    if isinstance(n.get("ChildrenUnreadable"), str):
-        _unknown(snap, out, "children", f"{src}: {json_path(p)}: {n['ChildrenUnreadable']}")
     for j, c in enumerate(children or []):
         out.children.append(_org_node(snap, src, c, p + ("Children", j)))  # a malformed node is bad input
     return out
