@@ -33,6 +33,9 @@ from reasoner.policy.request import value_has_kind
 from reasoner.policy.values import compare, parse_date, parse_network, parse_number
 
 MAX_PRODUCT_STATES = 100_000
+# Automaton steps one string search may take (states x characters x patterns): past it the
+# dimension is not abstracted and the search answers "unknown" (README, "Input limits").
+MAX_AUTOMATON_STEPS = 1_000_000
 
 KIND_OF_FAMILY = {
     "string_equals": "string",
@@ -322,18 +325,27 @@ def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]
         return tuple(norm)
 
     start = settle(tuple(tuple(_closure(autos[i], frozenset({0})) for i in g) for g in groups))
-    seen = {start: ""}
+    # Each state keeps its parent and the character that reached it, not its word: words as long as
+    # a 100,000-character literal are rebuilt only for the witnesses kept (bounded memory).
+    seen: dict = {start: None}
     queue = deque([start])
     sigs = set()
+    step_cost = len(letters) * max(1, sum(len(g) for g in groups))
+    steps = 0
     while queue:
         state = queue.popleft()
-        word = seen[state]
+        steps += step_cost
+        if steps > MAX_AUTOMATON_STEPS:
+            raise AbstractionError(
+                f"more than {MAX_AUTOMATON_STEPS:,} automaton steps for {len(autos)} patterns "
+                f"over {len(letters)} characters"
+            )
         sig = tuple(
             m if isinstance(m, bool) else any(len(autos[i]) in st for i, st in zip(g, m)) for g, m in zip(groups, state)
         )
         if sig not in sigs:
             sigs.add(sig)
-            out.append(word)
+            out.append(_word_of(seen, state))
         if all(isinstance(m, bool) for m in state):
             continue
         for ch in letters:
@@ -345,10 +357,23 @@ def _search_strings(comparisons: list[tuple[str, tuple]], groups: list[list[int]
             )
             if nxt not in seen:
                 if len(seen) >= MAX_PRODUCT_STATES:
-                    raise AbstractionError(f"more than {MAX_PRODUCT_STATES} automaton states for {len(autos)} patterns")
-                seen[nxt] = word + ch
+                    raise AbstractionError(
+                        f"more than {MAX_PRODUCT_STATES:,} automaton states for {len(autos)} patterns"
+                    )
+                seen[nxt] = (state, ch)
                 queue.append(nxt)
     return out
+
+
+def _word_of(parents: dict, state) -> str:
+    """The word the search reached `state` with, read back along the parent links."""
+    chars = []
+    link = parents[state]
+    while link is not None:
+        state, ch = link
+        chars.append(ch)
+        link = parents[state]
+    return "".join(reversed(chars))
 
 
 # ---- numbers, dates, IPs --------------------------------------------------------------------------
