@@ -25,7 +25,9 @@ def assume_action(e: Entity) -> str:
 
 
 Outcome = Literal["possible", "impossible", "unknown"]
-HopKind = Literal["assume", "call", "service"]  # assume a role, first call, call made by a service
+# assume a role, first call, call made by a service, a request of an escalation technique
+# (privesc_techniques.json: becoming another principal or rewriting its own permissions)
+HopKind = Literal["assume", "call", "service", "escalate"]
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,7 @@ class Hop:
     resource: str
     called_via: list[str]
     context: dict  # the witness request's context (the conditions that remain)
+    assumes: str | None = None  # an escalation's precondition outside the snapshot, in plain words
     # Built on demand (most hops of a large who-can are never printed):
     _input: DecideInput | None = None  # the concrete witness request with its layers
     _witness: dict | None = None  # a `decide --batch` line
@@ -78,6 +81,7 @@ class Hop:
             "called_via": self.called_via,
             "context": self.context,
             "decide_command": self.decide_command,
+            **({"assumes": self.assumes} if self.assumes else {}),
         }
 
 

@@ -23,10 +23,12 @@ only when the search was complete; anything else makes the answer "unknown" with
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reasoner.account.authorizer import Authorizer
+from reasoner.account.escalation import EscalationEdges, with_everything_allowed
 from reasoner.account.hops import Constraints, Hop, HopCheck, HopResult, Outcome, Stats, assume_action
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.routes import Route, RouteFinder
@@ -95,6 +97,8 @@ class PathFinder:
         self.progress = progress or (lambda what, done, total: None)
         self.route_finder = RouteFinder(snap, self.auth)
         self.trust = TrustGraph(snap, self.auth)
+        self.escalations = EscalationEdges(snap, self.auth, self)
+        self._granted: dict[tuple, list[Hop] | None] = {}
 
     def routes(
         self, who_list: list[Entity], action: str, resource: str, cons: Constraints, *, all_routes: bool = False
@@ -124,8 +128,29 @@ class PathFinder:
         # Level by level; a principal is checked only when the edge would give it a shorter path,
         # and one edge per principal is enough (the rest are not searched).
         frontier = [a for a in best if self.snap.principals[a].kind == "role"]
+        while True:
+            self._assume_backward(frontier, best, unknown, len(entities), cons)
+            # Escalation edges (escalation.py): a principal that becomes one in `best`, or grants
+            # itself everything and then makes the request, can too.
+            frontier = self._escalate_backward(best, unknown, action, resource, cons)
+            if not frontier:
+                break
+        self._unknown_through_roles(best, unknown, cons)
+        found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
+        return WhoCanAnswer(
+            action,
+            resource,
+            [PrincipalAnswer(p.principal, "possible", p) for p in found],
+            [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
+            self.auth.stats,
+        )
+
+    def _assume_backward(
+        self, frontier: list[str], best: dict[str, Path], unknown: dict[str, str], total: int, cons: Constraints
+    ) -> None:
+        """Whoever can assume a role in `best` can do what it does (level by level)."""
         while frontier:
-            self.progress("assume", len(best), len(entities))
+            self.progress("assume", len(best), total)
             checks: list[HopCheck] = []
             for role_arn in frontier:
                 length = 1 + len(best[role_arn].hops)
@@ -148,15 +173,45 @@ class PathFinder:
                 elif r.outcome == "unknown" and e.arn not in best:
                     unknown.setdefault(e.arn, f"assuming {c.resource}: {r.reason}")
             frontier = list(dict.fromkeys(nxt))
-        self._unknown_through_roles(best, unknown, cons)
-        found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
-        return WhoCanAnswer(
-            action,
-            resource,
-            [PrincipalAnswer(p.principal, "possible", p) for p in found],
-            [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
-            self.auth.stats,
-        )
+
+    def _escalate_backward(
+        self, best: dict[str, Path], unknown: dict[str, str], action: str, resource: str, cons: Constraints
+    ) -> list[str]:
+        """Principals not in `best` with an escalation edge into it (or a grant to themselves after
+        which the request is allowed) join it; the roles among them (to search assumption into)."""
+        edges = self.escalations.out_of([e for e in self.snap.principals.values() if e.arn not in best])
+        new: list[str] = []
+        changed = True
+        while changed:
+            changed = False
+            for arn, out in edges.items():
+                if arn in best:
+                    continue
+                for edge in out:
+                    tail = best[edge.target].hops if edge.kind == "become" and edge.target in best else None
+                    if edge.kind == "grant":
+                        tail = self._granted_route(arn, action, resource, cons)
+                    if tail is not None:
+                        best[arn] = Path(arn, edge.hops + tail)
+                        unknown.pop(arn, None)
+                        new.append(arn)
+                        changed = True
+                        break
+        return [a for a in new if self.snap.principals[a].kind == "role"]
+
+    def _granted_route(self, arn: str, action: str, resource: str, cons: Constraints) -> list[Hop] | None:
+        """The target request of a principal that granted itself everything (its own authorizer:
+        these answers must not be cached as the principal's own)."""
+        key = (arn, action, resource, cons)
+        if key not in self._granted:
+            auth = Authorizer(self.snap, self.auth.now)
+            granted = with_everything_allowed(self.snap.principals[arn])
+            routes, _ = RouteFinder(self.snap, auth).routes([granted], action, resource, cons)[arn]
+            hops = min(routes, key=lambda r: len(r.hops)).hops if routes else None
+            # Allowed only once the principal has rewritten its own policies (the witness carries them).
+            after = "the principal has granted itself Allow * on * (the previous hops)"
+            self._granted[key] = [dataclasses.replace(h, assumes=after) for h in hops] if hops else None
+        return self._granted[key]
 
     def _unknown_through_roles(self, best: dict[str, Path], unknown: dict[str, str], cons: Constraints) -> None:
         """Whoever may become a role whose answer is unknown is unknown too, never impossible."""
@@ -183,7 +238,8 @@ class PathFinder:
     ) -> ReachAnswer:
         _check_action(action)
         origin = self.snap.entity(start)
-        # Forward over role assumption: shortest assumption chain to every identity.
+        # Forward over role assumption and escalation edges (escalation.py): the shortest chain
+        # to every identity the start can become.
         chains: dict[str, list[Hop]] = {origin.arn: []}
         order = [origin.arn]
         unknown: list[str] = []
@@ -191,6 +247,10 @@ class PathFinder:
         while i < len(order):
             cur = self.snap.principals[order[i]]
             i += 1
+            for edge in self.escalations.out_of([cur])[cur.arn]:
+                if edge.kind == "become" and edge.target not in chains:
+                    chains[edge.target] = chains[cur.arn] + edge.hops
+                    order.append(edge.target)
             for role in self.snap.principals.values():
                 if (
                     role.kind != "role"
@@ -214,6 +274,10 @@ class PathFinder:
             for rt in routes:
                 paths.append(Path(origin.arn, chains[arn] + rt.hops))
             unknown += [f"{arn}: {r}" for r in reasons]
+            for edge in self.escalations.out_of([self.snap.principals[arn]])[arn]:
+                if edge.kind == "grant" and (tail := self._granted_route(arn, action, resource, cons)) is not None:
+                    paths.append(Path(origin.arn, chains[arn] + edge.hops + tail))
+                    break
         paths.sort(key=lambda p: len(p.hops))
         # Principals, roles or policies missing from the snapshot: "impossible" would be a guess.
         unknown += [f"the snapshot is incomplete: {why}" for why in self.snap.incomplete]

@@ -86,7 +86,7 @@ class PrincipalPrivesc:
         return out
 
 
-class _Plan(NamedTuple):
+class TechniquePlan(NamedTuple):
     """A technique bound to one target, with the checks shared by every target and its own."""
 
     caller: Entity
@@ -104,10 +104,14 @@ def _iam_actions() -> list[str]:
 
 class Privesc:
     def __init__(
-        self, snap: Snapshot, progress: Callable[[str, int, int], None] | None = None, now: dt.datetime | None = None
+        self,
+        snap: Snapshot,
+        progress: Callable[[str, int, int], None] | None = None,
+        now: dt.datetime | None = None,
+        finder: PathFinder | None = None,
     ):
         self.snap = snap
-        self.finder = PathFinder(snap)
+        self.finder = finder or PathFinder(snap)  # a PathFinder's own, to share its hop caches
         self.auth: Authorizer = self.finder.auth
         self.progress = progress or (lambda what, done, total: None)
         self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)
@@ -219,9 +223,16 @@ class Privesc:
         requirements that do not depend on the target are checked first (once per caller and
         technique), then the target-specific ones of the techniques still open, each round in
         one call of the authorizer."""
+        return [
+            (plan.caller.arn, plan.technique.kind, step, plan.group) for plan, step in self.usable(callers, techniques)
+        ]
+
+    def usable(self, callers: list[Entity], techniques: list[Technique]) -> list[tuple[TechniquePlan, Step]]:
+        """Every technique bound to a target that a caller can use, with its step; the plan's
+        checks are all possible (their witness hops are in the authorizer's cache)."""
         plans = [plan for caller in callers for t in techniques for plan in self._plans(caller, t)]
         outcomes = self._check_plans(plans)
-        out: list[tuple[str, str, Step, str | None]] = []
+        out: list[tuple[TechniquePlan, Step]] = []
         for plan in plans:
             checks = plan.shared + plan.specific
             if all(outcomes.get(hop_cache_key(c)) == "possible" for c in checks):
@@ -232,12 +243,10 @@ class Privesc:
                 ]
                 t = plan.technique
                 target = plan.target if not t.creates_target else "a new role"
-                out.append(
-                    (plan.caller.arn, t.kind, Step(t.id, plan.caller.arn, target, via, plan.assumes), plan.group)
-                )
+                out.append((plan, Step(t.id, plan.caller.arn, target, via, plan.assumes)))
         return out
 
-    def _plans(self, caller: Entity, t: Technique) -> list[_Plan]:
+    def _plans(self, caller: Entity, t: Technique) -> list[TechniquePlan]:
         """The technique bound to each target the caller may use it on, with the checks it needs."""
         reqs = [r for r in t.requires if not r.self_granted]
         # Role assumption along trust policies is its own edge (PathFinder).
@@ -265,10 +274,10 @@ class Privesc:
                     target=True,
                 )
                 (specific if i in specific_idx else shared).append(c)
-            plans.append(_Plan(caller, t, target, group, shared, specific, _precondition(t, values)))
+            plans.append(TechniquePlan(caller, t, target, group, shared, specific, _precondition(t, values)))
         return plans
 
-    def _check_plans(self, plans: list[_Plan]) -> dict[tuple, Outcome]:
+    def _check_plans(self, plans: list[TechniquePlan]) -> dict[tuple, Outcome]:
         """Outcome per hop check: the shared checks, then the specific ones of plans still open."""
         outcomes: dict[tuple, Outcome] = {}
         for phase in ("shared", "specific"):
