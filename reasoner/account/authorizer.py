@@ -28,9 +28,9 @@ from reasoner.account.hops import (
     hop_from_input,
 )
 from reasoner.account.model import Entity, Snapshot
-from reasoner.account.origin import UNLISTED_ENDPOINT, OriginKeys, origin_keys
+from reasoner.account.origin import NETWORK_KEYS, UNLISTED_ENDPOINT, OriginKeys, origin_keys
 from reasoner.account.parallel import search_groups
-from reasoner.account.prefilters import free_keys, may_allow_query, only_read_origin_keys
+from reasoner.account.prefilters import free_keys, keys_read, may_allow_query, only_read_origin_keys
 from reasoner.account.session import session_time_keys
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
@@ -318,6 +318,13 @@ class Authorizer:
         hop._auth = self
         return hop
 
+    def _reads_network_keys(self, c: HopCheck) -> bool:
+        try:
+            q = self.query(c)
+        except InputError:
+            return True  # answered (unknown) by the check itself
+        return bool(keys_read(q) & NETWORK_KEYS) or bool(c.target and c.constraints.where)
+
     def first_calls(
         self, who: Entity, action: str, resource: str, cons: Constraints, target: bool = False
     ) -> list[HopCheck]:
@@ -326,7 +333,9 @@ class Authorizer:
         endpoints, through some endpoint (its aws:SourceVpce searched, never --not-from-vpce)."""
         service = action.split(":", 1)[0].lower()
         checks = [HopCheck(who, action, resource, (), None, cons, target)]
-        if not self.snap.endpoints:  # some endpoint the snapshot does not list (origin.py)
+        if not self.snap.endpoints and self._reads_network_keys(checks[0]):
+            # some endpoint the snapshot does not list (origin.py); it differs from outside only
+            # for a statement that reads a network key
             checks.append(HopCheck(who, action, resource, (), UNLISTED_ENDPOINT, cons, target))
         for ep in self.snap.endpoints_for(service):
             if ep.id not in cons.not_from_vpce:

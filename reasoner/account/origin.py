@@ -62,6 +62,8 @@ UNLISTED_ENDPOINT_ID = "vpce-0unlisted00000000"
 UNLISTED_VPC_ID = "vpc-0unlisted00000000"
 
 _VPC_KEYS = ("aws:SourceVpce", "aws:SourceVpc", "aws:VpcSourceIp")
+# Lower case: the keys whose presence or value tells the origins apart.
+NETWORK_KEYS = frozenset({"aws:sourceip", "aws:sourcevpce", "aws:sourcevpc", "aws:vpcsourceip"})
 
 
 @dataclass
