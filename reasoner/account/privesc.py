@@ -417,7 +417,7 @@ class Privesc:
 
 def _precondition(t: Technique, values: dict[str, str]) -> str | None:
     """The technique's precondition with its placeholders named: the target, its policy or group."""
-    if t.assumes is None:
+    if t.assumes is None or t.snapshot_shows_precondition:
         return None
     names = {
         "target": "the target",

@@ -100,6 +100,9 @@ class Technique(_Strict):
     creates_target: bool = False  # the target is a role the caller creates, not an existing one
     requires: list[Requirement] = Field(min_length=1)
     assumes: str | None  # what must exist that a policy snapshot cannot show
+    # The binding to the snapshot's targets establishes `assumes` (an attached customer-managed
+    # {policy}, membership of {group}): visible in the snapshot and holding.
+    snapshot_shows_precondition: bool = False
     note: str = Field(min_length=1)
 
     @model_validator(mode="after")

@@ -131,6 +131,9 @@ def test_create_policy_version_of_an_attached_policy(tmp_path):
     )
     r = run(f)["u"]
     assert r.admin and "iam-create-policy-version-user" in techniques(r)[0]
+    # The precondition (a customer-managed policy attached to the target) is what the snapshot
+    # shows and the binding uses: proved, not conditional.
+    assert r.status == "proved" and not any(s.assumes for s in r.paths[0])
 
 
 def test_chain_through_role_assumption(tmp_path):
