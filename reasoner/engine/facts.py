@@ -666,6 +666,11 @@ def _check_role_path(
                 )
 
 
+def role_refs(st: Statement) -> tuple[tuple[str, str], ...]:
+    """The role ARNs a statement names (for the search's role-path check: the same as decide's)."""
+    return _role_refs(st)
+
+
 def _role_refs(st: Statement) -> tuple[tuple[str, str], ...]:
     """The role ARNs a statement names: Principal / NotPrincipal AWS entries and aws:PrincipalArn
     condition values that contain ':role/'."""

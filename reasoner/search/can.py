@@ -14,13 +14,20 @@ from collections.abc import Sequence
 
 import clingo
 
-from reasoner.engine.facts import FactProgram
+from reasoner.engine.facts import FactProgram, role_refs
 from reasoner.engine.solve import load_encodings
 from reasoner.errors import InputError
-from reasoner.policy.principals import Principal, derived_context, parse_principal
+from reasoner.policy.coverage import covers_action
+from reasoner.policy.principals import (
+    Principal,
+    derived_context,
+    parse_principal,
+    role_path_ambiguity,
+    with_principal_arn,
+)
 from reasoner.search.actions import allowable_actions, query_actions
 from reasoner.search.domains import AbstractionError, Domain
-from reasoner.search.principals import compile_layers, query_layers
+from reasoner.search.principals import Layer, compile_layers, query_layers
 from reasoner.search.program import Decoder, search_facts
 from reasoner.search.query import CanAnswer, Dimension, Query, is_pattern
 from reasoner.search.resources import resource_account_of
@@ -43,8 +50,12 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     except AbstractionError as exc:
         return CanAnswer(answer="unknown", reason=str(exc))
 
+    principal = with_principal_arn(principal, {k.lower(): v for k, v in query.where.items()}, path=("where",))
     program = FactProgram()
     layers = query_layers(query, principal)
+    ambiguous = _role_path_ambiguity(principal, layers, actions)
+    if ambiguous is not None:
+        return CanAnswer(answer="unknown", reason=ambiguous)
     if query.goal == "allow":
         actions = allowable_actions(actions, layers)
     compiled = compile_layers(program, layers)
@@ -76,6 +87,26 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     if not models:
         return _no_witness(query, domains, scope)
     return _witnessed(query, models, decode, scope, all_witnesses)
+
+
+def _role_path_ambiguity(principal: Principal, layers: list[Layer], actions: list[str]) -> str | None:
+    """A session whose role path is unknown, searched against a statement that names its role with
+    a path: decide refuses such a request (facts.py, _check_role_path), so every request of the
+    search is undecidable: 'unknown', asking for aws:PrincipalArn."""
+    if principal.type != "role_session" or principal.role_path_known:
+        return None
+    actions_l = [a.lower() for a in actions]
+    for _, _, named in layers:
+        for index, st in enumerate(named.policy.Statement):
+            if not any(covers_action(st, a) for a in actions_l):
+                continue
+            hit = role_path_ambiguity(principal, list(role_refs(st)))
+            if hit is not None:
+                return (
+                    f"{named.name} statement {index} names {hit!r}, but the session ARN does not carry its "
+                    "role's path: give aws:PrincipalArn, the role ARN with its path (--where)"
+                )
+    return None
 
 
 def _fixed_and_absent(query: Query, principal: Principal) -> tuple[dict[str, list[str]], set[str]]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from reasoner.engine.facts import FactProgram
 from reasoner.policy.patterns import Template, fill
+from reasoner.policy.principals import Principal
 from reasoner.search.domains import AbstractionError, Domain
 from reasoner.search.query import Query
 
@@ -24,7 +25,11 @@ class Compilation:
     resource_names: dict[int, str] = field(default_factory=dict)
     value_names: dict[int, str] = field(default_factory=dict)
     key_names: dict[int, str] = field(default_factory=dict)
+    principal: Principal | None = None
+    now: int = 0  # the earliest request time searched (epoch seconds)
     added_star_region: int | None = None  # the resource region "*" added for resource-less actions
+    # A joint region's value id -> the other keys' values it carries (the time dimension).
+    derived_context: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def filled(self, template: Template, what: str) -> tuple[tuple[str, bool], ...] | None:
         """The template with its policy variables filled; None when a variable's key is absent

@@ -10,6 +10,7 @@ from reasoner.engine.facts import CondEntry, StmtInfo
 from reasoner.policy import catalogue
 from reasoner.policy.patterns import plain
 from reasoner.policy.values import compare
+from reasoner.search import instants
 from reasoner.search.compilation import Compilation
 from reasoner.search.domains import build_domain
 from reasoner.search.principals import CompiledLayer
@@ -66,10 +67,16 @@ def context_facts(
     multivalued = {k for k in searched if catalogue.is_multivalued(k)} | {
         cond.key_text for cond in conds if cond.key_text in searched and _qualified(cond)
     }
+    timed = instants.joint_keys(searched, fixed_ctx, c.absent, c.principal) if c.principal else set()
     for key in searched:
-        _searched_key_facts(c, key, scope, key in multivalued)
-    c.key_names = {c.key_id(k): k for k in searched}
-    spelling: dict[str, str] = {}
+        if key not in timed:
+            _searched_key_facts(c, key, scope, key in multivalued)
+    if timed and c.principal:
+        instants.time_facts(c, timed, scope.by_key, scope.exclude, c.principal, c.now)
+    c.key_names = {c.key_id(k): k for k in searched if k not in timed}
+    if timed:  # the time dimension is picked on aws:CurrentTime's key
+        c.key_names[c.key_id(instants.CURRENT)] = instants.CURRENT
+    spelling: dict[str, str] = dict(instants.SPELLING)
     for cond in conds:
         spelling.setdefault(cond.key_text, cond.label.split(" ", 1)[1])
     spelling["aws:calledvia"] = "aws:CalledVia"

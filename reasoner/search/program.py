@@ -4,6 +4,7 @@ dimension (actions, the resource, context keys), with the decoder of its models.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 
 import clingo
@@ -40,13 +41,18 @@ def search_facts(
     passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses). Keys of a
     numeric, date, bool or IP type (catalogue.value_kind) only take values of that type."""
     singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
-    c = Compilation(program, q, singles, absent)
+    c = Compilation(program, q, singles, absent, principal=principal, now=_now(q))
     request_facts(c, principal, resource_account, compiled)
     statements = action_facts(c, statements, actions)
     resource_facts(c, statements, resource_account, extra_resources)
     _per_action_and_resource_facts(c, principal)
     spelling = context_facts(c, statements, fixed_ctx, compiled, anonymous_keys)
     return c.facts, c.domains, WitnessDecoder.of(c, actions, resource_account, spelling)
+
+
+def _now(q: Query) -> int:
+    """The earliest request time: a request sent from now on (reasoner/search/instants.py)."""
+    return q.now if q.now is not None else int(time.time())
 
 
 def _per_action_and_resource_facts(c: Compilation, principal: Principal) -> None:

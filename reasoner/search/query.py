@@ -38,6 +38,8 @@ class Query:
     # "allow": is some request allowed? "deny": is some request the policies do NOT allow (universal
     # checks; requests AWS decides whatever the policies say, encodings/protected.lp, are out of scope).
     goal: Literal["allow", "deny"] = "allow"
+    # The earliest request time searched (epoch seconds); None: the clock, read once per query.
+    now: int | None = None
 
 
 class Dimension(BaseModel):

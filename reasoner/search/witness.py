@@ -33,19 +33,29 @@ class WitnessDecoder:
     action_names: dict[int, str]
     resource_names: dict[int, str]
     context: ContextSpelling
+    derived: dict[int, dict[str, str]]  # a joint region's other keys (the time dimension)
 
     @classmethod
     def of(
         cls, c: Compilation, actions: list[str], resource_account: str | None, context: ContextSpelling
     ) -> WitnessDecoder:
         return cls(
-            c.query, actions, resource_account, c.key_names, c.value_names, c.action_names, c.resource_names, context
+            c.query,
+            actions,
+            resource_account,
+            c.key_names,
+            c.value_names,
+            c.action_names,
+            c.resource_names,
+            context,
+            c.derived_context,
         )
 
     def __call__(self, symbols: Sequence[clingo.Symbol]) -> Witness:
         q = self.query
         picks: dict[str, list[str]] = {}
         first = last = None
+        derived: dict[str, str] = {}
         action = self.actions[0]
         resource = q.resource
         for s in symbols:
@@ -53,6 +63,7 @@ class WitnessDecoder:
                 picks.setdefault(self.key_names[s.arguments[0].number], []).append(
                     self.value_names[s.arguments[1].number]
                 )
+                derived.update(self.derived.get(s.arguments[1].number, {}))
             elif s.name == "first":
                 first = self.value_names[s.arguments[0].number]
             elif s.name == "last":
@@ -62,6 +73,7 @@ class WitnessDecoder:
             elif s.name == "pick_resource":
                 resource = self.resource_names[s.arguments[0].number]
         ctx = self._context(picks, first, last)
+        ctx.update(derived)
         multivalued = self.context.multivalued
         req = Request(
             principal=q.principal,

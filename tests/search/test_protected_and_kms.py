@@ -90,3 +90,22 @@ def test_the_universal_question_leaves_out_what_aws_decides_alone():
     policies decide (the admin-equivalence check of privesc)."""
     q = Query(USER, "iam:*", "*", resource_account=A, identity_policies=[_policy(_allow("*"))], goal="deny")
     assert can(q).answer == "impossible"
+
+
+def test_a_session_of_a_role_named_with_a_path_is_unknown_without_its_arn():
+    """arn:aws:sts::A:assumed-role/NAME/S drops the role's path (IAM identifiers): a bucket policy
+    naming role/app/Deployer cannot be decided for the session; with aws:PrincipalArn it can."""
+    bucket = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{A}:role/app/Deployer"},
+            "Action": "s3:GetObject",
+            "Resource": "*",
+        }
+    )
+    session = f"arn:aws:sts::{A}:assumed-role/Deployer/s"
+    a = can(Query(session, "s3:GetObject", "arn:aws:s3:::b/k", resource_policy=bucket))
+    assert a.answer == "unknown" and "aws:PrincipalArn" in (a.reason or "")
+    given = {"aws:PrincipalArn": [f"arn:aws:iam::{A}:role/app/Deployer"]}
+    a = can(Query(session, "s3:GetObject", "arn:aws:s3:::b/k", where=given, resource_policy=bucket))
+    assert a.answer == "possible"
