@@ -8,7 +8,10 @@ Access Analyzer does). Principals inside the zone of trust (the resource's accou
 account of the organization with --zone-of-trust organization) are left out. Identity providers a
 trust policy names (SAML, OIDC) are searched along the role assumption edge. Service principals
 are searched twice: with aws:SourceAccount / aws:SourceArn / aws:SourceOrgID absent (a confused
-deputy: any account's use of the service reaches the resource), then with them free."""
+deputy: any account's use of the service reaches the resource), then with them free. Each finding's
+category follows the cover's public / external split (reasoner.search.cover.access_of): anonymous
+and any-account are public; an organization (aws:PrincipalOrgID), a named outside account, a
+service or an identity provider (federated) is external access."""
 
 from __future__ import annotations
 
@@ -23,7 +26,7 @@ from reasoner.policy import catalogue
 from reasoner.policy.principals import parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, can
-from reasoner.search.cover import OUTSIDE_ACCOUNT, candidate_principals, search_principals
+from reasoner.search.cover import OUTSIDE_ACCOUNT, UNNAMED_SERVICE, candidate_principals, search_principals
 from reasoner.search.domains import AbstractionError
 
 RULE = rule(
@@ -41,6 +44,8 @@ REMEDIATION = {
     "aws:SourceVpce that limits it to your callers); enable S3 Block Public Access where it applies.",
     "any-account": 'Name the accounts or principals that need access instead of "*", or add an '
     "aws:PrincipalOrgID / aws:PrincipalAccount condition.",
+    "organization": "Check that every account of the organization the aws:PrincipalOrgID / aws:PrincipalOrgPaths "
+    "condition names should have this access; narrow it to the accounts or OUs that need it.",
     "outside-account": "Check that the named outside account is a trusted partner; if not, remove it. "
     "Narrow the actions it gets and add sts:ExternalId for role trust.",
     "federated": "Check the identity provider and restrict who may assume the role with conditions on "
@@ -51,6 +56,7 @@ REMEDIATION = {
 LEVEL = {
     "anonymous": "critical",
     "any-account": "critical",
+    "organization": "low",
     "outside-account": "medium",
     "federated": "medium",
     "service-no-source": "medium",
@@ -70,14 +76,20 @@ def allow_actions(policy: NamedPolicy) -> list[str]:
     return list(dict.fromkeys(pats)) or []
 
 
-def _category(cand: str) -> tuple[str, str | None]:
+def _category(cand: str, access: str | None = None) -> tuple[str, str | None]:
+    """The finding's category: public access (anonymous, any account, any user of a public identity
+    provider) or external access (a named account, an organization, a service, a provider), as the
+    principal cover classifies the grant (reasoner.search.cover.access_of)."""
     p = parse_principal(cand)
     if p.type == "anonymous":
         return "anonymous", None
     if p.type == "service":
         return "service", None
+    if p.type == "web_identity":
+        return "federated", None
     if p.account == OUTSIDE_ACCOUNT:
-        return "any-account", None
+        # Any account, unless only an organization's accounts get in (aws:PrincipalOrgID).
+        return ("organization" if access == "external" else "any-account"), None
     return "outside-account", p.account
 
 
@@ -137,7 +149,8 @@ def _check(ctx: Context, t: _Target) -> list[Finding]:
         return [_unknown(ctx, t, str(exc))]
     cands = [c for c in cands if not ctx.inside_zone(parse_principal(c).account, t.owner)]
     if t.trust_of is not None:
-        cands = [c for c in cands if parse_principal(c).type not in ("anonymous", "service")]
+        # Identity providers are searched along the role assumption edge (_federated).
+        cands = [c for c in cands if parse_principal(c).type not in ("anonymous", "service", "web_identity")]
         actions = ["sts:AssumeRole"]
     else:
         actions = allow_actions(t.policy)
@@ -148,7 +161,7 @@ def _check(ctx: Context, t: _Target) -> list[Finding]:
     seen: set[tuple[str, str | None]] = set()
     for cand in cands:
         cat, acct = _category(cand)
-        key = (cat, acct or (cand if cat == "service" else None))
+        key = (cat, acct or (cand if cat in ("service", "federated") else None))
         if key in seen:  # one finding per category and account (the first principal found)
             continue
         hit, n = _first_hit(ctx, t, cand, actions, rcps, unknown)
@@ -196,6 +209,7 @@ def _first_hit(
                 continue
             r = search_principals(t.policy, t.owner, action, res, [cand], rcps, ctx.snap.management_account)
             if r.passed is False and r.answer is not None and r.answer.witness:
+                cat, acct = _category(cand, r.access)
                 return _fail(ctx, t, cat, cand, acct, r.answer.witness), n
             if r.passed is None:
                 unknown.append(f"{cand}: {r.reason}")
@@ -207,8 +221,10 @@ def _fail(ctx: Context, t: _Target, cat: str, cand: str, acct: str | None, witne
     who = {
         "anonymous": "anyone (anonymous)",
         "any-account": "any AWS account",
+        "organization": "the accounts of an organization",
         "outside-account": f"account {acct}",
-        "service-no-source": f"{cand} on behalf of any account",
+        "federated": f"the identities of {cand.removeprefix('federated:')}",
+        "service-no-source": ("any AWS service" if cand == UNNAMED_SERVICE else cand) + " on behalf of any account",
     }[cat]
     hop = ctx.witness_hop(witness)
     return ctx.finding(
