@@ -100,7 +100,9 @@ def run_audit(
         )
         findings += got
     ctx.resolve()
-    warnings = [f"snapshot: {p}" for p in snap.problems[:50]]
+    # Principals or resources may be missing (issue 11): every report format says so up front.
+    warnings = [f"WARNING: snapshot incomplete: {why}" for why in snap.incomplete[:20]]
+    warnings += [f"snapshot: {p}" for p in snap.problems[:50]]
     if supp is not None and suppress is not None:
         findings, w = suppressions.apply(findings, supp, suppress, now.date(), ctx.snapshot_sha256)
         warnings = w + warnings

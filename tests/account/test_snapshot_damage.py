@@ -343,3 +343,12 @@ def test_a_pattern_over_every_account_meets_an_unknown_account(tmp_path):
     assert snap.broken_policy_for("arn:aws:sqs:*:*:*") is not None
     assert snap.broken_policy_for(f"arn:aws:sqs:*:{A}:*") is None
     assert snap.broken_policy_for("*") is None  # the caller's own account
+
+
+def test_audit_report_says_the_snapshot_is_incomplete(tmp_path):
+    from reasoner.audit.run import run_audit
+
+    d = _seed()
+    _gaad(d).update(IsTruncated=True)
+    report = run_audit([str(_write(tmp_path, d))], only=["external-access"])
+    assert report.warnings[0].startswith("WARNING: snapshot incomplete:") and "IsTruncated" in report.warnings[0]
