@@ -259,7 +259,9 @@ def test_who_can_answers_as_on_the_handwritten_bundle(both, local_aws):
         assert mine == theirs, (action, resource)
         assert not mine["unknown"]
     readers = {p["principal"].rsplit("/", 1)[-1] for p in mine["principals"] if p["answer"] == "possible"}
-    assert readers == {"root-like"}  # kms:Decrypt: the key policy delegates to IAM
+    # kms:Decrypt: the key policy delegates to IAM; bob can make a new default version of his own
+    # policy (privesc) and so can do whatever an Allow * on * lets him (escalation is a path)
+    assert readers == {"bob", "root-like"}
 
 
 def test_privesc_answers_as_on_the_handwritten_bundle(both):
@@ -274,7 +276,8 @@ def test_prove_answers_as_on_the_handwritten_bundle(both, tmp_path):
     inv.write_text(INVARIANTS)
     mine, theirs = (same_shape([r.model_dump(mode="json") for r in api.prove(inv, s)], p) for p, s in both)
     assert mine == theirs
-    assert [r["status"] for r in mine] == ["proved", "proved", "proved", "violated"]
+    # data-readers (only) is violated by bob, who can rewrite his own policy and then read
+    assert [r["status"] for r in mine] == ["proved", "violated", "proved", "violated"]
 
 
 def test_the_folder_loads_as_a_snapshot(collected):
