@@ -93,7 +93,9 @@ def test_every_flag_and_argument_has_help():
 
 
 def test_completion_is_offered():
-    proc = run_cli("--show-completion", "bash")
+    # Typer detects the shell from the process tree: run it from bash, as a user would (a test
+    # runner started without a shell among its ancestors gets "Shell not supported").
+    proc = subprocess.run(["bash", "-c", f"'{REASONER}' --show-completion"], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr
     assert "complete" in proc.stdout and "reasoner" in proc.stdout
     assert "--install-completion" in run_cli("--help").stdout
