@@ -185,9 +185,11 @@ def _principal_arn_regions(arn_comparisons: list[tuple[str, tuple[tuple[str, boo
                     f"the aws:PrincipalArn region of {region.witness!r} is not a principal ARN"
                 ) from None
             continue
-        if p.type == "role_session" and p.text.startswith("arn:aws:iam::"):
-            # A role ARN pattern: the session of that role carries aws:PrincipalArn = the role.
-            name = p.text.split(":role/", 1)[1].rsplit("/", 1)[-1]
+        if p.type == "role_session" and p.text.startswith("arn:aws:iam::") and "/" not in p.text.split(":role/", 1)[1]:
+            # A role ARN pattern: the session of that role carries aws:PrincipalArn = the role. (A
+            # session ARN drops a role's path: for a pathed role the role ARN, a session of it
+            # whose path is known, stands alone.)
+            name = p.text.split(":role/", 1)[1]
             out.append(f"arn:aws:sts::{p.account}:assumed-role/{name}/session")
         out.append(p.text)
     return out
@@ -268,11 +270,15 @@ def _query(policy: NamedPolicy, owner: str, action: str, resource: str, cand: st
     identity = [] if p.type in ("anonymous", "service", "web_identity") else allow_all
     # A federated-user session has the permissions its session policy leaves: the most permissive.
     session = allow_all[0] if p.type == "federated_user" else None
+    # A session ARN drops its role's path: the cover's sessions are of roles without a path (a
+    # pathed role is a member of its own, from the aws:PrincipalArn regions), said in the request.
+    where = {"aws:PrincipalArn": [p.arn]} if p.type == "role_session" and not p.role_path_known and p.arn else {}
     return Query(
         principal=cand,
         action=action,
         resource=resource,
         resource_account=owner,
+        where=where,
         identity_policies=identity,
         session_policy=session,
         resource_policy=policy,
