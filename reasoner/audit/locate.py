@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from reasoner.audit.findings import Location
+from reasoner.errors import InputError
+from reasoner.policy.document import read_input
 
 _STR = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
 _WS = re.compile(r"\s*")
@@ -150,9 +152,9 @@ class Locator:
             if total > MAX_INDEXED_BYTES:
                 break
             try:
-                text = p.read_text(encoding="utf-8")
+                text = read_input(p).decode("utf-8")  # bounded, regular files only
                 doc = json.loads(text)
-            except (OSError, ValueError):
+            except (OSError, ValueError, InputError):
                 continue
             self._texts[src] = text
             for name, path in _policy_docs(doc, ()):

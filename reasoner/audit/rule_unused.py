@@ -15,6 +15,8 @@ from typing import Any
 
 from reasoner.audit.findings import Finding
 from reasoner.audit.rulebase import Context, rule
+from reasoner.errors import InputError
+from reasoner.policy.document import read_input
 
 RULE = rule(
     "unused-access",
@@ -64,8 +66,8 @@ def run(ctx: Context) -> list[Finding]:
     out: list[Finding] = []
     for f in _files(ctx):
         try:
-            doc = json.loads(f.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            doc = json.loads(read_input(f).decode("utf-8"))  # bounded, regular files only
+        except (OSError, ValueError, InputError):
             continue
         if "credential-report" in f.name and isinstance(doc, dict) and "Content" in doc:
             out += _credential_report(ctx, str(doc["Content"]), now, str(f))
