@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from conftest import run_cli
 
 from reasoner.account.privesc import Privesc
