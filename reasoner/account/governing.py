@@ -27,9 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Container
 
-from reasoner.policy.patterns import plain, plain_glob_match
-
-Glob = tuple[tuple[str, bool], ...]
+from reasoner.policy.patterns import globs_meet, plain, plain_glob_match
 
 _GLUE_CATALOG_CHILDREN = ("database/*", "table/*", "tableVersion/*", "userDefinedFunction/*", "connection/*")
 
@@ -115,39 +113,3 @@ def _within(a: str, b: str) -> bool:
     """Every string the glob `a` matches, the glob `b` matches (sufficient test: b's wildcards are
     only `*`, and b matches a's text with a's wildcards read as characters)."""
     return "?" not in b and plain_glob_match(b, a)
-
-
-def globs_meet(a: Glob, b: Glob) -> bool:
-    """Some string matches both globs (`*` any run, `?` one character): a search over pairs of
-    positions, reading the literal characters of either glob and one character of neither."""
-
-    def closure(g: Glob, k: int) -> set[int]:
-        out = {k}
-        while k < len(g) and g[k] == ("*", True):
-            k += 1
-            out.add(k)
-        return out
-
-    def step(g: Glob, k: int, c: str) -> set[int]:
-        if k == len(g):
-            return set()
-        ch, wild = g[k]
-        if wild and ch == "*":
-            return closure(g, k)
-        if wild or ch == c:
-            return closure(g, k + 1)
-        return set()
-
-    letters = {c for c, wild in a + b if not wild}
-    letters.add(next(chr(i) for i in range(0x21, 0x7F) if chr(i) not in letters))
-    start = {(i, j) for i in closure(a, 0) for j in closure(b, 0)}
-    seen, todo = set(start), list(start)
-    while todo:
-        i, j = todo.pop()
-        if i == len(a) and j == len(b):
-            return True
-        for c in letters:
-            for pair in {(x, y) for x in step(a, i, c) for y in step(b, j, c)} - seen:
-                seen.add(pair)
-                todo.append(pair)
-    return False

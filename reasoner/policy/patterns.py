@@ -174,3 +174,39 @@ def arn_match(pattern: tuple[tuple[str, bool], ...], value: str) -> bool:
     if len(pieces) != 6:
         return False
     return all(glob_match(part, piece) for part, piece in zip(compiled, pieces))
+
+
+def globs_meet(a: tuple[tuple[str, bool], ...], b: tuple[tuple[str, bool], ...]) -> bool:
+    """Some string matches both globs (`*` any run, `?` one character): a search over pairs of
+    positions, reading the literal characters of either glob and one character of neither."""
+
+    def closure(g: tuple[tuple[str, bool], ...], k: int) -> set[int]:
+        out = {k}
+        while k < len(g) and g[k] == ("*", True):
+            k += 1
+            out.add(k)
+        return out
+
+    def step(g: tuple[tuple[str, bool], ...], k: int, c: str) -> set[int]:
+        if k == len(g):
+            return set()
+        ch, wild = g[k]
+        if wild and ch == "*":
+            return closure(g, k)
+        if wild or ch == c:
+            return closure(g, k + 1)
+        return set()
+
+    letters = {c for c, wild in a + b if not wild}
+    letters.add(next(chr(i) for i in range(0x21, 0x7F) if chr(i) not in letters))
+    start = {(i, j) for i in closure(a, 0) for j in closure(b, 0)}
+    seen, todo = set(start), list(start)
+    while todo:
+        i, j = todo.pop()
+        if i == len(a) and j == len(b):
+            return True
+        for c in letters:
+            for pair in {(x, y) for x in step(a, i, c) for y in step(b, j, c)} - seen:
+                seen.add(pair)
+                todo.append(pair)
+    return False

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from reasoner.errors import InputError
-from reasoner.policy.patterns import glob_match, plain
+from reasoner.policy.patterns import glob_match, globs_meet, plain
 
 _ACCOUNT = re.compile(r"^\d{12}$")
 _ARN = re.compile(
@@ -204,43 +204,7 @@ def _glob_names_pathed_role(pattern: str, prefix: str, name: str) -> bool:
     if glob_match(g, prefix + name):
         return False
     pathed = tuple((c, False) for c in prefix) + (("?", True), ("*", True), ("/", False))
-    return _globs_meet(g, pathed + tuple((c, False) for c in name))
-
-
-def _globs_meet(a: tuple[tuple[str, bool], ...], b: tuple[tuple[str, bool], ...]) -> bool:
-    """Some string matches both globs (`*` any run, `?` one character): a search over pairs of
-    positions, reading the literal characters of either glob and one character of neither."""
-
-    def closure(g: tuple[tuple[str, bool], ...], k: int) -> set[int]:
-        out = {k}
-        while k < len(g) and g[k] == ("*", True):
-            k += 1
-            out.add(k)
-        return out
-
-    def step(g: tuple[tuple[str, bool], ...], k: int, c: str) -> set[int]:
-        if k == len(g):
-            return set()
-        ch, wild = g[k]
-        if wild and ch == "*":
-            return closure(g, k)
-        if wild or ch == c:
-            return closure(g, k + 1)
-        return set()
-
-    letters = {c for c, wild in a + b if not wild}
-    letters.add(next(chr(i) for i in range(0x21, 0x7F) if chr(i) not in letters))
-    start = {(i, j) for i in closure(a, 0) for j in closure(b, 0)}
-    seen, todo = set(start), list(start)
-    while todo:
-        i, j = todo.pop()
-        if i == len(a) and j == len(b):
-            return True
-        for c in letters:
-            for pair in {(x, y) for x in step(a, i, c) for y in step(b, j, c)} - seen:
-                seen.add(pair)
-                todo.append(pair)
-    return False
+    return globs_meet(g, pathed + tuple((c, False) for c in name))
 
 
 def account_of_arn(arn: str) -> str | None:
