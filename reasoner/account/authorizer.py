@@ -168,17 +168,10 @@ class Authorizer:
         for k, v in q.where.items():
             if k.lower() not in ctx and k.lower() not in ("aws:calledvia", "aws:viaawsservice"):
                 full[k] = v if len(v) != 1 else v[0]
-        return DecideInput(
-            request=Request(
+        return q.decide_input(
+            Request(
                 principal=e.arn, action=action, resource=resource, resource_account=q.resource_account, context=full
-            ),
-            identity_policies=q.identity_policies,
-            resource_policy=q.resource_policy,
-            permission_boundary=q.permission_boundary,
-            scps=q.scps,
-            rcps=q.rcps,
-            vpc_endpoint_policy=q.vpc_endpoint_policy,
-            management_account=q.management_account,
+            )
         )
 
     def command(self, hop: Hop) -> str:

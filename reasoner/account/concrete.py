@@ -129,15 +129,8 @@ def plain_input(q: Query, extra: dict | None = None) -> DecideInput:
         **q.where,
     }
     ctx = {k: (v if k.lower() == "aws:calledvia" or len(v) != 1 else v[0]) for k, v in fixed.items()}
-    return DecideInput(
-        request=Request(
+    return q.decide_input(
+        Request(
             principal=q.principal, action=q.action, resource=resource, resource_account=q.resource_account, context=ctx
-        ),
-        identity_policies=q.identity_policies,
-        resource_policy=q.resource_policy,
-        permission_boundary=q.permission_boundary,
-        scps=q.scps,
-        rcps=q.rcps,
-        vpc_endpoint_policy=q.vpc_endpoint_policy,
-        management_account=q.management_account,
+        )
     )

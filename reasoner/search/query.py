@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from reasoner.policy.request import NamedPolicy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 
 
 @dataclass
@@ -40,6 +40,21 @@ class Query:
     goal: Literal["allow", "deny"] = "allow"
     # The earliest request time searched (epoch seconds); None: the clock, read once per query.
     now: int | None = None
+
+    def decide_input(self, request: Request) -> DecideInput:
+        """One concrete request with every policy layer of the query: the one place a witness,
+        a concrete try or a hop check turns a query into what the decider decides."""
+        return DecideInput(
+            request=request,
+            identity_policies=self.identity_policies,
+            resource_policy=self.resource_policy,
+            permission_boundary=self.permission_boundary,
+            session_policy=self.session_policy,
+            scps=self.scps,
+            rcps=self.rcps,
+            vpc_endpoint_policy=self.vpc_endpoint_policy,
+            management_account=self.management_account,
+        )
 
 
 class Dimension(BaseModel):

@@ -92,17 +92,7 @@ class WitnessDecoder:
                 for k, v in ctx.items()
             },
         )
-        inp = DecideInput(
-            request=req,
-            identity_policies=q.identity_policies,
-            resource_policy=q.resource_policy,
-            permission_boundary=q.permission_boundary,
-            session_policy=q.session_policy,
-            scps=q.scps,
-            rcps=q.rcps,
-            vpc_endpoint_policy=q.vpc_endpoint_policy,
-            management_account=q.management_account,
-        )
+        inp = q.decide_input(req)
         return inp, symbols
 
     def _context(
