@@ -38,6 +38,9 @@ class Entity:
     incomplete: list[str] = field(default_factory=list)  # problems that make its permissions unknown
     # Roles whose trust policy could not be read: who may assume them is unknown (not "nobody").
     trust_unknown: str | None = None
+    # Roles: the instance profiles that contain it (GAAD's InstanceProfileList); None when the
+    # source does not say, so a precondition on them stays outside the snapshot.
+    instance_profiles: list[str] | None = None
 
 
 @dataclass
@@ -86,6 +89,9 @@ class Snapshot:
     principals: dict[str, Entity] = field(default_factory=dict)
     groups: dict[str, Group] = field(default_factory=dict)
     managed_policies: dict[str, NamedPolicy] = field(default_factory=dict)  # ARN -> default version
+    # ARN -> its non-default versions (version id -> document; None: the version is not valid
+    # here) when the source lists PolicyVersionList; a policy absent here: versions not shown.
+    policy_versions: dict[str, dict[str, NamedPolicy | None]] = field(default_factory=dict)
     resource_policies: dict[str, ResourcePolicy] = field(default_factory=dict)
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
     org_root: OrgNode | None = None

@@ -33,6 +33,7 @@ from reasoner.account.authorizer import Authorizer
 from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, Outcome, assume_action, hop_cache_key
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.paths import PathFinder
+from reasoner.account.preconditions import check_precondition
 from reasoner.account.prefilters import may_allow_identity
 from reasoner.account.session import plain_time_context
 from reasoner.account.techniques import Technique
@@ -260,6 +261,10 @@ class Privesc:
         for target, group, values in self._bindings(t, caller):
             if target == caller.arn and t.kind == "become":
                 continue
+            pre = check_precondition(self.snap, t, values, self.is_admin)
+            if pre.state == "fails":  # visible in the snapshot and false: the technique cannot work
+                continue
+            holds = pre.state == "holds" and t.snapshot_check_covers == "all"
             bound = t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
             shared: list[HopCheck] = []
             specific: list[HopCheck] = []
@@ -274,7 +279,8 @@ class Privesc:
                     target=True,
                 )
                 (specific if i in specific_idx else shared).append(c)
-            plans.append(TechniquePlan(caller, t, target, group, shared, specific, _precondition(t, values)))
+            assumes = None if holds else _precondition(t, values)
+            plans.append(TechniquePlan(caller, t, target, group, shared, specific, assumes))
         return plans
 
     def _check_plans(self, plans: list[TechniquePlan]) -> dict[tuple, Outcome]:

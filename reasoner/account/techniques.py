@@ -103,6 +103,13 @@ class Technique(_Strict):
     # The binding to the snapshot's targets establishes `assumes` (an attached customer-managed
     # {policy}, membership of {group}): visible in the snapshot and holding.
     snapshot_shows_precondition: bool = False
+    # A part of `assumes` the snapshot can show (reasoner/account/preconditions.py):
+    # "instance-profile": an instance profile contains the target role (GAAD InstanceProfileList);
+    # "non-default-version": {policy} has a non-default version that makes the target admin
+    # (PolicyVersionList). `snapshot_check_covers`: "all" when the check is the whole of
+    # `assumes`, "part" when `assumes` asks for more (a running instance) that stays outside.
+    snapshot_check: Literal["instance-profile", "non-default-version"] | None = None
+    snapshot_check_covers: Literal["all", "part"] = "all"
     note: str = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -122,7 +129,13 @@ class Technique(_Strict):
                 raise ValueError(f"trusts_service {self.trusts_service!r} is not a service principal")
         if self.creates_target and (self.kind != "become" or self.target != "role"):
             raise ValueError("creates_target is for become techniques whose target is a new role")
+        if self.snapshot_check is not None and (self.assumes is None or self.snapshot_shows_precondition):
+            raise ValueError("snapshot_check refines `assumes`: it needs one the binding does not establish")
+        if self.snapshot_check == "instance-profile" and self.target != "role":
+            raise ValueError("an instance-profile check applies only to a target role")
         used = self.placeholders()
+        if self.snapshot_check == "non-default-version" and "policy" not in used:
+            raise ValueError("a non-default-version check needs the {policy} placeholder")
         bad = used - PLACEHOLDERS
         if bad:
             raise ValueError(f"unknown placeholders {sorted(bad)} (valid: {sorted(PLACEHOLDERS)})")

@@ -445,3 +445,25 @@ def test_technique_loader_rejects_resources_of_the_wrong_shape():
     )
     with pytest.raises(CatalogueDataError, match="not a condition key"):
         parse_techniques(data)
+
+
+def test_technique_loader_rejects_inconsistent_snapshot_checks():
+    # techniques[0] is iam-create-policy-version-user: its binding already shows its precondition.
+    data = _with(lambda t: t.update(snapshot_check="non-default-version"))
+    with pytest.raises(CatalogueDataError, match="refines"):
+        parse_techniques(data)
+    data = _with(lambda t: t.update(snapshot_shows_precondition=False, snapshot_check="instance-profile"))
+    with pytest.raises(CatalogueDataError, match="target role"):
+        parse_techniques(data)
+    data = _with(lambda t: t.update(snapshot_check="somewhere"))
+    with pytest.raises(CatalogueDataError, match="snapshot_check"):
+        parse_techniques(data)
+
+
+def test_every_instance_profile_technique_is_checked_against_the_snapshot():
+    """Every technique whose precondition names an instance profile lets the snapshot refute it."""
+    for t in load_techniques().techniques:
+        if t.assumes and "instance profile containing the target role" in t.assumes.replace(
+            "whose instance profile contains", "instance profile containing"
+        ):
+            assert t.snapshot_check == "instance-profile", t.id

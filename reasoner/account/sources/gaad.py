@@ -7,8 +7,9 @@ from __future__ import annotations
 from typing import Any, NamedTuple, TypeGuard
 
 from reasoner.account.model import Entity, Group, Snapshot
-from reasoner.account.sources.embedded import arn_account, embedded_policy, first_definition
-from reasoner.errors import json_path
+from reasoner.account.sources.embedded import arn_account, embedded_policy, first_definition, policy_text
+from reasoner.errors import InputError, json_path
+from reasoner.policy.document import parse_policy
 from reasoner.policy.request import NamedPolicy
 
 
@@ -124,6 +125,24 @@ def _load_managed_policies(snap: Snapshot, src: str, doc: dict, prefix: tuple) -
             snap.broken_managed[arn] = snap.problems[-1]
         else:
             snap.managed_policies[arn] = named
+            snap.policy_versions[arn] = _other_versions(versions, j, arn)
+
+
+def _other_versions(versions: list[dict], default: int, arn: str) -> dict[str, NamedPolicy | None]:
+    """The non-default versions (SetDefaultPolicyVersion can make any of them the default). One
+    that does not parse is kept as None, not dropped: what it grants is unknown, not nothing."""
+    out: dict[str, NamedPolicy | None] = {}
+    for k, v in enumerate(versions):
+        if k == default:
+            continue
+        vid = v.get("VersionId") if isinstance(v.get("VersionId"), str) else f"#{k}"
+        try:
+            pol = parse_policy(policy_text(v.get("Document")), source=arn, prefix=("PolicyVersionList", k))
+        except InputError:
+            out[vid] = None
+            continue
+        out[vid] = NamedPolicy(name=f"{arn} (version {vid})", policy=pol)
+    return out
 
 
 def _inline_policies(snap: Snapshot, src: str, raw: Any, path: tuple, arn: str) -> tuple[list[NamedPolicy], list[str]]:
@@ -203,6 +222,9 @@ def _load_principal(
             # Its own permissions are still known; who may assume it is not.
             e.trust_unknown = snap.problems[-1]
         e.trust_policy = trust
+        profiles = u.get("InstanceProfileList")
+        if isinstance(profiles, list):
+            e.instance_profiles = [p["Arn"] for p in profiles if isinstance(p, dict) and isinstance(p.get("Arn"), str)]
     raw_groups = u.get("GroupList")
     if raw_groups is not None and not (isinstance(raw_groups, list) and all(isinstance(n, str) for n in raw_groups)):
         e.incomplete.append("GroupList is not a list of group names: its groups are unknown")
