@@ -67,6 +67,7 @@ class EscalationEdges:
             self._edges[e.arn] = []
         if todo:
             pv = Privesc(self.snap, finder=self.finder, now=self.auth.now)
+            pv.only_admin_grants = False  # a non-admin policy version may still allow the request
             for plan, step in pv.usable(todo, load_techniques().techniques):
                 edge = self._edge(plan, step)
                 if edge is not None:

@@ -30,7 +30,10 @@ AdminCheck = Callable[..., "bool | None"]
 
 
 class Precondition(NamedTuple):
-    state: Literal["holds", "fails", "outside"]  # visible and true / visible and false / not shown
+    # visible and true / visible and false / not shown / "not-admin": the policy has versions,
+    # none of which makes the target admin (false for privesc; a path to a narrower request may
+    # still use one, so path searches keep the step as conditional)
+    state: Literal["holds", "fails", "outside", "not-admin"]
     shown: str | None = None  # what the snapshot shows, in plain words (for the step's via)
 
 
@@ -67,7 +70,9 @@ def _non_default_version(snap: Snapshot, target: Entity, policy: str, is_admin: 
         if verdict:
             return Precondition("holds", f"version {vid} of {policy}")
         unknown = unknown or verdict is None
-    return Precondition("outside" if unknown else "fails")
+    if unknown:
+        return Precondition("outside")
+    return Precondition("not-admin" if versions else "fails")
 
 
 def _with_version(target: Entity, default: NamedPolicy, version: NamedPolicy) -> tuple[Entity, tuple[NamedPolicy]]:

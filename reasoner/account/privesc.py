@@ -104,6 +104,10 @@ def _iam_actions() -> list[str]:
 
 
 class Privesc:
+    # A grant bounded by existing policy versions counts only when it makes the target admin;
+    # path searches (escalation.py) turn this off: a version may still allow a narrower request.
+    only_admin_grants = True
+
     def __init__(
         self,
         snap: Snapshot,
@@ -262,8 +266,8 @@ class Privesc:
             if target == caller.arn and t.kind == "become":
                 continue
             pre = check_precondition(self.snap, t, values, self.is_admin)
-            if pre.state == "fails":  # visible in the snapshot and false: the technique cannot work
-                continue
+            if pre.state == "fails" or (pre.state == "not-admin" and self.only_admin_grants):
+                continue  # visible in the snapshot and false: the technique cannot work
             holds = pre.state == "holds" and t.snapshot_check_covers == "all"
             bound = t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
             shared: list[HopCheck] = []

@@ -103,3 +103,22 @@ def test_an_unreadable_version_leaves_it_conditional(tmp_path):
     r = setter(tmp_path, [("v1", {"Version": "2012-10-17", "Statement": [{"Effect": "Maybe"}]})])
     assert r.status == "conditional"
     assert "non-default version" in r.paths[0][0].assumes
+
+
+def test_who_can_keeps_a_narrower_version_as_a_conditional_path(tmp_path):
+    """A version that is not admin still allows s3:GetObject: privesc says no, who-can still lists
+    the principal (its path rests on the version, so it is marked with that precondition)."""
+    from reasoner.account.paths import PathFinder
+
+    u = user("u")
+    u["AttachedManagedPolicies"] = [{"PolicyName": "mine", "PolicyArn": POLICY}]
+    default = allow("iam:SetDefaultPolicyVersion", POLICY)
+    f = snapshot(tmp_path, users=[u], policies=[managed_versions(default, [("v1", allow("s3:GetObject"))])])
+    snap = load_snapshot(f)
+    assert Privesc(snap).run()[0].status == "no"
+    who = {
+        p.principal.rsplit("/", 1)[-1]: p
+        for p in PathFinder(snap).who_can("s3:GetObject", "arn:aws:s3:::b/k").principals
+    }
+    assert "u" in who
+    assert any(h.assumes for h in who["u"].path.hops)
