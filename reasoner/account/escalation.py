@@ -10,9 +10,17 @@ each required request with its exact conditions):
   principal can add an Allow of everything to its identity policies, so the target request is
   checked with that Allow added (its boundary, SCPs, RCPs and the resource policy still apply).
 
+* *grant* to another principal it can become (a policy of that user or role, or of a group that
+  user is in): the same Allow of everything, for the target, once the caller becomes it;
+* *join-group*: the caller adds a user it can become (itself included) to a group: that user
+  gains the group's policies (inline and attached);
+* *create a role* (CreateRole with PutRolePolicy or AttachRolePolicy, then AssumeRole): the
+  caller becomes a new role of its account that allows everything. Its name is the caller's to
+  choose: a fresh name, or that of a role a policy names but the snapshot does not have
+  (`new_role_names`), so a resource policy naming a deleted role can be met.
+
 Each edge is shown as the hops of its required requests (kind "escalate"), marked with the
-technique's precondition when it rests on one the snapshot cannot show. Techniques that create a
-new role or join a group are not followed here (privesc reports them).
+technique's precondition when it rests on one the snapshot cannot show.
 """
 
 from __future__ import annotations
@@ -28,14 +36,19 @@ from reasoner.policy.document import parse_policy
 from reasoner.policy.request import NamedPolicy
 from reasoner.resources import data_file
 
+NEW_ROLE = "reasoner-new-role"  # the fresh name of a role the caller creates
+
 
 @dataclass
 class Escalation:
     kind: str  # "become" | "grant"
     caller: str
-    target: str  # the principal become, or the caller itself for a grant
+    target: str  # the principal become, or the one granted to (the caller, or one it becomes)
     technique: str
     hops: list[Hop]
+    # For a grant: what the target gains; None: anything (an Allow of everything).
+    gains: tuple[NamedPolicy, ...] | None = None
+    new_role: bool = False  # the target is a role the caller creates (not in the snapshot)
 
 
 def allow_everything() -> NamedPolicy:
@@ -47,6 +60,38 @@ def allow_everything() -> NamedPolicy:
 def with_everything_allowed(e: Entity) -> Entity:
     """The principal after it granted itself everything (its other layers unchanged)."""
     return dataclasses.replace(e, identity_policies=[*e.identity_policies, allow_everything()])
+
+
+def after_grant(snap: Snapshot, edge: Escalation) -> Entity:
+    """The grant's target as it is once the grant is made."""
+    if edge.new_role:  # created by the caller: no policies but the one it writes, no boundary
+        name = edge.target.rsplit("/", 1)[-1]
+        bare = Entity(arn=edge.target, kind="role", name=name, account=edge.target.split(":")[4])
+        return with_everything_allowed(bare)
+    target = snap.principals[edge.target]
+    if edge.gains is None:
+        return with_everything_allowed(target)
+    return dataclasses.replace(target, identity_policies=[*target.identity_policies, *edge.gains])
+
+
+def new_role_names(snap: Snapshot, account: str) -> list[str]:
+    """Role ARNs of `account` a role creator may pick: a fresh one, and every role ARN of the
+    account that a policy in the snapshot names but the snapshot does not hold."""
+    prefix = f"arn:aws:iam::{account}:role/"
+    named = {
+        v
+        for doc in _principal_policies(snap)
+        for st in doc.policy.Statement
+        if st.Principal is not None
+        for _, v in st.Principal.entries()
+        if v.startswith(prefix) and "*" not in v and "?" not in v and v not in snap.principals
+    }
+    return [prefix + NEW_ROLE, *sorted(named)]
+
+
+def _principal_policies(snap: Snapshot) -> list[NamedPolicy]:
+    docs = [rp.policy for rp in snap.resource_policies.values()]
+    return docs + [e.trust_policy for e in snap.principals.values() if e.trust_policy is not None]
 
 
 class EscalationEdges:
@@ -69,28 +114,33 @@ class EscalationEdges:
             pv = Privesc(self.snap, finder=self.finder, now=self.auth.now)
             pv.only_admin_grants = False  # a non-admin policy version may still allow the request
             for plan, step in pv.usable(todo, load_techniques().techniques):
-                edge = self._edge(plan, step)
-                if edge is not None:
-                    self._edges[plan.caller.arn].append(edge)
+                self._edges[plan.caller.arn] += self._edges_of(plan, step)
         return {e.arn: self._edges.get(e.arn, []) for e in callers}
 
-    def _edge(self, plan, step) -> Escalation | None:
+    def _edges_of(self, plan, step) -> list[Escalation]:
         t = plan.technique
         caller = plan.caller
-        if t.creates_target or t.kind == "join-group":
-            return None
-        if t.kind == "become":
-            if plan.target not in self.snap.principals or plan.target == caller.arn:
-                return None
-            kind = "become"
-        elif plan.target == caller.arn or plan.target in caller.groups:
-            kind = "grant"
-        else:
-            return None
         hops = []
         for c in plan.shared + plan.specific:
             r = self.auth.cache.get(hop_cache_key(c))
             if r is None or r.hop is None:
-                return None
+                return []
             hops.append(dataclasses.replace(r.hop, kind="escalate", assumes=step.assumes))
-        return Escalation(kind, caller.arn, plan.target if kind == "become" else caller.arn, t.id, hops)
+        if t.creates_target:
+            return [
+                Escalation("grant", caller.arn, arn, t.id, hops, new_role=True)
+                for arn in new_role_names(self.snap, caller.account)
+            ]
+        if plan.target not in self.snap.principals:
+            return []
+        if t.kind == "join-group":
+            grp = self.snap.groups.get(plan.group or "")
+            if grp is None or grp.incomplete:
+                return []
+            gains = [*grp.policies, *(self.snap.managed_policies.get(m) for m in grp.managed_policy_arns)]
+            if any(p is None for p in gains):
+                return []  # an attached policy the snapshot lacks: what the group gives is unknown
+            return [Escalation("grant", caller.arn, plan.target, t.id, hops, gains=tuple(p for p in gains if p))]
+        if t.kind == "become":
+            return [] if plan.target == caller.arn else [Escalation("become", caller.arn, plan.target, t.id, hops)]
+        return [Escalation("grant", caller.arn, plan.target, t.id, hops)]

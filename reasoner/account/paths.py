@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from reasoner.account.authorizer import Authorizer
-from reasoner.account.escalation import EscalationEdges, with_everything_allowed
+from reasoner.account.escalation import Escalation, EscalationEdges, after_grant
 from reasoner.account.hops import Constraints, Hop, HopCheck, HopResult, Outcome, Stats, assume_action
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.routes import Route, RouteFinder
@@ -99,6 +99,7 @@ class PathFinder:
         self.trust = TrustGraph(snap, self.auth)
         self.escalations = EscalationEdges(snap, self.auth, self)
         self._granted: dict[tuple, list[Hop] | None] = {}
+        self._forward: dict[tuple, tuple[dict[str, list[Hop]], list[str], list[str]]] = {}
 
     def routes(
         self, who_list: list[Entity], action: str, resource: str, cons: Constraints, *, all_routes: bool = False
@@ -190,7 +191,7 @@ class PathFinder:
                 for edge in out:
                     tail = best[edge.target].hops if edge.kind == "become" and edge.target in best else None
                     if edge.kind == "grant":
-                        tail = self._granted_route(arn, action, resource, cons)
+                        tail = self._after_grant(arn, edge, action, resource, cons)
                     if tail is not None:
                         best[arn] = Path(arn, edge.hops + tail)
                         unknown.pop(arn, None)
@@ -199,17 +200,34 @@ class PathFinder:
                         break
         return [a for a in new if self.snap.principals[a].kind == "role"]
 
-    def _granted_route(self, arn: str, action: str, resource: str, cons: Constraints) -> list[Hop] | None:
-        """The target request of a principal that granted itself everything (its own authorizer:
+    def _after_grant(
+        self, arn: str, edge: Escalation, action: str, resource: str, cons: Constraints
+    ) -> list[Hop] | None:
+        """The rest of a path through a grant edge out of `arn`: becoming the target (itself, a
+        role it creates, or one it can become along become/assume edges), then the request."""
+        tail = self._granted_route(edge, action, resource, cons)
+        if tail is None or edge.target == arn or edge.new_role:
+            return tail
+        chains, _, _ = self._chains(self.snap.principals[arn], cons)
+        return chains[edge.target] + tail if edge.target in chains else None
+
+    def _granted_route(self, edge: Escalation, action: str, resource: str, cons: Constraints) -> list[Hop] | None:
+        """The target request of the grant's target once the grant is made (its own authorizer:
         these answers must not be cached as the principal's own)."""
-        key = (arn, action, resource, cons)
+        gains = None if edge.gains is None else tuple(p.name for p in edge.gains)
+        key = (edge.target, gains, action, resource, cons)
         if key not in self._granted:
             auth = Authorizer(self.snap, self.auth.now)
-            granted = with_everything_allowed(self.snap.principals[arn])
-            routes, _ = RouteFinder(self.snap, auth).routes([granted], action, resource, cons)[arn]
+            granted = after_grant(self.snap, edge)
+            routes, _ = RouteFinder(self.snap, auth).routes([granted], action, resource, cons)[granted.arn]
             hops = min(routes, key=lambda r: len(r.hops)).hops if routes else None
-            # Allowed only once the principal has rewritten its own policies (the witness carries them).
-            after = "the principal has granted itself Allow * on * (the previous hops)"
+            # Allowed only once the grant is made (the witness carries the granted policies).
+            what = "Allow * on *" if gains is None else ", ".join(gains)
+            after = f"{edge.target} has been granted {what} (the previous hops)"
+            if edge.target == edge.caller:
+                after = f"the principal has granted itself {what} (the previous hops)"
+            if edge.new_role:
+                after = f"the caller has created {edge.target} allowing * on * (the previous hops)"
             self._granted[key] = [dataclasses.replace(h, assumes=after) for h in hops] if hops else None
         return self._granted[key]
 
@@ -238,8 +256,42 @@ class PathFinder:
     ) -> ReachAnswer:
         _check_action(action)
         origin = self.snap.entity(start)
-        # Forward over role assumption and escalation edges (escalation.py): the shortest chain
-        # to every identity the start can become.
+        chains, order, unknown = self._chains(origin, cons)
+        identities = [self.snap.principals[a] for a in order]
+        found = self.routes(identities, action, resource, cons, all_routes=True)
+        paths = []
+        for arn in order:
+            routes, reasons = found[arn]
+            for rt in routes:
+                paths.append(Path(origin.arn, chains[arn] + rt.hops))
+            unknown += [f"{arn}: {r}" for r in reasons]
+            for edge in self.escalations.out_of([self.snap.principals[arn]])[arn]:
+                if edge.kind == "grant" and (tail := self._after_grant(arn, edge, action, resource, cons)) is not None:
+                    paths.append(Path(origin.arn, chains[arn] + edge.hops + tail))
+        paths.sort(key=lambda p: len(p.hops))
+        # Principals, roles or policies missing from the snapshot: "impossible" would be a guess.
+        unknown += [f"the snapshot is incomplete: {why}" for why in self.snap.incomplete]
+        return ReachAnswer(
+            origin.arn,
+            action,
+            resource,
+            "possible" if paths else ("unknown" if unknown else "impossible"),
+            paths[:max_paths],
+            identities=[e.arn for e in identities],
+            unknown=unknown,
+            stats=self.auth.stats,
+        )
+
+    def _chains(self, origin: Entity, cons: Constraints) -> tuple[dict[str, list[Hop]], list[str], list[str]]:
+        """Forward over role assumption and escalation edges (escalation.py): the shortest chain
+        to every identity `origin` can become, in the order found, and the unknown edges."""
+        key = (origin.arn, cons)
+        if key not in self._forward:
+            self._forward[key] = self._chains_from(origin, cons)
+        chains, order, unknown = self._forward[key]
+        return chains, list(order), list(unknown)
+
+    def _chains_from(self, origin: Entity, cons: Constraints) -> tuple[dict[str, list[Hop]], list[str], list[str]]:
         chains: dict[str, list[Hop]] = {origin.arn: []}
         order = [origin.arn]
         unknown: list[str] = []
@@ -266,31 +318,7 @@ class PathFinder:
                         order.append(role.arn)
                     elif r.outcome == "unknown":
                         unknown.append(f"assuming {role.arn} from {cur.arn}: {r.reason}")
-        identities = [self.snap.principals[a] for a in order]
-        found = self.routes(identities, action, resource, cons, all_routes=True)
-        paths = []
-        for arn in order:
-            routes, reasons = found[arn]
-            for rt in routes:
-                paths.append(Path(origin.arn, chains[arn] + rt.hops))
-            unknown += [f"{arn}: {r}" for r in reasons]
-            for edge in self.escalations.out_of([self.snap.principals[arn]])[arn]:
-                if edge.kind == "grant" and (tail := self._granted_route(arn, action, resource, cons)) is not None:
-                    paths.append(Path(origin.arn, chains[arn] + edge.hops + tail))
-                    break
-        paths.sort(key=lambda p: len(p.hops))
-        # Principals, roles or policies missing from the snapshot: "impossible" would be a guess.
-        unknown += [f"the snapshot is incomplete: {why}" for why in self.snap.incomplete]
-        return ReachAnswer(
-            origin.arn,
-            action,
-            resource,
-            "possible" if paths else ("unknown" if unknown else "impossible"),
-            paths[:max_paths],
-            identities=[e.arn for e in identities],
-            unknown=unknown,
-            stats=self.auth.stats,
-        )
+        return chains, order, unknown
 
 
 @dataclass

@@ -57,3 +57,61 @@ def test_who_can_follows_escalation_edges(tmp_path):
     # every escalation hop is a request the concrete decider allows
     lines = [h.witness for p in who.values() for h in p.path.hops if h.kind == "escalate"]
     assert lines and all(d.decision == "allow" for d in decide_many([decide_input_from_obj(x) for x in lines]))
+
+
+# The three edges below follow PMapper's graph (an edge whenever one principal can gain another's
+# or new permissions) and Rhino Security Labs' methods: "Adding a user to a group" (join-group),
+# "Updating an inline policy for a user/role" on another principal, "Creating a new role" with
+# iam:CreateRole + iam:PutRolePolicy + sts:AssumeRole.
+
+
+def _witnesses_allowed(path) -> bool:
+    lines = [h.witness for h in path.hops]
+    return all(d.decision == "allow" for d in decide_many([decide_input_from_obj(x) for x in lines]))
+
+
+def test_joining_a_group_is_a_path_to_what_the_group_allows(tmp_path):
+    group = {
+        "GroupName": "readers",
+        "Arn": f"arn:aws:iam::{A}:group/readers",
+        "GroupPolicyList": [{"PolicyName": "read", "PolicyDocument": allow("s3:GetObject")}],
+        "AttachedManagedPolicies": [],
+    }
+    j = user("j", [allow("iam:AddUserToGroup", f"arn:aws:iam::{A}:group/readers")])
+    f = PathFinder(load_snapshot(snapshot(tmp_path, users=[j], groups=[group])))
+    a = f.reach("j", "s3:GetObject", OBJECT)
+    assert a.answer == "possible"
+    assert [h.action for h in a.paths[0].hops] == ["iam:AddUserToGroup", "s3:GetObject"]
+    assert "readers" in (a.paths[0].hops[-1].assumes or "")
+    assert "j" in {p.principal.rsplit("/", 1)[-1] for p in f.who_can("s3:GetObject", OBJECT).principals}
+    # a group that allows something else gives no path
+    assert f.reach("j", "s3:PutObject", OBJECT).answer == "impossible"
+
+
+def test_granting_to_another_principal_then_becoming_it(tmp_path):
+    g = user(
+        "g",
+        [
+            allow("iam:PutUserPolicy", f"arn:aws:iam::{A}:user/t"),
+            allow("iam:CreateAccessKey", f"arn:aws:iam::{A}:user/t"),
+        ],
+    )
+    only_grant = user("h", [allow("iam:PutUserPolicy", f"arn:aws:iam::{A}:user/t")])
+    f = PathFinder(load_snapshot(snapshot(tmp_path, users=[g, only_grant, user("t")])))
+    a = f.reach("g", "s3:GetObject", OBJECT)
+    assert a.answer == "possible"
+    assert [h.action for h in a.paths[0].hops] == ["iam:PutUserPolicy", "iam:CreateAccessKey", "s3:GetObject"]
+    # granting to a principal one cannot become gives nothing
+    assert f.reach("h", "s3:GetObject", OBJECT).answer == "impossible"
+    who = {p.principal.rsplit("/", 1)[-1] for p in f.who_can("s3:GetObject", OBJECT).principals}
+    assert who == {"g"}
+
+
+def test_creating_a_role_and_assuming_it_is_a_path(tmp_path):
+    c = user("c", [allow(["iam:CreateRole", "iam:PutRolePolicy", "sts:AssumeRole"], f"arn:aws:iam::{A}:role/*")])
+    f = PathFinder(load_snapshot(snapshot(tmp_path, users=[c])))
+    a = f.reach("c", "s3:GetObject", OBJECT)
+    assert a.answer == "possible"
+    assert a.paths[0].hops[-1].principal.startswith(f"arn:aws:iam::{A}:role/")
+    assert _witnesses_allowed(a.paths[0])
+    assert "c" in {p.principal.rsplit("/", 1)[-1] for p in f.who_can("s3:GetObject", OBJECT).principals}
