@@ -293,6 +293,14 @@ class Prover:
                 out.append(f"principals {body.principals.model_dump(by_alias=True)}")
         if isinstance(body, (Never, Only, NoPublic)):
             out += [f"resource {p}" for p in unmatched_resources(self.snap, body.resources)]
+        if isinstance(body, Always):
+            out += [f"principal {p}" for p in unmatched_principals(self.snap, [body.principal])]
+            out += [f"resource {p}" for p in unmatched_resources(self.snap, [body.resource])]
+        if isinstance(body, (Only, NoPrivesc)):
+            # Everyone is an allowed exception: the invariant constrains nobody.
+            allowed = PrincipalSet(match=(body.principals if isinstance(body, Only) else body.allowed) or ["-none-"])
+            if all(allowed.contains(e) for e in self.snap.principals.values()):
+                out.append("a principal outside the allowed ones")
         return out
 
     @staticmethod

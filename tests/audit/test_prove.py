@@ -9,7 +9,7 @@ import shlex
 import xml.etree.ElementTree as ET
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, json_result, run_cli
 
 from reasoner.account.snapshot import load_snapshot
 from reasoner.audit.invariants import InvariantsFile, Prover, json_schema, load_invariants
@@ -52,7 +52,7 @@ def add_role(bundle, name, policy, trust=None):
 def test_seed_invariants_are_proved_through_the_cli():
     proc = run_cli("prove", str(INVARIANTS), str(SEED), "--format", "json")
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    results = json.loads(proc.stdout)["results"]
+    results = json_result(proc.stdout)["results"]
     assert {r["id"]: r["status"] for r in results} == {i.id: "proved" for i in load_invariants(INVARIANTS).invariants}
     assert all(r["scope"] for r in results)
 
@@ -77,7 +77,7 @@ def test_never_violated_by_a_direct_reader(tmp_path):
     # The counterexample is a ready command that the concrete decider allows.
     cmd = res["data-only-through-athena"].decide_command
     proc = run_cli(*shlex.split(cmd.replace(str(tmp_path / "snap.json"), str(tmp_path / "snap.json")))[1:], "--json")
-    assert proc.returncode == 0 and json.loads(proc.stdout)["decision"] == "allow"
+    assert proc.returncode == 0 and json_result(proc.stdout)["decision"] == "allow"
     assert res["bucket-not-public"].status == "proved"
 
 
@@ -256,7 +256,7 @@ def test_an_object_pattern_searches_its_bucket_policy(tmp_path):
     )
     proc = prove_text(with_shared_bucket(SNAP), tmp_path, text, "--json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    res = {r["id"]: r for r in json.loads(proc.stdout)["results"]}
+    res = {r["id"]: r for r in json_result(proc.stdout)["results"]}
     cross = res["cross"]
     assert cross["status"] == "violated" and PARTNER in cross["principal"] and cross["access"] == "external"
     # Every violator is listed (root, user, role session, federated user of the partner), with the total.
@@ -268,7 +268,7 @@ def test_an_object_pattern_searches_its_bucket_policy(tmp_path):
 def test_every_violator_in_every_format(tmp_path):
     text = f"invariants:\n  - {{id: cross, no-cross-account: {{resources: ['{SHARED}/*']}}}}\nmax_violators: 2\n"
     b = with_shared_bucket(SNAP)
-    out = json.loads(prove_text(b, tmp_path, text, "--json").stdout)["results"][0]
+    out = json_result(prove_text(b, tmp_path, text, "--json").stdout)["results"][0]
     assert len(out["violators"]) == 2 and out["violators_total"] > 2
     junit = prove_text(b, tmp_path, text, "--format", "junit")
     failure = ET.fromstring(junit.stdout.split("?>", 1)[1]).find("testcase/failure")
@@ -310,12 +310,21 @@ def test_never_lists_every_principal_that_can(tmp_path):
             "principals {",
         ),
         ("only: {principals: [Admin], actions: [s3:GetObject], resources: ['arn:aws:s3:::nowhere/*']}", "nowhere"),
+        # `always` about a principal or a resource the snapshot does not have.
+        ("always: {principal: NoSuchRole, action: s3:GetObject, resource: 'arn:aws:s3:::nowhere/k'}", "NoSuchRole"),
+        (
+            "always: {principal: BizMetricsQuery, action: s3:GetObject, resource: 'arn:aws:s3:::nowhere/k'}",
+            "resource arn:aws:s3:::nowhere/k",
+        ),
+        # Every principal is an allowed exception: the invariant constrains nobody.
+        ("only: {principals: ['*'], actions: [s3:GetObject], resources: ['*']}", "outside the allowed"),
+        ("no-privesc: {allowed: ['*']}", "outside the allowed"),
     ],
 )
 def test_a_pattern_that_names_nothing_is_vacuous_exit_4(tmp_path, body, unmatched):
     proc = prove_text(SNAP, tmp_path, f"invariants:\n  - {{id: v, {body}}}\n", "--json")
     assert proc.returncode == 4, proc.stdout + proc.stderr
-    r = json.loads(proc.stdout)["results"][0]
+    r = json_result(proc.stdout)["results"][0]
     assert r["status"] == "vacuous" and any(unmatched in u for u in r["unmatched"]), r
 
 
@@ -346,7 +355,7 @@ def test_no_public_finds_a_public_identity_provider_in_a_trust_policy(tmp_path):
     b = add_role(SNAP, "CognitoRole", {"Version": "2012-10-17", "Statement": []}, trust)
     text = f"invariants:\n  - {{id: p, no-public: {{resources: ['arn:aws:iam::{ACCT}:role/CognitoRole']}}}}\n"
     proc = prove_text(b, tmp_path, text, "--json")
-    r = json.loads(proc.stdout)["results"][0]
+    r = json_result(proc.stdout)["results"][0]
     assert proc.returncode == 1 and r["access"] == "public", r
     assert r["principal"] == "federated:cognito-identity.amazonaws.com"
 
