@@ -234,9 +234,7 @@ def _report(
             "from_cache": log.cached_hits,
             "unlisted": data.unlisted if data else [],
             "marked_unknown": sorted(
-                arn
-                for arn, e in (data.resource_policies.items() if data else [])
-                if str(e["Policy"]).startswith("UNREADABLE")
+                arn for arn, e in (data.resource_policies.items() if data else []) if "Unreadable" in e
             ),
         }
         unknown += log.unknown

@@ -17,8 +17,9 @@ GAAD_LISTS = ("UserDetailList", "GroupDetailList", "RoleDetailList", "Policies")
 
 
 def unreadable_policy(call: str, error: str | None) -> str:
-    """The Policy of an unreadable entry: not JSON, so the snapshot loader marks the resource's
-    policy unknown (as for an unreadable CloudMapper policy file) instead of taking it as absent."""
+    """The Content of an unreadable organization policy (that format has no Unreadable field, as
+    resource policy entries have): not JSON, so the snapshot loader marks the policy unknown
+    instead of taking it as absent."""
     return f"UNREADABLE: {call} failed: {error}"
 
 
@@ -38,7 +39,12 @@ class AccountData:
         """A resource policy read: present (and non-empty) -> entry; absent -> none; unknown -> unreadable entry."""
         if read.status == ABSENT:
             return
-        self.add_policy(arn, extract(read.value) if read.ok else unreadable_policy(call, read.error))
+        if not read.ok:  # the explicit form the loader reads (resource_policies.ResourcePolicyEntry)
+            with self.lock:
+                why = f"{call} failed: {read.error}"
+                self.resource_policies[arn] = {"Resource": arn, "Unreadable": why, "Account": self.account}
+            return
+        self.add_policy(arn, extract(read.value))
 
     def add_policy(self, arn: str, doc: Any) -> None:
         """A policy read as part of a listing (no policy: nothing)."""
