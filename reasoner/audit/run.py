@@ -100,6 +100,11 @@ def run_audit(
         )
         findings += got
     ctx.resolve()
+    if snap.incomplete:  # a principal or resource may be missing: no absence is proved (issue 11)
+        why = f"the snapshot is incomplete: {snap.incomplete[0]}"
+        findings = [
+            f.model_copy(update={"status": "unknown", "reason": why}) if f.status == "pass" else f for f in findings
+        ]
     # Principals or resources may be missing (issue 11): every report format says so up front.
     warnings = [f"WARNING: snapshot incomplete: {why}" for why in snap.incomplete[:20]]
     warnings += [f"snapshot: {p}" for p in snap.problems[:50]]

@@ -179,3 +179,18 @@ def test_stable_ids_in_other_snapshot_files(tmp_path):
     copy.write_text(SEED.read_text())
     r = run_audit([str(copy)], now=NOW + dt.timedelta(days=3), only=["privilege-escalation"])
     assert _esc_id() in {f.id for f in r.findings}
+
+
+def test_an_incomplete_snapshot_proves_no_absence(tmp_path, cli):
+    """A truncated GAAD page (IsTruncated) may hide principals: no finding is a pass, and the
+    audit exits 4 (unknown) instead of 0."""
+    doc = json.loads(SEED.read_text())
+    gaad = doc.get("authorization_details", doc)
+    gaad.update(IsTruncated=True, Marker="next")
+    f = tmp_path / "truncated.json"
+    f.write_text(json.dumps(doc))
+    r = run_audit([str(f)], now=NOW, only=["privilege-escalation"])
+    assert r.findings and not [x for x in r.findings if x.status == "pass"]
+    assert any("incomplete" in (x.reason or "") for x in r.findings if x.status == "unknown")
+    res = cli("audit", str(f), "--format", "markdown", "--rule", "privilege-escalation")
+    assert res.returncode in (1, 4), res.stderr
