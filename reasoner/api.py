@@ -175,11 +175,14 @@ def who_can(
     constraints: Constraints | None = None,
     *,
     progress: Progress | None = None,
+    outside: bool = True,
 ) -> WhoCanAnswer:
     """Every principal of the snapshot that can do `action` on `resource` (an ARN or pattern),
     each with its shortest path (role assumption, service chains, endpoints), and those whose
-    answer is unknown. Pass a `PathFinder` to reuse its caches across questions."""
-    return _finder(snapshot, progress).who_can(action, resource, constraints or Constraints())
+    answer is unknown. Pass a `PathFinder` to reuse its caches across questions. With `outside`,
+    also the principals outside the snapshot the resource or trust policies let in
+    (`WhoCanAnswer.outside`, reasoner.account.outside), each "if their own account allows"."""
+    return _finder(snapshot, progress).who_can(action, resource, constraints or Constraints(), outside=outside)
 
 
 def reach(

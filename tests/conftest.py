@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -39,3 +41,12 @@ def run_cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess
 @pytest.fixture
 def cli():
     return run_cli
+
+
+def json_result(stdout: str) -> Any:
+    """The result of a command's `--json` output, after checking its envelope."""
+    from reasoner.envelope import kind_of, unwrap, validate
+
+    doc = json.loads(stdout)
+    validate(doc)
+    return unwrap(doc, kind_of(doc), doc["version"])

@@ -3,13 +3,12 @@ answers, and its answer is what the CLI prints with --json (the CLI is a thin la
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from dataclasses import replace
 
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, json_result, run_cli
 
 import reasoner
 from reasoner.cases import can_query, load_case
@@ -25,7 +24,7 @@ API = ["decide", "can", "who_can", "reach", "privesc", "prove", "diff", "lint", 
 def cli_json(*args: str, codes: tuple[int, ...] = (0,)):
     proc = run_cli(*args, "--json")
     assert proc.returncode in codes, proc.stderr
-    return json.loads(proc.stdout)
+    return json_result(proc.stdout)
 
 
 def without(obj, *keys: str):

@@ -3,10 +3,8 @@ and once per case through the CLI (`reasoner decide --case`)."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
-from conftest import ROOT, run_cli
+from conftest import ROOT, json_result, run_cli
 
 from reasoner.cases import load_case
 from reasoner.engine.decide import decide_many
@@ -41,7 +39,7 @@ def test_case_question(folder, index, qid, answers):
 def test_case_through_cli(folder):
     proc = run_cli("decide", "--case", str(folder), "--json")
     assert proc.returncode == 0, proc.stderr
-    for row in json.loads(proc.stdout):
+    for row in json_result(proc.stdout):
         assert row["decision"] == row["expect"], row
 
 
@@ -92,5 +90,5 @@ def test_case_can_question(folder, index, qid):
 def test_seed_can_through_cli():
     proc = run_cli("can", "--case", str(ROOT / "cases" / "athena-vpce"), "--json")
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(proc.stdout)
+    rows = json_result(proc.stdout)
     assert all(r["answer"] == r["expect"] for r in rows)

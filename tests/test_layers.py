@@ -1,7 +1,8 @@
 """The package's architecture, enforced: each subpackage is a layer and imports only the layers
 below it, and no module imports another module's private (underscore) names.
 
-    errors, resources  <  policy  <  engine  <  search  <  account  <  collect  <  audit  <  api, cases  <  cli
+    errors, resources, envelope, fanout  <  policy  <  engine  <  search  <  account  <  collect  <  audit
+    <  api, cases  <  cli
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ import reasoner
 
 PACKAGE = Path(reasoner.__file__).resolve().parent
 LAYERS = ["base", "policy", "engine", "search", "account", "collect", "audit", "api", "cli"]
-TOP_LEVEL = {"errors": "base", "resources": "base", "cases": "api", "api": "api", "__init__": "api", "__main__": "cli"}
+TOP_LEVEL = {
+    "errors": "base",
+    "resources": "base",
+    "envelope": "base",
+    "fanout": "base",
+    "cases": "api",
+    "api": "api",
+    "__init__": "api",
+    "__main__": "cli",
+}
 
 
 def layer_of(module: str) -> str:

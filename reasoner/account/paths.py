@@ -31,6 +31,7 @@ from reasoner.account.authorizer import Authorizer
 from reasoner.account.escalation import Escalation, EscalationEdges, after_grant
 from reasoner.account.hops import Constraints, Hop, HopCheck, HopResult, Outcome, Stats, assume_action
 from reasoner.account.model import Entity, Snapshot
+from reasoner.account.outside import OutsideAnswer, who_can_outside
 from reasoner.account.routes import Route, RouteFinder
 from reasoner.account.trust import TrustGraph
 from reasoner.errors import InputError
@@ -73,6 +74,7 @@ class WhoCanAnswer:
     principals: list[PrincipalAnswer]
     unknown: list[PrincipalAnswer]
     stats: Stats = field(default_factory=Stats)
+    outside: OutsideAnswer | None = None  # principals outside the snapshot (reasoner.account.outside)
 
     def to_json(self) -> dict:
         return {
@@ -85,6 +87,7 @@ class WhoCanAnswer:
                 "plain_decisions": self.stats.plain_decisions,
                 "seconds": round(self.stats.seconds, 3),
             },
+            **({"outside": self.outside.to_json()} if self.outside is not None else {}),
         }
 
 
@@ -113,7 +116,9 @@ class PathFinder:
     def assume_edges_into(self, role: Entity, cons: Constraints) -> list[tuple[Entity, HopResult]]:
         return self.trust.assume_edges_into(role, cons)
 
-    def who_can(self, action: str, resource: str, cons: Constraints = Constraints()) -> WhoCanAnswer:
+    def who_can(
+        self, action: str, resource: str, cons: Constraints = Constraints(), *, outside: bool = False
+    ) -> WhoCanAnswer:
         _check_action(action)
         entities = list(self.snap.principals.values())
         self.progress("direct", 0, len(entities))
@@ -138,12 +143,15 @@ class PathFinder:
                 break
         self._unknown_through_roles(best, unknown, cons)
         found = sorted(best.values(), key=lambda p: (len(p.hops), p.principal))
+        # Principals outside the snapshot: through the resource policy, or assuming a role of `best`.
+        roles = {a: p.hops for a, p in best.items()} if outside else {}
         return WhoCanAnswer(
             action,
             resource,
             [PrincipalAnswer(p.principal, "possible", p) for p in found],
             [PrincipalAnswer(a, "unknown", reason=r) for a, r in sorted(unknown.items())],
             self.auth.stats,
+            who_can_outside(self.snap, action, resource, cons, roles) if outside else None,
         )
 
     def _assume_backward(

@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from reasoner.envelope import schema_uri
+
 FINDINGS_VERSION = 1
 FINDINGS_KIND = "findings"
 
@@ -208,6 +210,6 @@ def sort_key(f: Finding) -> tuple:
 
 def findings_schema() -> dict[str, Any]:
     schema = AuditReport.model_json_schema()
-    schema["$id"] = f"https://github.com/iam-reasoner/iam-reasoner/schemas/{FINDINGS_KIND}.schema.json"
+    schema["$id"] = schema_uri(FINDINGS_KIND)
     schema["title"] = f"iam-reasoner audit findings, version {FINDINGS_VERSION}"
     return schema

@@ -10,6 +10,7 @@ from typing import Any
 
 from reasoner.audit.envelope import tool_info
 from reasoner.audit.findings import AuditReport, Finding, Location
+from reasoner.envelope import PROJECT_URL
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -67,7 +68,7 @@ def render_sarif(report: AuditReport) -> dict[str, Any]:
                     "driver": {
                         "name": "iam-reasoner audit",
                         "version": info["version"],
-                        "informationUri": "https://github.com/iam-reasoner/iam-reasoner",
+                        "informationUri": PROJECT_URL,
                         "rules": [rules[k] for k in order],
                     }
                 },

@@ -11,22 +11,16 @@ are searched twice: with aws:SourceAccount / aws:SourceArn / aws:SourceOrgID abs
 deputy: any account's use of the service reaches the resource), then with them free. Each finding's
 category follows the cover's public / external split (reasoner.search.cover.access_of): anonymous
 and any-account are public; an organization (aws:PrincipalOrgID), a named outside account, a
-service or an identity provider (federated) is external access."""
+service or an identity provider (federated) is external access. The search itself lives in
+reasoner.account.outside (who-can lists the same outside principals); this module turns its grants
+into findings."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from reasoner.account.hops import Constraints
-from reasoner.account.model import Entity
+from reasoner.account.outside import OutsideGrant, Target, allow_actions, federated_grants, scan
 from reasoner.audit.findings import Finding
 from reasoner.audit.rulebase import Context, action_ref, rule
 from reasoner.errors import InputError
-from reasoner.policy import catalogue
-from reasoner.policy.principals import parse_principal
-from reasoner.policy.request import NamedPolicy
-from reasoner.search.can import Query, can
-from reasoner.search.cover import OUTSIDE_ACCOUNT, UNNAMED_SERVICE, candidate_principals, search_principals
 from reasoner.search.domains import AbstractionError
 
 RULE = rule(
@@ -36,8 +30,6 @@ RULE = rule(
     "callers, any AWS account, named outside accounts, federated identities, or AWS services on behalf "
     "of any account (no aws:SourceAccount / aws:SourceArn).",
 )
-
-SOURCE_KEYS = ["aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths"]
 
 REMEDIATION = {
     "anonymous": 'Remove the Allow for Principal "*" (or add a condition such as aws:PrincipalOrgID / '
@@ -63,53 +55,14 @@ LEVEL = {
 }
 
 
-def allow_actions(policy: NamedPolicy) -> list[str]:
-    """What an outside principal can get through the policy: the actions its Allow statements name
-    (IAM cross-account evaluation needs the resource policy's own allow)."""
-    pats: list[str] = []
-    for st in policy.policy.Statement:
-        if st.Effect != "Allow":
-            continue
-        if st.Action is None:
-            return ["*"]
-        pats += [a for a in st.Action if a == "*" or "*" in a or "?" in a or catalogue.lookup(a)]
-    return list(dict.fromkeys(pats)) or []
-
-
-def _category(cand: str, access: str | None = None) -> tuple[str, str | None]:
-    """The finding's category: public access (anonymous, any account, any user of a public identity
-    provider) or external access (a named account, an organization, a service, a provider), as the
-    principal cover classifies the grant (reasoner.search.cover.access_of)."""
-    p = parse_principal(cand)
-    if p.type == "anonymous":
-        return "anonymous", None
-    if p.type == "service":
-        return "service", None
-    if p.type == "web_identity":
-        return "federated", None
-    if p.account == OUTSIDE_ACCOUNT:
-        # Any account, unless only an organization's accounts get in (aws:PrincipalOrgID).
-        return ("organization" if access == "external" else "any-account"), None
-    return "outside-account", p.account
-
-
-def _resources(arn: str) -> list[str]:
-    return [arn, arn + "/*"] if arn.startswith("arn:aws:s3:::") and "/" not in arn else [arn]
-
-
-class _Target:
-    def __init__(self, arn: str, owner: str, policy: NamedPolicy, trust_of: Entity | None = None):
-        self.arn, self.owner, self.policy, self.trust_of = arn, owner, policy, trust_of
-
-
-def targets(ctx: Context) -> list[_Target]:
+def targets(ctx: Context) -> list[Target]:
     out = [
-        _Target(rp.arn, rp.account or (rp.arn.split(":")[4] or ""), rp.policy)
+        Target(rp.arn, rp.account or (rp.arn.split(":")[4] or ""), rp.policy)
         for rp in sorted(ctx.snap.resource_policies.values(), key=lambda r: r.arn)
     ]
     for e in sorted(ctx.snap.principals.values(), key=lambda e: e.arn):
         if e.kind == "role" and e.trust_policy is not None:
-            out.append(_Target(e.arn, e.account, e.trust_policy, e))
+            out.append(Target(e.arn, e.account, e.trust_policy, e))
     return out
 
 
@@ -128,7 +81,7 @@ def run(ctx: Context) -> list[Finding]:
     return out
 
 
-def _unknown(ctx: Context, t: _Target, reason: str) -> Finding:
+def _unknown(ctx: Context, t: Target, reason: str) -> Finding:
     return ctx.finding(
         RULE,
         t.arn,
@@ -142,41 +95,23 @@ def _unknown(ctx: Context, t: _Target, reason: str) -> Finding:
     )
 
 
-def _check(ctx: Context, t: _Target) -> list[Finding]:
+def _check(ctx: Context, t: Target) -> list[Finding]:
     try:
-        cands = candidate_principals(t.policy.policy, t.owner, outside_only=True)
+        s = scan(ctx.snap, t, lambda account: ctx.inside_zone(account, t.owner))
     except AbstractionError as exc:
         return [_unknown(ctx, t, str(exc))]
-    cands = [c for c in cands if not ctx.inside_zone(parse_principal(c).account, t.owner)]
+    grants = list(s.grants)
+    unknown = list(s.unknown)
     if t.trust_of is not None:
-        # Identity providers are searched along the role assumption edge (_federated).
-        cands = [c for c in cands if parse_principal(c).type not in ("anonymous", "service", "web_identity")]
-        actions = ["sts:AssumeRole"]
-    else:
-        actions = allow_actions(t.policy)
-    found: list[Finding] = []
-    unknown: list[str] = []
-    searched = 0
-    rcps = ctx.snap.levels_for(t.owner or None, "rcp")
-    seen: set[tuple[str, str | None]] = set()
-    for cand in cands:
-        cat, acct = _category(cand)
-        key = (cat, acct or (cand if cat in ("service", "federated") else None))
-        if key in seen:  # one finding per category and account (the first principal found)
-            continue
-        hit, n = _first_hit(ctx, t, cand, actions, rcps, unknown)
-        searched += n
-        if hit:
-            found.append(hit)
-            seen.add(key)
-    if t.trust_of is not None:
-        found += _federated(ctx, t, unknown)
-    if found:
-        return found
+        # Identity providers are searched along the role assumption edge.
+        grants += federated_grants(ctx.finder, t.trust_of, t.policy.name, unknown)
+    if grants:
+        return [_fail(ctx, t, g) for g in grants]
     if unknown:
         return [_unknown(ctx, t, "; ".join(unknown[:3]))]
     what = "role trust policy" if t.trust_of is not None else "resource policy"
     zone = "its account" if ctx.zone == "account" else "the organization"
+    actions = 1 if t.trust_of is not None else len(allow_actions(t.policy))
     return [
         ctx.finding(
             RULE,
@@ -186,116 +121,42 @@ def _check(ctx: Context, t: _Target) -> list[Finding]:
             f"No access from outside {zone} to {t.arn}",
             account=t.owner,
             resource=t.arn,
-            scope=f"{what} {t.policy.name}: {len(cands)} outside principal regions x {len(actions)} action "
-            f"pattern(s), {searched} searches over every context",
+            scope=f"{what} {t.policy.name}: {s.candidates} outside principal regions x {actions} action "
+            f"pattern(s), {s.searches} searches over every context",
             location=ctx.location_of(t.policy.name),
         )
     ]
 
 
-def _first_hit(
-    ctx: Context, t: _Target, cand: str, actions: list[str], rcps: Any, unknown: list[str]
-) -> tuple[Finding | None, int]:
-    """The first action and resource the candidate principal gets through the policy (and the searches run)."""
-    cat, acct = _category(cand)
-    n = 0
-    for action in actions:
-        for res in _resources(t.arn):
-            n += 1
-            if cat == "service":
-                hit = _service(ctx, t, cand, action, res, rcps, unknown)
-                if hit:
-                    return hit, n
-                continue
-            r = search_principals(t.policy, t.owner, action, res, [cand], rcps, ctx.snap.management_account)
-            if r.passed is False and r.answer is not None and r.answer.witness:
-                cat, acct = _category(cand, r.access)
-                return _fail(ctx, t, cat, cand, acct, r.answer.witness), n
-            if r.passed is None:
-                unknown.append(f"{cand}: {r.reason}")
-    return None, n
-
-
-def _fail(ctx: Context, t: _Target, cat: str, cand: str, acct: str | None, witness: dict[str, Any]) -> Finding:
-    req = witness["request"]
-    who = {
-        "anonymous": "anyone (anonymous)",
-        "any-account": "any AWS account",
-        "organization": "the accounts of an organization",
-        "outside-account": f"account {acct}",
-        "federated": f"the identities of {cand.removeprefix('federated:')}",
-        "service-no-source": ("any AWS service" if cand == UNNAMED_SERVICE else cand) + " on behalf of any account",
-    }[cat]
-    hop = ctx.witness_hop(witness)
+def _fail(ctx: Context, t: Target, g: OutsideGrant) -> Finding:
+    if g.hop is not None:  # an identity provider: the snapshot's assumption hop
+        hop = ctx.hop(g.hop)
+        subject = f"{t.arn}|federated|{g.principal}"
+        title = f"federated identities of {g.principal} can assume {t.arn}"
+        conditions = dict(g.hop.context)
+        action, resource, witness = g.hop.action, t.arn, None
+    else:
+        req = g.request
+        hop = ctx.witness_hop(g.witness or {})
+        subject = f"{t.arn}|{g.category}|{g.account or g.principal}"
+        title = f"{g.label} can {req['action']} on {t.arn}"
+        conditions = req.get("context", {})
+        action, resource, witness = req["action"], req.get("resource", t.arn), g.witness
     return ctx.finding(
         RULE,
-        f"{t.arn}|{cat}|{acct or cand}",
-        LEVEL[cat],
+        subject,
+        LEVEL[g.category],
         "fail",
-        f"{who} can {req['action']} on {t.arn}",
+        title,
         account=t.owner,
-        principal=cand,
-        actions=[action_ref(req["action"])],
-        resource=req.get("resource", t.arn),
-        conditions=req.get("context", {}),
+        principal=g.principal,
+        actions=[action_ref(action)],
+        resource=resource,
+        conditions=conditions,
         path=[hop],
         witness=witness,
         decide_command=hop.decide_command,
-        remediation=REMEDIATION[cat],
+        remediation=REMEDIATION[g.category],
         location=ctx.location_of(t.policy.name),
-        details={"category": cat, "policy": t.policy.name},
+        details={"category": g.category, "policy": t.policy.name},
     )
-
-
-def _service(
-    ctx: Context, t: _Target, svc: str, action: str, res: str, rcps: Any, unknown: list[str]
-) -> Finding | None:
-    q = Query(
-        principal=svc,
-        action=action,
-        resource=res,
-        resource_account=t.owner,
-        resource_policy=t.policy,
-        rcps=rcps,
-        management_account=ctx.snap.management_account,
-        absent=list(SOURCE_KEYS),
-    )
-    a = can(q)
-    if a.answer == "possible" and a.witness:
-        return _fail(ctx, t, "service-no-source", svc, None, a.witness)
-    if a.answer == "unknown":
-        unknown.append(f"{svc}: {a.reason}")
-    return None
-
-
-def _federated(ctx: Context, t: _Target, unknown: list[str]) -> list[Finding]:
-    assert t.trust_of is not None
-    out = []
-    for src, r in ctx.finder.assume_edges_into(t.trust_of, Constraints()):
-        if src.kind != "federated":
-            continue
-        if r.outcome == "unknown":
-            unknown.append(f"{src.arn}: {r.reason}")
-        if r.outcome != "possible" or r.hop is None:
-            continue
-        hop = ctx.hop(r.hop)
-        out.append(
-            ctx.finding(
-                RULE,
-                f"{t.arn}|federated|{src.arn}",
-                LEVEL["federated"],
-                "fail",
-                f"federated identities of {src.arn} can assume {t.arn}",
-                account=t.owner,
-                principal=src.arn,
-                actions=[action_ref(r.hop.action)],
-                resource=t.arn,
-                conditions=dict(r.hop.context),
-                path=[hop],
-                decide_command=hop.decide_command,
-                remediation=REMEDIATION["federated"],
-                location=ctx.location_of(t.policy.name),
-                details={"category": "federated", "policy": t.policy.name},
-            )
-        )
-    return out

@@ -33,10 +33,11 @@ from reasoner.audit.findings import (
 )
 from reasoner.audit.locate import Locator
 from reasoner.engine.decide import decide_many
+from reasoner.envelope import PROJECT_URL
 from reasoner.policy import catalogue
 from reasoner.policy.request import DecideInput
 
-HELP_BASE = "https://github.com/iam-reasoner/iam-reasoner/blob/main/README.md"
+HELP_BASE = f"{PROJECT_URL}/blob/main/README.md"
 DEFAULT_BUDGET_SECONDS = 300.0
 
 

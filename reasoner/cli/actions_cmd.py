@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from reasoner import api
-from reasoner.cli.output import console, format_option, json_option, output_format, print_json
+from reasoner.cli.output import console, format_option, json_option, output_format, print_result
 from reasoner.cli.render import actions_json, actions_table
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
@@ -22,7 +22,7 @@ def actions_command(
     if not infos:
         raise InputError(f"no catalogue action matches {pattern!r}", source="<command line>")
     if fmt == "json":
-        print_json(actions_json(infos))
+        print_result("actions", actions_json(infos))
         return
     console().print(
         actions_table(infos, f"{len(infos)} actions match {pattern} (catalogue {catalogue.data_version()})")

@@ -11,13 +11,13 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from reasoner.audit.findings import AuditReport
-from reasoner.audit.report_formats import render_csv, render_json, render_markdown
+from reasoner.audit.findings import FINDINGS_KIND, AuditReport
+from reasoner.audit.report_formats import render_csv, render_markdown
 from reasoner.audit.report_html import render_html
 from reasoner.audit.report_sarif import render_sarif
 from reasoner.audit.rulebase import DEFAULT_BUDGET_SECONDS
 from reasoner.audit.run import run_audit
-from reasoner.cli.output import UsageProblem, console, input_path, input_paths, json_option, unstdin
+from reasoner.cli.output import UsageProblem, console, input_path, input_paths, json_option, result_document, unstdin
 from reasoner.errors import ExitCode, InputError
 
 AUDIT_FORMATS = ("html", "markdown", "json", "sarif", "csv")
@@ -32,7 +32,8 @@ def render(report: AuditReport, fmt: str) -> str:
         return json.dumps(render_sarif(report), indent=1) + "\n"
     if fmt == "csv":
         return render_csv(report)
-    return render_json(report)
+    # The JSON report is the command's result document, made as every --json output is.
+    return json.dumps(result_document(FINDINGS_KIND, report.model_dump(mode="json")), indent=1) + "\n"
 
 
 def audit_command(

@@ -9,7 +9,7 @@ import typer
 from reasoner import api
 from reasoner.cases import can_query, load_case
 from reasoner.cli.inputs import exclusions, named_policy, optional_policy, policy_levels, where_values
-from reasoner.cli.output import console, format_option, json_option, output_format, print_json
+from reasoner.cli.output import console, format_option, json_option, output_format, print_result
 from reasoner.cli.render import can_table
 from reasoner.errors import ExitCode, InputError
 from reasoner.policy.validate import account_id
@@ -80,7 +80,7 @@ def can_command(
     )
     a = api.can(q, all_witnesses=all_)
     if fmt == "json":
-        print_json(a.model_dump(mode="json"))
+        print_result("can", a.model_dump(mode="json"))
     else:
         console().print(can_table(a))
 
@@ -92,7 +92,7 @@ def _can_case(case: Path, question: str | None, all_: bool, fmt: str) -> None:
         raise InputError(f"no can question {question!r}", source=c.source)
     rows = [(c.spec.can[i], api.can(can_query(c, i), all_witnesses=all_)) for i in idx]
     if fmt == "json":
-        print_json([{"question": q.id, "expect": q.expect, **a.model_dump(mode="json")} for q, a in rows])
+        print_result("can-case", [{"question": q.id, "expect": q.expect, **a.model_dump(mode="json")} for q, a in rows])
     else:
         out = console()
         for q, a in rows:

@@ -10,14 +10,14 @@ import typer
 from reasoner import api
 from reasoner.audit.checks import CheckResult
 from reasoner.cli.inputs import named_policy
-from reasoner.cli.output import console, format_option, json_option, output_format, print_json
+from reasoner.cli.output import console, format_option, json_option, output_format, print_result
 from reasoner.cli.render import check_json, print_check
 from reasoner.errors import ExitCode
 
 
 def _finish(result: CheckResult, fmt: str, name: str) -> None:
     if fmt == "json":
-        print_json(check_json(result, name))
+        print_result("check", check_json(result, name))
     else:
         print_check(console(), result, name)
     if result.passed is False:

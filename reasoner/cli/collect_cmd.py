@@ -9,7 +9,7 @@ from pathlib import Path
 import typer
 from rich.progress import BarColumn, Progress, TextColumn
 
-from reasoner.cli.output import console, format_option, json_option, output_format, print_json
+from reasoner.cli.output import console, format_option, json_option, output_format, print_json, print_result
 from reasoner.collect.calls import minimal_policy
 from reasoner.collect.run import DEFAULT_ROLE, REPORT_FILE, CollectOptions, CollectResult, collect
 from reasoner.errors import ExitCode, InputError
@@ -55,7 +55,7 @@ def collect_command(
     )
     result = _run(opts, fmt != "json" and sys.stderr.isatty())
     if fmt == "json":
-        print_json(result.report)
+        print_result("collection-report", result.report)
     else:
         _summary(result)
     if not result.complete:

@@ -10,7 +10,15 @@ import typer
 from reasoner import api
 from reasoner.cases import load_case
 from reasoner.cli.inputs import named_policy, optional_policy, parse_context, policy_levels
-from reasoner.cli.output import console, format_option, input_paths, json_option, output_format, print_json
+from reasoner.cli.output import (
+    console,
+    enveloped_lines,
+    format_option,
+    input_paths,
+    json_option,
+    output_format,
+    print_result,
+)
 from reasoner.cli.render import case_table, print_decision
 from reasoner.engine.batch import BATCH_CHUNK, MAX_LINE_BYTES, run_batch, run_batch_file  # noqa: F401 (re-exported)
 from reasoner.errors import ExitCode, InputError
@@ -59,7 +67,8 @@ def decide_command(
     ),
     question: str | None = typer.Option(None, help="With --case: only this question id."),
     batch: str | None = typer.Option(
-        None, help="JSONL batch file ('-' for stdin): one request object per line, one JSON answer per line."
+        None,
+        help="JSONL batch file ('-' for stdin): one request object per line; one answer per line, each enveloped.",
     ),
     fmt: str = format_option(),
     as_json: bool = json_option(),
@@ -69,7 +78,7 @@ def decide_command(
     fmt = output_format(fmt, as_json)
     if batch is not None:
         exclusive_flags("--batch", {"--case": case, "--principal": principal, "--snapshot": snapshot})
-        run_batch_file(batch, sys.stdout)
+        run_batch_file(batch, enveloped_lines(sys.stdout, "decide"))
         return
     if case is not None:
         _decide_case(case, question, fmt)
@@ -138,7 +147,7 @@ def _decide_case(case: Path, question: str | None, fmt: str) -> None:
         for i, d in zip(indices, results)
     ]
     if fmt == "json":
-        print_json([{"question": qid, "expect": exp, **d.to_json_obj()} for qid, _, exp, d in rows])
+        print_result("decide-case", [{"question": qid, "expect": exp, **d.to_json_obj()} for qid, _, exp, d in rows])
     elif question:
         print_decision(console(), results[0])
     else:
@@ -150,14 +159,15 @@ def _decide_case(case: Path, question: str | None, fmt: str) -> None:
 def _print_unknown(reason: str, snap: api.Snapshot, fmt: str) -> None:
     """A request the snapshot cannot give every layer of: unknown, never a decision."""
     if fmt == "json":
-        print_json(
+        print_result(
+            "decide",
             {
                 "decision": None,
                 "answer": "unknown",
                 "reason": reason,
                 "complete": snap.complete,
                 "incomplete": snap.incomplete,
-            }
+            },
         )
     else:
         console().print(f"unknown: {reason}", markup=False)
@@ -166,7 +176,7 @@ def _print_unknown(reason: str, snap: api.Snapshot, fmt: str) -> None:
 def _print_single(inp: DecideInput, fmt: str, fail_on_deny: bool) -> None:
     d = api.decide(inp, explain=True, source="<command line>")
     if fmt == "json":
-        print_json(d.to_json_obj())
+        print_result("decide", d.to_json_obj())
     else:
         print_decision(console(), d)
     if fail_on_deny and d.decision != "allow":

@@ -21,7 +21,7 @@ from reasoner.cli.output import (
     is_stdin,
     json_option,
     output_format,
-    print_json,
+    print_result,
 )
 from reasoner.cli.render_audit import render_diff, render_snapshot_diff, snapshot_diff_json
 from reasoner.cli.snapshot_diff_cmd import is_snapshot
@@ -84,7 +84,7 @@ def diff_command(
         limit=limit,
     )
     if fmt == "json":
-        print_json(a.model_dump(mode="json", exclude_none=False))
+        print_result("diff", a.model_dump(mode="json", exclude_none=False))
     else:
         render_diff(console(), a, check is not None)
     dirs = [d for d in (a.added, a.removed) if d is not None]
@@ -97,7 +97,7 @@ def diff_command(
 def _snapshot_diff(old: str, new: str, check: bool, limit: int, fmt: str) -> None:
     d = api.diff(api.load_snapshot(old), api.load_snapshot(new), check=check, limit=limit)
     if fmt == "json":
-        print_json(snapshot_diff_json(d))
+        print_result("snapshot-diff", snapshot_diff_json(d))
     else:
         render_snapshot_diff(console(), d, check)
     if check and d.new_access == "yes":

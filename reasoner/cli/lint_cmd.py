@@ -9,7 +9,7 @@ import typer
 
 from reasoner import api
 from reasoner.cli.diff_cmd import Kind
-from reasoner.cli.output import console, format_option, input_path, json_option, output_format, print_json
+from reasoner.cli.output import console, format_option, input_path, json_option, output_format, print_result
 from reasoner.cli.render_audit import render_lint
 from reasoner.errors import ExitCode
 from reasoner.policy.validate import account_id
@@ -37,7 +37,7 @@ def lint_command(
         input_path(policy), kind=kind.value if kind else None, principal=principal, resource_account=resource_account
     )
     if fmt == "json":
-        print_json(report.model_dump(mode="json"))
+        print_result("lint", report.model_dump(mode="json"))
     else:
         render_lint(console(), report)
     if report.findings:

@@ -8,6 +8,7 @@ escaped (`\\x1b`). Colour is used only when the stream is a terminal and `NO_COL
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -15,13 +16,16 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
+from reasoner.audit.findings import FINDINGS_KIND, FINDINGS_VERSION
+from reasoner.envelope import envelope
 from reasoner.errors import InputError
+from reasoner.policy import catalogue
 from reasoner.policy.document import MAX_DOCUMENT_BYTES, read_input
 from reasoner.policy.validate import path_text
 
@@ -120,7 +124,75 @@ def output_format(fmt: str, as_json: bool, extra: tuple[str, ...] = ()) -> str:
 
 
 def print_json(obj: Any) -> None:
+    """A JSON document as it is (the schema `prove --schema` prints, the IAM policy `collect
+    --print-policy` prints); a command's result goes through print_result."""
     print(unstdin(json.dumps(obj, indent=2)))
+
+
+# -- JSON results ----------------------------------------------------------------------------------
+
+# Every command's `--json` output is one envelope (reasoner.envelope) of one of these document
+# types, with its major version: bump it when a result changes incompatibly.
+RESULT_VERSIONS: dict[str, int] = {
+    "decide": 1,  # decide --json, and every line of decide --batch
+    "decide-case": 1,
+    "can": 1,
+    "can-case": 1,
+    "who-can": 1,
+    "reach": 1,
+    "reach-case": 1,
+    "privesc": 1,
+    "prove": 1,
+    "diff": 1,
+    "snapshot-diff": 1,
+    "lint": 1,
+    "check": 1,  # check-access-not-granted, check-no-public-access
+    "actions": 1,
+    "collection-report": 1,
+    FINDINGS_KIND: FINDINGS_VERSION,  # audit --format json
+}
+
+
+def result_document(kind: str, result: Any) -> dict[str, Any]:
+    """The envelope of a command's result (the one way every `--json` output is made)."""
+    if kind not in RESULT_VERSIONS:
+        raise KeyError(f"no JSON result type {kind!r} (add it to RESULT_VERSIONS)")
+    return envelope(kind, RESULT_VERSIONS[kind], result, catalogue=catalogue.data_version())
+
+
+def print_result(kind: str, result: Any) -> None:
+    """Print a command's result as its `--json` document."""
+    print_json(result_document(kind, result))
+
+
+class EnvelopedLines(io.TextIOBase):
+    """A text stream of JSON lines (`decide --batch`) whose every line is written as the envelope
+    of one `kind` result: line N of the output answers line N of the input, and each line is a
+    whole document (no header line to skip)."""
+
+    def __init__(self, out: IO[str], kind: str):
+        doc = result_document(kind, None)
+        head = json.dumps({k: v for k, v in doc.items() if k != "result"}, separators=(",", ":"))
+        self._head = head[:-1] + ',"result":'
+        self._out = out
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        lines = text.splitlines()
+        for one in lines:
+            if one.strip():
+                self._out.write(self._head + one + "}\n")
+        return len(text)
+
+    def flush(self) -> None:
+        self._out.flush()
+
+
+def enveloped_lines(out: IO[str], kind: str) -> IO[str]:
+    """`out`, each JSON line written to it wrapped in the envelope of a `kind` result."""
+    return cast(IO[str], EnvelopedLines(out, kind))
 
 
 class UsageProblem(Exception):

@@ -8,13 +8,12 @@ from pathlib import Path as FsPath
 from typing import TypeVar
 
 import typer
-from rich.progress import BarColumn, Progress, TextColumn
 
 from reasoner import api
 from reasoner.account.paths import Constraints, PathFinder
 from reasoner.account.snapshot import Snapshot
-from reasoner.cli.output import console, format_option, input_paths, json_option, output_format, print_json
-from reasoner.cli.render_paths import privesc_table, reach_table, who_can_summary, who_can_table
+from reasoner.cli.output import console, format_option, input_paths, json_option, output_format, print_result
+from reasoner.cli.render_paths import outside_table, privesc_table, reach_table, who_can_summary, who_can_table
 from reasoner.errors import ExitCode, InputError
 from reasoner.policy.validate import positive_int
 
@@ -52,6 +51,8 @@ def with_progress(enabled: bool, run: Callable[[Callable[[str, int, int], None] 
     """Run with a progress callback (a rich bar on stderr when interactive) or without."""
     if not enabled:
         return run(None)
+    from rich.progress import BarColumn, Progress, TextColumn  # only on a terminal
+
     prog = Progress(
         TextColumn("{task.description}", markup=False),
         BarColumn(),
@@ -88,13 +89,15 @@ def who_can_command(
         lambda update: api.who_can(snap, action, resource, cons, progress=update),
     )
     if fmt == "json":
-        print_json({**a.to_json(), **completeness(snap), "snapshot_problems": snap.problems})
+        print_result("who-can", {**a.to_json(), **completeness(snap), "snapshot_problems": snap.problems})
     else:
         out = console()
         out.print(who_can_table(a))
+        if (outside := outside_table(a)) is not None:
+            out.print(outside)
         out.print(who_can_summary(a, len(snap.principals)))
         print_incomplete(snap)
-    if a.unknown or not snap.complete:
+    if a.unknown or (a.outside is not None and a.outside.unknown) or not snap.complete:
         raise typer.Exit(ExitCode.UNKNOWN)
 
 
@@ -131,7 +134,7 @@ def reach_command(
     cons = Constraints(tuple(without_via), tuple(not_from_vpce))
     a = api.reach(snap, from_, action, resource, cons, max_paths=max_paths)
     if fmt == "json":
-        print_json({**a.to_json(), **completeness(snap), "snapshot_problems": snap.problems})
+        print_result("reach", {**a.to_json(), **completeness(snap), "snapshot_problems": snap.problems})
     else:
         console().print(reach_table(a))
         print_incomplete(snap)
@@ -153,7 +156,7 @@ def _reach_case(case: FsPath, fmt: str) -> None:
             ok = bool(a.paths) and [hop_label(h) for h in a.paths[0].hops] == q.expect_shortest_path
         rows.append((q, a, ok))
     if fmt == "json":
-        print_json([{"question": q.id, "expect": q.expect, **a.to_json()} for q, a, _ in rows])
+        print_result("reach-case", [{"question": q.id, "expect": q.expect, **a.to_json()} for q, a, _ in rows])
     else:
         out = console()
         for q, a, ok in rows:
@@ -177,7 +180,7 @@ def privesc_command(
         lambda update: api.privesc(snap, from_, progress=update),
     )
     if fmt == "json":
-        print_json([r.to_json() for r in rows])
+        print_result("privesc", [r.to_json() for r in rows])
     else:
         console().print(privesc_table(rows))
         print_incomplete(snap)

@@ -22,8 +22,10 @@ from reasoner.cli.output import (
     json_option,
     output_format,
     print_json,
+    print_result,
     styled,
 )
+from reasoner.envelope import PROJECT_URL
 from reasoner.errors import ExitCode, InputError
 
 PROVE_FORMATS = ("junit", "sarif")
@@ -130,7 +132,7 @@ def prove_sarif(results: list[Result], source: str) -> str:
         "version": "2.1.0",
         "runs": [
             {
-                "tool": {"driver": {"name": "iam-reasoner", "informationUri": "https://github.com/", "rules": rules}},
+                "tool": {"driver": {"name": "iam-reasoner", "informationUri": PROJECT_URL, "rules": rules}},
                 "results": sarif_results,
             }
         ],
@@ -161,7 +163,7 @@ def prove_command(
     if fmt == "table":
         console().print(prove_table(results, source))
     elif fmt == "json":
-        print_json(prove_json(results, source))
+        print_result("prove", prove_json(results, source))
     else:
         # Machine formats carry data too: control characters are shown escaped, never raw.
         print(clean({"junit": prove_junit, "sarif": prove_sarif}[fmt](results, source)))

@@ -96,3 +96,30 @@ def privesc_table(rows: list[PrincipalPrivesc]) -> Table:
             chain = r.reason or ""
         t.add_row(r.principal, styled(*_ADMIN[r.status]), chain)
     return t
+
+
+def outside_table(a: WhoCanAnswer) -> Table | None:
+    """who-can's outside principals (reasoner.account.outside), in their own group: each with the
+    policy that lets it in, the request, and whether it holds only if their own account allows."""
+    if a.outside is None or not (a.outside.grants or a.outside.unknown):
+        return None
+    t = Table(title="outside the snapshot: other accounts, anonymous, federated identities, services", show_lines=True)
+    t.add_column("who")
+    t.add_column("access")
+    t.add_column("let in by, and the request (the context is what remains to hold)")
+    for g in a.outside.grants:
+        req = g.request
+        ctx = req.get("context") or {}
+        via = f"\nthen as the role:\n{path_text(Path(g.target, g.path))}" if g.path else ""
+        holds = "\nif their own account allows" if g.needs_their_account else ""
+        t.add_row(
+            f"{g.label}\n({g.principal})",
+            styled(g.access, "bold red" if g.access == "public" else "yellow"),
+            f"{g.policy}: {req.get('action')} on {req.get('resource')}"
+            + (f"\ncontext {json.dumps(ctx)}" if ctx else "")
+            + holds
+            + via,
+        )
+    for u in a.outside.unknown:
+        t.add_row("?", styled("unknown", OUTCOME_STYLE["unknown"]), u)
+    return t

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import CORPUS, ROOT, run_cli
+from conftest import CORPUS, ROOT, json_result, run_cli
 from snapshot_builders import A, B, allow, role, snapshot, trust, user
 
 from reasoner.account.paths import Constraints, PathFinder
@@ -281,7 +281,7 @@ def test_reach_and_who_can_through_the_cli():
     obj = "arn:aws:s3:::examplecorp-business-data/revenuedata/service_revenue/part-0000.parquet"
     proc = run_cli("reach", snap, "--from", "BizMetricsQuery", "--action", "s3:GetObject", "--resource", obj, "--json")
     assert proc.returncode == 0, proc.stderr
-    data = json.loads(proc.stdout)
+    data = json_result(proc.stdout)
     assert data["answer"] == "possible" and data["paths"][0]["hops"][-1]["called_via"] == ["athena.amazonaws.com"]
     proc = run_cli(
         "reach",
@@ -355,7 +355,7 @@ def test_printed_decide_commands_reproduce_the_allow(seed_reach):
     for cmd in commands[:5]:
         proc = run_cli(*shlex.split(cmd)[1:], "--json")
         assert proc.returncode == 0, proc.stderr
-        assert json.loads(proc.stdout)["decision"] == "allow", cmd
+        assert json_result(proc.stdout)["decision"] == "allow", cmd
 
 
 def test_decide_snapshot_refuses_extra_layers():

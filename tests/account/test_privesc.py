@@ -3,9 +3,7 @@ PMapper and pathfinding.cloud; reasoner/data/privesc_techniques.json cites each)
 
 from __future__ import annotations
 
-import json
-
-from conftest import CORPUS, run_cli
+from conftest import CORPUS, json_result, run_cli
 from test_paths import A, allow, role, snapshot, trust, user
 
 from reasoner.account.privesc import Privesc
@@ -171,14 +169,14 @@ def test_cli_json_shape_and_unknown_exit_code(tmp_path):
     )
     proc = run_cli("privesc", str(f), "--json")
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(proc.stdout)
+    rows = json_result(proc.stdout)
     assert {r["principal"].rsplit("/", 1)[-1] for r in rows} == {"u", "r"}
     u = next(r for r in rows if r["principal"].endswith("user/u"))
     assert u["admin"] is True and set(u["paths"][0][0]) >= {"technique", "from", "to", "via"}
     # The AWS CLI example lacks AdministratorAccess's text: those users are unknown, exit 4.
     proc = run_cli("privesc", str(CORPUS / "account-snapshots" / "awscli-doc-example.gaad.json"), "--json")
     assert proc.returncode == 4
-    assert any(r["admin"] is None for r in json.loads(proc.stdout))
+    assert any(r["admin"] is None for r in json_result(proc.stdout))
 
 
 OLD_SESSION = {"DateLessThan": {"aws:TokenIssueTime": "2020-01-01T00:00:00Z"}}

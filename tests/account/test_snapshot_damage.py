@@ -11,7 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, ROOT, run_cli
+from conftest import CORPUS, ROOT, json_result, run_cli
 from snapshot_builders import A, B, allow, role, snapshot, trust, user
 
 from reasoner import api
@@ -150,7 +150,7 @@ def test_a_truncated_page_makes_the_snapshot_incomplete_in_every_answer(tmp_path
     assert r.answer == "unknown" and any("incomplete" in u for u in r.unknown)
     out = run_cli("who-can", str(f), "--action", "s3:GetObject", "--resource", DATA, "--json")
     assert out.returncode == 4
-    body = json.loads(out.stdout)
+    body = json_result(out.stdout)
     assert body["complete"] is False and "IsTruncated" in body["incomplete"][0]
     table = run_cli("who-can", str(f), "--action", "s3:GetObject", "--resource", DATA)
     assert "snapshot incomplete" in table.stdout and table.returncode == 4
@@ -300,7 +300,7 @@ def test_decide_snapshot_cli_answers_unknown_exit_4(tmp_path):
     args = ("decide", "--snapshot", str(f), "--principal", BIZ, "--action", "s3:GetObject", "--resource", DATA)
     out = run_cli(*args, "--json")
     assert out.returncode == 4, out.stderr
-    body = json.loads(out.stdout)
+    body = json_result(out.stdout)
     assert body["answer"] == "unknown" and "Tags" in body["reason"] and body["decision"] is None
     assert run_cli(*args).returncode == 4
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli
+from conftest import json_result, run_cli
 
 from reasoner.audit.checks import check_access_not_granted, check_no_public_access
 from reasoner.policy.document import parse_policy
@@ -125,5 +125,5 @@ def test_cli_cognito_trust_fails_with_the_public_field(tmp_path):
     )
     proc = run_cli("check-no-public-access", str(f), "--account", OWNER, "--json")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert out["access"] == "public" and out["principal"] == "federated:cognito-identity.amazonaws.com"

@@ -12,7 +12,7 @@ import json
 import random
 
 import pytest
-from conftest import CORPUS
+from conftest import CORPUS, json_result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -409,15 +409,15 @@ def test_cli_check_no_new_access_exit_codes(tmp_path, cli):
     assert "fail" in proc.stdout and "s3:PutObject" in proc.stdout and "reasoner decide" in proc.stdout
     proc = cli("diff", old, narrower, "--check", "no-new-access", "--json")
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert out["added"]["answer"] == "same" and out["removed"] is None
     proc = cli("diff", old, narrower, "--json")  # a plain diff answers both ways and exits 0
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert proc.returncode == 0 and out["removed"]["answer"] == "differs"
     # The printed command reproduces the witness (NEW allows it).
-    c = json.loads(cli("diff", old, wider, "--json").stdout)["added"]["classes"][0]
+    c = json_result(cli("diff", old, wider, "--json").stdout)["added"]["classes"][0]
     again = cli(*__import__("shlex").split(c["decide_new"])[1:], "--json")
-    assert json.loads(again.stdout)["decision"] == "allow"
+    assert json_result(again.stdout)["decision"] == "allow"
 
 
 def test_cli_unknown_and_bad_input(tmp_path, cli):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import random
 
-from conftest import CORPUS
+from conftest import CORPUS, json_result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -198,7 +198,7 @@ def test_cli_exit_codes_table_and_json(tmp_path, cli):
     )
     proc = cli("lint", str(d))
     assert proc.returncode == 1 and "redundant-allow" in proc.stdout and "Inner" in proc.stdout
-    out = json.loads(cli("lint", str(d), "--json").stdout)
+    out = json_result(cli("lint", str(d), "--json").stdout)
     assert [(f["file"].rsplit("/", 1)[1], f["statement"], f["kind"]) for f in out["findings"]] == [
         ("dup.json", 1, "redundant-allow")
     ]

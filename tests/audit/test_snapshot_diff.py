@@ -6,7 +6,7 @@ from __future__ import annotations
 import copy
 import json
 
-from conftest import ROOT, run_cli
+from conftest import ROOT, json_result, run_cli
 
 from reasoner.account.snapshot import load_snapshot
 from reasoner.audit.snapshot_diff import diff_snapshots
@@ -114,4 +114,4 @@ def test_snapshot_diff_cli_check_no_new_access(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "role/Leaky" in proc.stdout
     proc = run_cli("diff", str(SEED), str(SEED), "--check", "no-new-access", "--json")
-    assert proc.returncode == 0 and json.loads(proc.stdout)["changes"] == []
+    assert proc.returncode == 0 and json_result(proc.stdout)["changes"] == []

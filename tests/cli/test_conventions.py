@@ -14,7 +14,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
-from conftest import REASONER, ROOT, run_cli
+from conftest import REASONER, ROOT, json_result, run_cli
 
 CASE = ROOT / "cases" / "athena-vpce"
 SNAPSHOT = CASE / "snapshot" / "snapshot.json"
@@ -137,7 +137,7 @@ def test_json_is_short_for_format_json():
     b = run_cli("actions", "s3:GetObject*", "--format", "json")
     assert a.returncode == b.returncode == 0
     assert a.stdout == b.stdout
-    assert json.loads(a.stdout)[0]["action"].startswith("s3:GetObject")
+    assert json_result(a.stdout)[0]["action"].startswith("s3:GetObject")
     table = run_cli("actions", "s3:GetObject*", "--format", "table")
     assert table.returncode == 0 and "s3:GetObject" in table.stdout and not table.stdout.startswith("[")
 
@@ -285,7 +285,7 @@ def test_escape_sequences_in_a_sid_never_reach_the_terminal(tmp_path):
         assert sid_shown in out, out
         assert "\x1b[31m" not in out and "\x07" not in out and "❌" not in out
     proc = run_cli(*args, "--json")
-    assert json.loads(proc.stdout)["determining_statements"][0]["sid"] == HOSTILE_SID
+    assert json_result(proc.stdout)["determining_statements"][0]["sid"] == HOSTILE_SID
 
 
 def test_markup_in_file_names(tmp_path):
@@ -308,7 +308,7 @@ def test_decide_reads_a_policy_from_stdin():
     args = [a if a != str(ROLE_POLICY) else "-" for a in DECIDE]
     proc = run_cli(*args, "--json", stdin=ROLE_POLICY.read_text())
     assert proc.returncode == 0, proc.stderr
-    d = json.loads(proc.stdout)
+    d = json_result(proc.stdout)
     assert d["decision"] == "allow"
     assert d["determining_statements"][0]["policy"] == "<stdin>"
 
@@ -318,7 +318,7 @@ def test_yaml_from_stdin_and_errors_name_stdin():
     base = ["decide", "--principal", USER, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "-i", "-"]
     proc = run_cli(*base, "--json", stdin=yaml_policy)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["decision"] == "allow"
+    assert json_result(proc.stdout)["decision"] == "allow"
     proc = run_cli(*base, stdin='{"Statement": [{"Effect": "allow"}]}')
     line = one_line_usage_error(proc, "<stdin>")
     assert "reasoner-stdin" not in line
@@ -330,14 +330,14 @@ def test_snapshot_from_stdin():
     from_stdin = run_cli("who-can", "-", *args, stdin=SNAPSHOT.read_text())
     assert from_file.returncode == from_stdin.returncode == 0, from_stdin.stderr
     as_stdin = from_file.stdout.replace(str(SNAPSHOT), "<stdin>")
-    strip = lambda out: {k: v for k, v in json.loads(out).items() if k != "stats"}  # noqa: E731
+    strip = lambda out: {k: v for k, v in json_result(out).items() if k != "stats"}  # noqa: E731
     assert strip(as_stdin) == strip(from_stdin.stdout)
 
 
 def test_invariants_from_stdin():
     proc = run_cli("prove", "-", str(CASE), "--json", stdin=(CASE / "invariants.yaml").read_text())
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert out["invariants"] == "<stdin>"
     assert {r["status"] for r in out["results"]} == {"proved"}
 
@@ -357,13 +357,13 @@ def test_lint_and_diff_read_stdin(tmp_path):
     from_file = run_cli("lint", str(f), "--json")
     from_stdin = run_cli("lint", "-", "--json", stdin=f.read_text())
     assert from_file.returncode == from_stdin.returncode == 1, from_stdin.stderr
-    findings = json.loads(from_stdin.stdout)["findings"]
+    findings = json_result(from_stdin.stdout)["findings"]
     assert [x["file"] for x in findings] == ["<stdin>"]
-    strip = lambda out: [{k: v for k, v in x.items() if k != "file"} for x in json.loads(out)["findings"]]  # noqa: E731
+    strip = lambda out: [{k: v for k, v in x.items() if k != "file"} for x in json_result(out)["findings"]]  # noqa: E731
     assert strip(from_file.stdout) == strip(from_stdin.stdout)
     proc = run_cli("diff", "-", str(ROLE_POLICY), "--json", stdin=ROLE_POLICY.read_text())
     assert proc.returncode == 0, proc.stderr
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert out["old"] == "<stdin>" and out["added"]["answer"] == "same" and out["removed"]["answer"] == "same"
 
 
@@ -377,4 +377,4 @@ def test_decide_snapshot_and_checks_read_stdin():
     bucket = CASE / "policies" / "examplecorp-business-data-bucket.json"
     a = run_cli("check-no-public-access", str(bucket), "--account", "111122223333", "--json")
     b = run_cli("check-no-public-access", "-", "--account", "111122223333", "--json", stdin=bucket.read_text())
-    assert a.returncode == b.returncode and json.loads(a.stdout)["result"] == json.loads(b.stdout)["result"]
+    assert a.returncode == b.returncode and json_result(a.stdout)["result"] == json_result(b.stdout)["result"]

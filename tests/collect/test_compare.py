@@ -29,6 +29,7 @@ from aws_account import (
     ROOT,
     LocalAws,
 )
+from conftest import json_result
 
 from reasoner import api
 from reasoner.account.snapshot import Snapshot
@@ -286,7 +287,7 @@ def test_the_folder_loads_as_a_snapshot(collected):
         "who-can", str(collected[0]), "--action", "s3:GetObject", "--resource", "arn:aws:s3:::corp-data/x", "--json"
     )
     assert run.returncode == 0, run.stderr
-    skipped = json.loads(run.stdout)["snapshot_problems"]
+    skipped = json_result(run.stdout)["snapshot_problems"]
     assert all("collection-report.json" in p or "collected-extras.json" in p for p in skipped), skipped
     decide = reasoner(
         "decide",
@@ -301,7 +302,7 @@ def test_the_folder_loads_as_a_snapshot(collected):
         "--json",
     )
     assert decide.returncode == 0, decide.stderr
-    assert json.loads(decide.stdout)["decision"] == "allow"
+    assert json_result(decide.stdout)["decision"] == "allow"
 
 
 def test_the_report_and_side_data(collected):

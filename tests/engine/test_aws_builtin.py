@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import json_result, run_cli
 
 from reasoner.account.privesc import Privesc
 from reasoner.account.snapshot import load_snapshot
@@ -208,7 +208,7 @@ def test_cli_session_of_a_pathed_role_needs_principal_arn(tmp_path):
     assert "aws:PrincipalArn" in proc.stderr and len(proc.stderr.strip().splitlines()) == 1
     proc = run_cli(*args, "--context", f"aws:PrincipalArn=arn:aws:iam::{A}:role/app/Deployer", "--json")
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["decision"] == "explicit_deny"
+    assert json_result(proc.stdout)["decision"] == "explicit_deny"
 
 
 def test_cli_variable_before_the_fifth_colon_is_exit_2(tmp_path):
@@ -239,10 +239,10 @@ def test_cli_protected_and_always_allowed_layers(tmp_path):
     ]})  # fmt: skip
     base = ["decide", "--principal", f"arn:aws:iam::{A}:user/u", "--identity-policy", admin, "--json"]
     proc = run_cli(*base, "--action", "sts:GetCallerIdentity", "--resource", "*")
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert (out["decision"], out["decided_by"]) == ("allow", "aws-always-allowed")
     proc = run_cli(*base, "--action", "iam:CreatePolicyVersion", "--resource", "arn:aws:iam::aws:policy/ReadOnlyAccess")
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert (out["decision"], out["decided_by"]) == ("explicit_deny", "aws-protected")
     assert [s["layer"] for s in out["determining_statements"]] == ["aws-protected"]
     proc = run_cli(*base, "--action", "iam:CreatePolicyVersion", "--resource", "arn:aws:iam::aws:policy/ReadOnlyAccess",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import run_cli
+from conftest import json_result, run_cli
 
 from reasoner.cli.decide_cmd import run_batch
 
@@ -45,7 +45,7 @@ def test_batch_order_errors_and_explanations(tmp_path):
     f.write_text("\n".join(lines) + "\n")
     proc = run_cli("decide", "--batch", str(f))
     assert proc.returncode == 0, proc.stderr
-    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    out = [json_result(x) for x in proc.stdout.splitlines()]
     assert [o["id"] for o in out] == ["a", "b", None, "d", "e", "f"]
     assert [o["decision"] for o in out] == ["allow", "implicit_deny", None, None, None, "explicit_deny"]
     assert out[0]["determining_statements"] == [

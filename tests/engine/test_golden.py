@@ -8,7 +8,7 @@ import json
 
 import pytest
 import yaml
-from conftest import GOLDEN, run_cli
+from conftest import GOLDEN, json_result, run_cli
 
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
@@ -83,7 +83,7 @@ def test_golden_through_cli_batch():
     lines = "\n".join(json.dumps(_line(n, c)) for n, c in CASES) + "\n"
     proc = run_cli("decide", "--batch", "-", stdin=lines)
     assert proc.returncode == 0, proc.stderr
-    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    out = [json_result(x) for x in proc.stdout.splitlines()]
     assert [o["decision"] for o in out] == [None if c["expect"] == "error" else c["expect"] for _, c in CASES]
     assert [o["id"] for o in out if o["decision"] is not None] == [n for n, c in CASES if c["expect"] != "error"]
     for o, (_, c) in zip(out, CASES):

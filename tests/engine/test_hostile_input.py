@@ -9,7 +9,7 @@ import json
 import os
 import re
 
-from conftest import run_cli
+from conftest import json_result, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,7 +102,7 @@ def test_bad_lines_carry_their_id_or_line_number(tmp_path):
     f.write_bytes(b"\n".join(t if isinstance(t, bytes) else t.encode() for t in POOL) + b"\n")
     proc = run_cli("decide", "--batch", str(f))
     assert proc.returncode == 0, proc.stderr
-    out = [json.loads(x) for x in proc.stdout.splitlines()]
+    out = [json_result(x) for x in proc.stdout.splitlines()]
     assert [o["id"] for o in out] == ["g1", "g2", "g3", "g4", "g5", "b1", "b2", "b3", "b4"] + [
         None,
         None,
@@ -181,7 +181,7 @@ def test_batch_from_stdin_with_invalid_utf8_and_deep_lines():
     good = line("ok", identity_policies=[ALLOW_GET])
     proc = run_cli("decide", "--batch", "-", stdin=good + "\n" + DEEP + "\n" + good + "\n")
     assert proc.returncode == 0, proc.stderr
-    rows = [json.loads(x) for x in proc.stdout.splitlines()]
+    rows = [json_result(x) for x in proc.stdout.splitlines()]
     assert [r["decision"] for r in rows] == ["allow", None, "allow"]
     assert rows[1]["error"].startswith("<stdin>:2: ")
 

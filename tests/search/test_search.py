@@ -13,6 +13,7 @@ import random
 import re
 
 import pytest
+from conftest import json_result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -315,16 +316,16 @@ def test_can_cli_json_and_exit_codes(tmp_path, cli):
         "--json",
     )
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["answer"] == "impossible"
+    assert json_result(proc.stdout)["answer"] == "impossible"
     proc = cli(
         "can", "--principal", USER, "--action", "s3:GetObject", "--resource", "arn:aws:s3:::b/k", "-i", str(f), "--json"
     )
-    out = json.loads(proc.stdout)
+    out = json_result(proc.stdout)
     assert out["answer"] == "possible"
     # The printed command reproduces the witness.
     args = __import__("shlex").split(out["decide_command"])[1:] + ["--json"]
     again = cli(*args)
-    assert again.returncode == 0 and json.loads(again.stdout)["decision"] == "allow"
+    assert again.returncode == 0 and json_result(again.stdout)["decision"] == "allow"
 
 
 def test_checks_exit_codes(tmp_path, cli):
@@ -370,7 +371,7 @@ def test_checks_exit_codes(tmp_path, cli):
         "s3:PutObject",
         "--json",
     )
-    assert proc.returncode == 1 and json.loads(proc.stdout)["witness"]["request"]["action"] == "s3:PutObject"
+    assert proc.returncode == 1 and json_result(proc.stdout)["witness"]["request"]["action"] == "s3:PutObject"
     assert re.search(r"reasoner decide", proc.stdout)
 
 
