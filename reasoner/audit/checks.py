@@ -64,7 +64,14 @@ def check_access_not_granted(
         return search_principals(policy, owner, action, resource, candidates)
     principal = f"arn:aws:sts::{owner}:assumed-role/checker/session"
     a = can(
-        Query(principal=principal, action=action, resource=resource, resource_account=owner, identity_policies=[policy])
+        Query(
+            principal=principal,
+            action=action,
+            resource=resource,
+            resource_account=owner,
+            identity_policies=[policy],
+            policies_only=True,  # what the policy grants, not what AWS allows anyway
+        )
     )
     if a.answer == "possible" and a.witness is not None:  # a possible answer carries its witness
         request = a.witness["request"]

@@ -141,6 +141,8 @@ def _solve(program: FactProgram, facts: list[str], query: Query, all_witnesses: 
         facts.append("minimal_witness.")
     if query.goal == "deny":
         facts.append("goal_deny.")
+    if query.policies_only:
+        facts.append("policies_only.")
     ctl.add("base", [], program.text() + "\n" + "\n".join(facts))
     ctl.ground([("base", [])])
     models: list[Sequence[clingo.Symbol]] = []

@@ -282,6 +282,7 @@ def _query(policy: NamedPolicy, owner: str, action: str, resource: str, cand: st
         identity_policies=identity,
         session_policy=session,
         resource_policy=policy,
+        policies_only=True,  # access the policy grants, not what AWS allows anyway
         **kw,
     )
 

@@ -38,6 +38,9 @@ class Query:
     # "allow": is some request allowed? "deny": is some request the policies do NOT allow (universal
     # checks; requests AWS decides whatever the policies say, encodings/protected.lp, are out of scope).
     goal: Literal["allow", "deny"] = "allow"
+    # Only requests the policies decide: a grant question ("does this policy give access?") is
+    # not answered by a call AWS allows whatever the policies say (sts:GetCallerIdentity).
+    policies_only: bool = False
     # The earliest request time searched (epoch seconds); None: the clock, read once per query.
     now: int | None = None
 

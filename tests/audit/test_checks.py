@@ -127,3 +127,24 @@ def test_cli_cognito_trust_fails_with_the_public_field(tmp_path):
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = json_result(proc.stdout)
     assert out["access"] == "public" and out["principal"] == "federated:cognito-identity.amazonaws.com"
+
+
+def test_a_call_aws_allows_anyway_is_no_access_the_policy_grants():
+    """sts:GetCallerIdentity needs no permission (AWS STS API Reference, GetCallerIdentity): it is
+    allowed whatever the policies say, so it is no access this resource policy gives. With action
+    `*` on an object the checks used to answer with it as the witness."""
+    grant = _policy(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{OWNER}:root"},
+            "Action": "s3:GetObject",
+            "Resource": "arn:aws:s3:::b/*",
+        }
+    )
+    r = check_no_public_access(grant, OWNER, "arn:aws:s3:::b/k")
+    assert r.passed is True and r.access != "external", r.reason
+    r = check_no_public_access(grant, "999988887777", "arn:aws:s3:::b/k")
+    assert r.passed is True and r.access == "external" and "s3:GetObject" in r.reason
+    empty = _policy({"Effect": "Deny", "Action": "s3:*", "Resource": "*"})
+    r = check_access_not_granted(empty, "sts:GetCallerIdentity")
+    assert r.passed is True, r.reason
