@@ -32,7 +32,7 @@ from reasoner.engine.solve import load_encodings
 from reasoner.errors import InputError, InternalError
 from reasoner.policy import catalogue
 from reasoner.policy.document import parse_policy
-from reasoner.policy.principals import Principal, derived_context, parse_principal
+from reasoner.policy.principals import Principal, derived_context, has_identity_policies, parse_principal
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.search.cover import ALLOW_ALL, ALLOW_ALL_FILE, candidate_principals
 from reasoner.search.domains import AbstractionError, Domain
@@ -138,7 +138,7 @@ class Differ:
             self.principals = [principal] if principal else list(holders)
             for holder in self.principals:
                 parsed = parse_principal(holder, path=("principal",))
-                if parsed.type in ("anonymous", "service"):
+                if not has_identity_policies(parsed):
                     raise InputError(f"a {parsed.type} principal has no identity policies", path=("principal",))
             parsed = parse_principal(self.principals[0])
             self.owner = resource_account or parsed.account or DEFAULT_ACCOUNT
@@ -187,7 +187,7 @@ class Differ:
         # Callers of other accounts are taken to be allowed by their own identity policies (as
         # Access Analyzer does); callers of the owner account carry no identity policy, so what
         # the resource policy itself grants them is compared.
-        if principal.type not in ("anonymous", "service", "web_identity") and principal.account != self.owner:
+        if has_identity_policies(principal) and principal.account != self.owner:
             out.append(("identity", "identity", self.helper))
         return out
 
@@ -240,7 +240,7 @@ class Differ:
         # As in can(): the context AWS derives from the principal is fixed, ViaAWSService searched.
         fixed_ctx = derived_context(principal, {})
         fixed_ctx.pop("aws:viaawsservice", None)
-        anonymous_keys = principal.type in ("anonymous", "service")
+        anonymous_keys = not has_identity_policies(principal)
         statements = self.diffed + self.helper_cp.statements
         # aws:username "is always included in the request context for IAM users"; requests by roles,
         # the root user and anonymous callers do not include it (IAM User Guide, global condition

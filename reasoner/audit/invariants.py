@@ -39,6 +39,7 @@ from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.document import ElementError, load_document, validation_to_input_error
 from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.policy.principals import Principal, has_identity_policies
 from reasoner.policy.request import NamedPolicy
 
 if TYPE_CHECKING:
@@ -548,7 +549,8 @@ class Prover:
             trust = role.trust_policy
             if trust is None:  # filtered above
                 continue
-            cands_r = [c for c in cands(trust, role.account) if parse_principal(c).type not in ("anonymous", "service")]
+            # Identity providers' users assume roles too (AssumeRoleWithSAML / WithWebIdentity).
+            cands_r = [c for c in cands(trust, role.account) if _may_assume(parse_principal(c))]
             r = search_principals(
                 trust, role.account, "sts:AssumeRole*", role.arn, cands_r, access=access, first_only=False
             )
@@ -630,3 +632,11 @@ def _outside_actions(actions: list[str], policy) -> list[str]:
                 return ["*"]
             pats += [a for a in st.Action if a == "*" or "*" in a or "?" in a or catalogue.lookup(a)]
     return list(dict.fromkeys(pats)) or ["*"]
+
+
+def _may_assume(p: Principal) -> bool:
+    """Who a trust policy can let assume its role, for the outside-access invariants: the principals
+    with identity policies (sts:AssumeRole) and identity providers' users (AssumeRoleWithSAML /
+    AssumeRoleWithWebIdentity); anonymous callers cannot, and a service is neither public nor
+    external access to the role (it acts for the account that configures it)."""
+    return has_identity_policies(p) or p.type == "web_identity"

@@ -21,6 +21,24 @@ _ARN = re.compile(
 _SERVICE = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(\.cn)?$|^[a-z0-9][a-z0-9.-]*\.amazon\.com$")
 
 
+# The principal types that carry identity policies (and may carry a permissions boundary and a
+# session policy): the IAM identities of an account signing with their credentials, an IAM user,
+# a role session, the root user and a federated-user session (IAM User Guide, "Identity-based
+# policies and resource-based policies": identity policies are attached to users, groups and roles;
+# "Policy evaluation logic"). A service principal, an anonymous caller and a web-identity or SAML
+# user before it assumes a role have none. The one home of this list: it mirrors the decider
+# (engine/facts.py refuses identity policies, a boundary or a session policy for the other types,
+# so encodings/layers.lp identity_side never holds for them; tests/policy/test_principal_types.py).
+IDENTITY_POLICY_TYPES = frozenset({"user", "role_session", "root", "federated_user"})
+
+
+def has_identity_policies(principal: Principal) -> bool:
+    """Does the principal carry identity policies (IDENTITY_POLICY_TYPES)? The others are also the
+    callers with no principal keys (aws:PrincipalTag, aws:PrincipalOrgID, aws:userid, ...) and no
+    AWS credentials of an account (sts:GetCallerIdentity needs them)."""
+    return principal.type in IDENTITY_POLICY_TYPES
+
+
 @dataclass(frozen=True)
 class Principal:
     """A requester. `names` are (kind, id, how) triples: how a resource-policy grant to that name

@@ -11,6 +11,7 @@ reported. No model proves "impossible" when every domain is complete; otherwise 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 import clingo
 
@@ -21,6 +22,7 @@ from reasoner.policy.coverage import covers_action
 from reasoner.policy.principals import (
     Principal,
     derived_context,
+    has_identity_policies,
     parse_principal,
     role_path_ambiguity,
     with_principal_arn,
@@ -30,7 +32,7 @@ from reasoner.search.domains import AbstractionError, Domain
 from reasoner.search.principals import Layer, compile_layers, query_layers
 from reasoner.search.program import Decoder, search_facts
 from reasoner.search.query import CanAnswer, Dimension, Query, is_pattern
-from reasoner.search.resources import resource_account_of
+from reasoner.search.resources import AccountDimension, account_dimension, resource_account_of, with_account
 from reasoner.search.witness import batch_line, decide_command_for, recheck, witness_size
 
 # Callers ask and read `can` with these.
@@ -40,10 +42,79 @@ MAX_WITNESSES = 50
 
 
 def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
+    """Is some request in the query's space allowed (goal deny: not allowed)? A resource pattern
+    that leaves its account open is asked once per account of its finite abstraction
+    (resources.account_dimension), the account written into the ARN."""
     principal = parse_principal(query.principal, path=("principal",))
+    dimension = account_dimension(query, principal)
+    if dimension is None:
+        return _can_in_account(query, principal, all_witnesses)
+    answers = [
+        (
+            account,
+            _can_in_account(
+                replace(query, resource=with_account(query.resource, arn_account), resource_account=account),
+                principal,
+                all_witnesses,
+            ),
+        )
+        for arn_account, account in dimension.accounts
+    ]
+    return _over_accounts(query, dimension, answers, all_witnesses)
+
+
+def _over_accounts(
+    query: Query, dimension: AccountDimension, answers: list[tuple[str | None, CanAnswer]], all_witnesses: bool
+) -> CanAnswer:
+    """Some account's request gets through: possible (its witness names the account in the ARN and
+    as the resource account); else unknown when some account is unknown or the accounts are not
+    proved complete; else impossible over every account."""
+    merged: dict[str, Dimension] = {}
+    for _, a in answers:
+        for d in a.scope:
+            old = merged.get(d.name)
+            merged[d.name] = (
+                d
+                if old is None
+                else old.model_copy(
+                    update={"regions": max(old.regions, d.regions), "complete": old.complete and d.complete}
+                )
+            )
+    accounts = [arn for arn, _ in dimension.accounts]
+    scope = [
+        Dimension(
+            name=f"resource account ({dimension.field})",
+            regions=len(accounts),
+            examples=accounts[:6],
+            complete=dimension.complete,
+        ),
+        *merged.values(),
+    ]
+    found = [a for _, a in answers if a.answer == "possible"]
+    if found:
+        witnesses = [w for a in found for w in (a.witnesses or [a.witness]) if w is not None][:MAX_WITNESSES]
+        return found[0].model_copy(update={"scope": scope, "witnesses": witnesses if all_witnesses else []})
+    unknown = [(acct, a) for acct, a in answers if a.answer == "unknown"]
+    if unknown:
+        acct, a = unknown[0]
+        return CanAnswer(answer="unknown", scope=scope, reason=f"resource account {acct}: {a.reason}")
+    if not dimension.complete:
+        return CanAnswer(
+            answer="unknown", scope=scope, reason="no allowed request among the regions, but " + dimension.note
+        )
+    what = "allowed" if query.goal == "allow" else "denied"
+    return CanAnswer(
+        answer="impossible",
+        scope=scope,
+        reason=f"no request in scope is {what}: every region of every dimension was searched, in each of "
+        f"{len(accounts)} resource accounts",
+    )
+
+
+def _can_in_account(query: Query, principal: Principal, all_witnesses: bool) -> CanAnswer:
     fixed_ctx, absent = _fixed_and_absent(query, principal)
     # Anonymous and service callers carry no principal keys (org, tags, user id).
-    anonymous_keys = principal.type in ("anonymous", "service", "web_identity")
+    anonymous_keys = not has_identity_policies(principal)
     actions = query_actions(query)
     try:
         resource_account = resource_account_of(query, principal)

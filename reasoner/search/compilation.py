@@ -26,6 +26,7 @@ class Compilation:
     value_names: dict[int, str] = field(default_factory=dict)
     key_names: dict[int, str] = field(default_factory=dict)
     principal: Principal | None = None
+    resource_account: str | None = None  # the request's resource account (aws:ResourceAccount when present)
     now: int = 0  # the earliest request time searched (epoch seconds)
     added_star_region: int | None = None  # the resource region "*" added for resource-less actions
     # A joint region's value id -> the other keys' values it carries (the time dimension).

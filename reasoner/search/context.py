@@ -29,6 +29,9 @@ ALWAYS_PRESENT = frozenset(
     }
 )
 CALLED_VIA = ("aws:calledvia", "aws:calledviafirst", "aws:calledvialast")
+# "aws:ResourceAccount: the account ID of the resource owner" (IAM User Guide, global condition
+# keys): when the request carries it, it is the request's resource account and nothing else.
+RESOURCE_ACCOUNT = "aws:resourceaccount"
 
 
 @dataclass
@@ -141,8 +144,11 @@ def _searched_keys(keys: set[str], fixed_ctx: dict[str, list[str]], absent: set[
 def _searched_key_facts(c: Compilation, key: str, scope: _KeysInScope, multivalued: bool) -> None:
     members = CALLED_VIA if key == "aws:calledvia" else (key,)
     comps, excluded, groups = _comparisons(c, key, members, scope)
+    only = [("string_equals", plain(c.resource_account))] if key == RESOURCE_ACCOUNT and c.resource_account else []
+    if only:
+        groups.append(only)
     # A typed key ranges over values of its type only (catalogue.value_kind), in every search.
-    dom = build_domain(key, comps + excluded, groups=groups, value_kind=catalogue.value_kind(key))
+    dom = build_domain(key, comps + excluded + only, groups=groups, value_kind=catalogue.value_kind(key))
     c.domains.append(dom)
     k = c.key_id(key)
     out = c.facts
@@ -158,7 +164,8 @@ def _searched_key_facts(c: Compilation, key: str, scope: _KeysInScope, multivalu
     if key == "aws:sourcevpce" and c.query.vpc_endpoint_policy:
         out.append(f"vpce_key({k}).")
     for rg in dom.regions:
-        _region_facts(c, k, rg.witness, [cond for m in members for cond in scope.by_key.get(m, [])], excluded)
+        conds = [cond for m in members for cond in scope.by_key.get(m, [])]
+        _region_facts(c, k, rg.witness, conds, excluded, only)
 
 
 Comparison = tuple[str, tuple[tuple[str, bool], ...]]  # (operator family, filled pattern)
@@ -186,14 +193,20 @@ def _comparisons(
     return comps, excluded, groups
 
 
-def _region_facts(c: Compilation, k: int, witness: str, conds: list[CondEntry], excluded: list[Comparison]) -> None:
+def _region_facts(
+    c: Compilation, k: int, witness: str, conds: list[CondEntry], excluded: list[Comparison], only: list[Comparison]
+) -> None:
+    """A region's facts; it is forbidden when its values match an excluded value, or (`only`) do
+    not match one of the values the key is limited to."""
     v = c.program.intern("v:" + witness)
     c.value_names[v] = witness
     out = c.facts
     out.append(f"region({k},{v}).")
     if witness.lower() == "true":
         out.append(f"region_true({k},{v}).")
-    if any(compare(f, pat, witness) for f, pat in excluded):
+    if any(compare(f, pat, witness) for f, pat in excluded) or (
+        only and not any(compare(f, pat, witness) for f, pat in only)
+    ):
         out.append(f"forbidden({k},{v}).")
     for cond in conds:
         if c.program.value_matches(cond, witness, c.singles):

@@ -38,7 +38,7 @@ from typing import Literal
 from reasoner.errors import InputError
 from reasoner.policy.document import Policy, Statement, parse_policy
 from reasoner.policy.patterns import parse_template
-from reasoner.policy.principals import Principal, parse_principal
+from reasoner.policy.principals import Principal, has_identity_policies, parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.resources import data_file
 from reasoner.search.can import CanAnswer, Query, can
@@ -267,7 +267,7 @@ class CheckResult:
 def _query(policy: NamedPolicy, owner: str, action: str, resource: str, cand: str, **kw) -> Query:
     p: Principal = parse_principal(cand)
     allow_all = [NamedPolicy(str(ALLOW_ALL_FILE), ALLOW_ALL)]
-    identity = [] if p.type in ("anonymous", "service", "web_identity") else allow_all
+    identity = allow_all if has_identity_policies(p) else []
     # A federated-user session has the permissions its session policy leaves: the most permissive.
     session = allow_all[0] if p.type == "federated_user" else None
     # A session ARN drops its role's path: the cover's sessions are of roles without a path (a

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from reasoner.engine.facts import CompiledPolicy, FactProgram
 from reasoner.errors import InputError
-from reasoner.policy.principals import Principal, rcps_apply, scps_apply
+from reasoner.policy.principals import Principal, has_identity_policies, rcps_apply, scps_apply
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.compilation import Compilation
 from reasoner.search.query import Query
@@ -16,9 +16,7 @@ CompiledLayer = tuple[str, str, CompiledPolicy]
 
 
 def query_layers(q: Query, principal: Principal) -> list[Layer]:
-    if principal.type in ("service", "anonymous", "web_identity") and (
-        q.identity_policies or q.permission_boundary or q.session_policy
-    ):
+    if not has_identity_policies(principal) and (q.identity_policies or q.permission_boundary or q.session_policy):
         # As in decide: such callers have no identity side; never drop policies silently.
         raise InputError(
             f"a {principal.type} principal has no identity policies, boundary or session policy", path=("principal",)

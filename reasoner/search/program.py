@@ -41,7 +41,7 @@ def search_facts(
     passes ARN-shaped fillings of the Resource patterns so regions get ARN witnesses). Keys of a
     numeric, date, bool or IP type (catalogue.value_kind) only take values of that type."""
     singles = {k: v[0] for k, v in fixed_ctx.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
-    c = Compilation(program, q, singles, absent, principal=principal, now=_now(q))
+    c = Compilation(program, q, singles, absent, principal=principal, now=_now(q), resource_account=resource_account)
     request_facts(c, principal, resource_account, compiled)
     statements = action_facts(c, statements, actions)
     resource_facts(c, statements, resource_account, extra_resources)

@@ -3,9 +3,14 @@ regions of ARNs the Resource / NotResource elements in scope tell apart."""
 
 from __future__ import annotations
 
+import json
+import re
+from dataclasses import dataclass
+
 from reasoner.engine.facts import AWS_RULE_RESOURCE_PATTERNS, StmtInfo
-from reasoner.policy.patterns import fill, plain
+from reasoner.policy.patterns import fill, glob_match, globs_meet, plain
 from reasoner.policy.principals import Principal, account_of_arn
+from reasoner.policy.request import NamedPolicy
 from reasoner.policy.values import compare
 from reasoner.search.compilation import Compilation
 from reasoner.search.domains import AbstractionError, Region, build_domain
@@ -16,10 +21,11 @@ KMS_KEY_PATTERN = "arn:*:kms:*:*:key/*"
 
 def resource_account_of(query: Query, principal: Principal) -> str | None:
     """The resource's account: given, or in its ARN, or (an ARN without one) the principal's.
-    A pattern that leaves the account open cannot be searched (AbstractionError)."""
+    A pattern that leaves the account open is searched over `account_dimension` instead (can.py
+    asks one question per account with the account written into the ARN)."""
     resource_account = query.resource_account
     if resource_account is None:
-        acct_field = query.resource.split(":", 5)[4] if len(query.resource.split(":", 5)) == 6 else ""
+        acct_field = _account_field(query.resource)
         if acct_field and not is_pattern(acct_field):
             resource_account = acct_field
         elif not acct_field:
@@ -32,6 +38,139 @@ def resource_account_of(query: Query, principal: Principal) -> str | None:
     if not is_pattern(query.resource):
         resource_account = query.resource_account or account_of_arn(query.resource) or principal.account
     return resource_account
+
+
+# -- the resource account as a searched dimension ------------------------------------------------------
+_ACCOUNT_LITERAL = re.compile(r"(?<!\d)\d{12}(?!\d)")
+# IAM's own resources (AWS managed policies, arn:aws:iam::aws:policy/...) name "aws" as their account.
+_AWS_OWNED = "arn:*:iam::aws:policy/*"
+
+
+@dataclass(frozen=True)
+class AccountDimension:
+    """The accounts a resource pattern that leaves its account open (arn:aws:iam::*:role/X) is
+    searched over: (the ARN's account field, the request's resource account) pairs.
+
+    Every rule that reads the resource account sees it through one of: the ARN's account field
+    (Resource / NotResource patterns), the cross-account test (layers.lp req_cross_account: the
+    principal's account is not the resource's; then "both the identity policy and the resource
+    policy must allow", IAM User Guide, "Cross-account policy evaluation logic"), whether RCPs
+    apply (not for the management account's resources), and aws:ResourceAccount (context.py:
+    when present it is the resource account). Two accounts that none of these tells apart are
+    decided alike, so the finite abstraction is: the principal's account, every account written
+    in the policies in scope, the management account and the query's fixed values (all found as
+    12-digit literals), `aws` for IAM's own resources when the pattern covers them, and one fresh
+    account that is none of them. A partial account glob (1111*) in a policy could tell apart
+    two unnamed accounts: then the dimension is not complete ("impossible" becomes "unknown")."""
+
+    field: str  # the account field of the query's pattern
+    accounts: tuple[tuple[str, str | None], ...]
+    complete: bool
+    note: str = ""
+
+
+def account_dimension(query: Query, principal: Principal) -> AccountDimension | None:
+    """The accounts to search when the query's resource pattern leaves its account open, else None
+    (the account is given, in the ARN, or the ARN has none: S3 names no account, its resource
+    account is --resource-account or the principal's)."""
+    field = _account_field(query.resource)
+    if not field or not is_pattern(field):
+        return None
+    glob = plain(field)
+    if query.resource_account is not None:
+        # The account is given: the ARN names it too, so a policy's account field sees it.
+        if not glob_match(glob, query.resource_account):
+            return None
+        return AccountDimension(field, ((query.resource_account, query.resource_account),), True)
+    texts = [json.dumps(named.policy.model_dump(mode="json", exclude_none=True)) for named in _policies(query)]
+    texts += [v for vs in query.where.values() for v in vs]
+    named_accounts = {a for t in texts for a in _ACCOUNT_LITERAL.findall(t)}
+    named_accounts |= {a for a in (principal.account, query.management_account) if a}
+    first = [principal.account] if principal.account else []
+    ordered = first + sorted(named_accounts - set(first))
+    accounts: list[tuple[str, str | None]] = [(a, a) for a in ordered if glob_match(glob, a)]
+    if glob_match(glob, "aws") and _arns_meet(with_account(query.resource, "aws"), _AWS_OWNED):
+        accounts.append(("aws", principal.account))  # decide's account for an ARN without a 12-digit one
+    fresh = _fresh_account(field, named_accounts)
+    if fresh is not None:
+        accounts.append((fresh, fresh))
+    partial = sorted(_partial_account_globs(query))
+    if partial:
+        return AccountDimension(
+            field,
+            tuple(accounts),
+            False,
+            f"the account pattern {partial[0]!r} in a policy tells apart accounts no policy names: "
+            "the resource accounts searched are not proved complete",
+        )
+    if fresh is None:
+        return AccountDimension(field, tuple(accounts), False, f"no account outside the policies matches {field!r}")
+    return AccountDimension(field, tuple(accounts), True)
+
+
+def with_account(resource: str, account: str) -> str:
+    """The ARN pattern with its account field set."""
+    parts = resource.split(":", 5)
+    parts[4] = account
+    return ":".join(parts)
+
+
+def _arns_meet(a: str, b: str) -> bool:
+    """Some ARN matches both ARN patterns (component by component, as the Resource element)."""
+    pa, pb = a.split(":", 5), b.split(":", 5)
+    return len(pa) == len(pb) == 6 and all(globs_meet(plain(x), plain(y)) for x, y in zip(pa, pb))
+
+
+def _account_field(resource: str) -> str:
+    parts = resource.split(":", 5)
+    return parts[4] if len(parts) == 6 else ""
+
+
+def _policies(query: Query) -> list[NamedPolicy]:
+    out = list(query.identity_policies)
+    out += [p for p in (query.resource_policy, query.permission_boundary, query.session_policy) if p]
+    out += [p for p in (query.vpc_endpoint_policy,) if p]
+    out += [p for levels in (query.scps, query.rcps) for level in levels or [] for p in level]
+    return out
+
+
+def _fresh_account(field: str, named: set[str]) -> str | None:
+    """A 12-digit account the query's account field matches and no policy names: the field with
+    each `?` and its first `*` filled with one digit (other `*` empty), trying digits 9 down to 0."""
+    for digit in "9876543210":
+        width = 12 - sum(1 for c in field if c != "*")
+        if width < 0 or ("*" not in field and width != 0):
+            return None
+        out, star = [], False
+        for c in field:
+            if c == "?":
+                out.append(digit)
+            elif c == "*":
+                out.append("" if star else digit * width)
+                star = True
+            else:
+                out.append(c)
+        candidate = "".join(out)
+        if len(candidate) == 12 and candidate.isdigit() and candidate not in named:
+            return candidate
+    return None
+
+
+def _partial_account_globs(query: Query) -> set[str]:
+    """Account globs other than "*" in the policies' Resource / NotResource account fields and in
+    aws:ResourceAccount condition values (a pattern such as 1111* matches some unnamed accounts and
+    not others)."""
+    out = set()
+    for named in _policies(query):
+        for st in named.policy.Statement:
+            for r in (st.Resource or []) + (st.NotResource or []):
+                f = _account_field(r)
+                if is_pattern(f) and f != "*":
+                    out.add(f)
+            for _, key, values in st.operators():
+                if key.lower() == "aws:resourceaccount":
+                    out |= {v for v in values if is_pattern(v) and v != "*"}
+    return out
 
 
 def resource_facts(
