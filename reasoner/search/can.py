@@ -92,8 +92,12 @@ def _over_accounts(
     ]
     found = [a for _, a in answers if a.answer == "possible"]
     if found:
-        witnesses = [w for a in found for w in (a.witnesses or [a.witness]) if w is not None][:MAX_WITNESSES]
-        return found[0].model_copy(update={"scope": scope, "witnesses": witnesses if all_witnesses else []})
+        witnesses: list[dict] = []
+        for a in found:
+            witnesses += a.witnesses or ([a.witness] if a.witness is not None else [])
+        return found[0].model_copy(
+            update={"scope": scope, "witnesses": witnesses[:MAX_WITNESSES] if all_witnesses else []}
+        )
     unknown = [(acct, a) for acct, a in answers if a.answer == "unknown"]
     if unknown:
         acct, a = unknown[0]
