@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from reasoner.audit.diff_answers import ActionRegion
 from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
 from reasoner.policy import catalogue
-from reasoner.policy.patterns import plain_glob_match
+from reasoner.policy.coverage import action_matches, service_may_match, statement_covers
 from reasoner.search.actions import aws_rule_class
 
 
@@ -44,7 +44,7 @@ def action_table(
         for entry in catalogue.service_actions(svc).values():
             full = f"{svc}:{entry['name']}"
             mine = frozenset(hit.get(full, ()))
-            if not any(bool(mine & pats) != st.not_action for st, pats in diffed_patterns):
+            if not any(statement_covers(bool(mine & pats), st.not_action) for st, pats in diffed_patterns):
                 continue
             low = full.lower()
             # No RCP layer takes part in a diff: the key / trust policy flag splits further, and so do
@@ -86,13 +86,12 @@ def _patterns_per_action(patterns: list[str], services: list[str]) -> dict[str, 
     """Catalogue action -> the (lower-case) patterns that match it."""
     hit: dict[str, set[str]] = {}
     for p in patterns:
-        sp = service_part(p)
         for svc in services:
-            if not plain_glob_match(sp, svc) and ":" in p:
+            if not service_may_match(p, svc):
                 continue
             for entry in catalogue.service_actions(svc).values():
                 full = f"{svc}:{entry['name']}"
-                if plain_glob_match(p, full.lower()):
+                if action_matches(p, full):
                     hit.setdefault(full, set()).add(p)
     return hit
 
@@ -101,11 +100,7 @@ def describe_actions(table: ActionTable, rep: str) -> ActionRegion:
     acts = table.members[rep]
     services = sorted({a.split(":")[0] for a in acts})
     matched = table.bits[rep]
-    not_matched = [
-        p
-        for p in table.spelling
-        if p not in matched and any(":" not in p or plain_glob_match(service_part(p), s) for s in services)
-    ]
+    not_matched = [p for p in table.spelling if p not in matched and any(service_may_match(p, s) for s in services)]
     return ActionRegion(
         count=len(acts),
         service_count=len(services),

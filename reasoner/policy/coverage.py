@@ -7,6 +7,12 @@ action name the test is exact; for an action pattern (a search over many actions
 the service parts counts, so "does not cover" is only ever said when no action the pattern names
 can be covered. Callers use it as a sound shortcut: a statement that does not cover the action
 cannot apply to it. tests/engine/test_coverage.py checks it against the encodings.
+
+The pieces of the rule are here too, for callers that hold compiled statements (interned pattern
+ids) rather than documents: `action_matches` (one pattern against one action name: the facts of
+action_match/2), `statement_covers` (Action: some pattern matches; NotAction: none does: the rule
+stmt_action_match) and `service_may_match` (a pattern's service part can match a service: a sound
+prefilter, never decisive).
 """
 
 from __future__ import annotations
@@ -41,8 +47,27 @@ def _covers_action_uncached(st: Any, action: str) -> bool:
             return True
         return any(services_overlap(p, action) for p in st.Action)
     pats = st.Action if st.Action is not None else st.NotAction
-    hit = any(plain_glob_match(p.lower(), action.lower()) for p in pats or [])
-    return hit != (st.Action is None)
+    return statement_covers(any(action_matches(p, action) for p in pats or []), st.Action is None)
+
+
+def action_matches(pattern: str, action: str) -> bool:
+    """An Action / NotAction pattern matches an action name: a glob (`*` any run, `?` one
+    character) that ignores case ("the action name is case insensitive", IAM User Guide, Action)."""
+    return plain_glob_match(pattern.lower(), action.lower())
+
+
+def statement_covers(matched: bool, not_action: bool) -> bool:
+    """The statement covers the action: with Action, some pattern matched it; with NotAction, none
+    did (encodings/match/action.lp)."""
+    return matched != not_action
+
+
+def service_may_match(pattern: str, service: str) -> bool:
+    """Can the pattern match some action of the service? Its service part (the text before the
+    first ':') must match the service; a pattern without ':' may match any action ('*', 's3*')."""
+    if ":" not in pattern:
+        return True
+    return plain_glob_match(pattern.split(":", 1)[0].lower(), service.lower())
 
 
 def services_overlap(p: str, q: str) -> bool:

@@ -8,7 +8,7 @@ from functools import lru_cache
 from reasoner.engine.facts import TRUST_POLICY_ACTIONS, StmtInfo, aws_rule, rcp_services
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
-from reasoner.policy.patterns import plain_glob_match
+from reasoner.policy.coverage import action_matches, covers_action, service_may_match, statement_covers
 from reasoner.policy.principals import parse_principal
 from reasoner.search.compilation import Compilation
 from reasoner.search.domains import Domain, Region
@@ -53,17 +53,13 @@ def query_actions(query: Query) -> list[str]:
 
 
 def allowable_actions(actions: list[str], layers: list[Layer]) -> list[str]:
-    """Scale: an action no Allow statement's Action / NotAction can cover is implicitly denied,
-    so it cannot be a witness; only the covered ones are searched (when there are many)."""
+    """Scale: an action no Allow statement's Action / NotAction covers (policy/coverage.py) is
+    implicitly denied, so it cannot be a witness; only the covered ones are searched (when there
+    are many). A sound prefilter: it leaves out only actions no statement can allow."""
     if len(actions) <= 200:
         return actions
-    allow_pats = [
-        (st.Action, st.NotAction) for _, _, named in layers for st in named.policy.Statement if st.Effect == "Allow"
-    ]
-    if any(a is None for a, _ in allow_pats):
-        return actions
-    pats = [x.lower() for a, _ in allow_pats for x in a or []]
-    return [a for a in actions if any(plain_glob_match(p, a.lower()) for p in pats)] or actions[:1]
+    allows = [st for _, _, named in layers for st in named.policy.Statement if st.Effect == "Allow"]
+    return [a for a in actions if any(covers_action(st, a.lower()) for st in allows)] or actions[:1]
 
 
 def action_facts(c: Compilation, statements: list[StmtInfo], actions: list[str]) -> list[StmtInfo]:
@@ -73,7 +69,11 @@ def action_facts(c: Compilation, statements: list[StmtInfo], actions: list[str])
     # Only statements whose Action / NotAction covers some searched action can apply: the
     # other statements are left out of the grounding and of every domain (scale rule).
     hit_sets = [sig[0] for sig in signatures]
-    statements = [st for st in statements if any(bool(hits & set(st.actions)) != st.not_action for hits in hit_sets)]
+    statements = [
+        st
+        for st in statements
+        if any(statement_covers(bool(hits & set(st.actions)), st.not_action) for hits in hit_sets)
+    ]
     out = c.facts
     out.append("req_stmt_scope(1).")
     out.extend(f"req_stmt_in_scope(1,{st.sid_global})." for st in statements)
@@ -93,21 +93,19 @@ def action_facts(c: Compilation, statements: list[StmtInfo], actions: list[str])
 
 
 def _patterns_by_service(c: Compilation, statements: list[StmtInfo], services: set[str]) -> dict[str, list[int]]:
-    """Action pattern ids per searched service. A pattern whose service part cannot match a
-    service never matches its actions. An action's name has one ':', so a pattern with a ':' can
-    only match actions of the services its service part matches; one without is tried on all."""
+    """Action pattern ids per searched service: those that may match some action of the service
+    (coverage.service_may_match; a literal service part matches itself only)."""
     all_ids = sorted({x for st in statements for x in st.actions})
     by_service: dict[str, list[int]] = {svc: [] for svc in services}
     for x in all_ids:
         text = c.program.action_plain[x]
         part = text.split(":", 1)[0]
-        if "*" not in part and "?" not in part:  # a literal service part matches itself only
+        if ":" in text and "*" not in part and "?" not in part:
             matched = [part] if part in services else []
         else:
-            matched = [svc for svc in services if plain_glob_match(part, svc)]
-        if matched:
-            for svc in services if ":" not in text else matched:
-                by_service[svc].append(x)
+            matched = [svc for svc in services if service_may_match(text, svc)]
+        for svc in matched:
+            by_service[svc].append(x)
     return by_service
 
 
@@ -124,7 +122,7 @@ def _signatures(c: Compilation, statements: list[StmtInfo], actions: list[str]) 
         for x in by_service[service]:
             hit = cache.get((x, al))
             if hit is None:
-                hit = cache[(x, al)] = plain_glob_match(c.program.action_plain[x], al)
+                hit = cache[(x, al)] = action_matches(c.program.action_plain[x], al)
             if hit:
                 hits.append(x)
         sig = (
