@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from reasoner.audit.diff_answers import ActionRegion
-from reasoner.engine.facts import TRUST_POLICY_ACTIONS, FactProgram, StmtInfo
+from reasoner.engine.facts import FactProgram, StmtInfo
 from reasoner.policy import catalogue
 from reasoner.policy.coverage import action_matches, service_may_match, statement_covers
-from reasoner.search.actions import aws_rule_class
+from reasoner.search.actions import aws_rule_class, may_need_resource_policy
 
 
 @dataclass
@@ -50,7 +50,7 @@ def action_table(
             # No RCP layer takes part in a diff: the key / trust policy flag splits further, and so do
             # the built-in rules (protected.lp): iam:PutRolePolicy is refused on an SSO role whatever
             # the policies say, iam:GetRole is not.
-            sig = (mine, svc == "kms" or low in TRUST_POLICY_ACTIONS, aws_rule_class(low))
+            sig = (mine, may_need_resource_policy(low), aws_rule_class(low))
             regions.setdefault(sig, []).append(full)
     named = {service_part(p) for p in patterns}
     reps, members, bits = [], {}, {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from reasoner.engine.facts import TRUST_POLICY_ACTIONS, StmtInfo, aws_rule, rcp_services
+from reasoner.engine.facts import StmtInfo, aws_rule, needs_resource_policy, rcp_services
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.coverage import action_matches, covers_action, service_may_match, statement_covers
@@ -28,6 +28,17 @@ _RULE_PROBES = (
     "arn:aws:iam::111122223333:role/aws-reserved/probe",
     "*",
 )
+
+
+# A KMS key: the one kind of resource facts.needs_resource_policy tells apart.
+_KEY_PROBE = "arn:aws:kms:us-east-1:111122223333:key/probe"
+
+
+def may_need_resource_policy(action: str) -> bool:
+    """Does a key or trust policy have to allow the action on some resource
+    (facts.needs_resource_policy, the one home of that rule)? The rule reads the resource only to
+    tell a KMS key from other resources, so a key answers for every resource."""
+    return needs_resource_policy(action, _KEY_PROBE)
 
 
 @lru_cache(maxsize=4096)
@@ -128,7 +139,7 @@ def _signatures(c: Compilation, statements: list[StmtInfo], actions: list[str]) 
         sig = (
             frozenset(hits),
             service in rcp_services(),
-            service == "kms" or al in TRUST_POLICY_ACTIONS,
+            may_need_resource_policy(al),
             aws_rule_class(al),
         )
         signatures.setdefault(sig, a)
