@@ -1,5 +1,14 @@
 """The action dimension: the catalogue actions a query names, and one representative action per
-signature over the Action / NotAction patterns of the statements in scope."""
+signature over the Action / NotAction patterns of the statements in scope.
+
+Over-approximates: encodings/match/action.lp (stmt_action_match, through policy/coverage.py: the
+statements whose Action / NotAction covers no searched action are left out of the grounding; an
+action no Allow statement covers is not searched when there are many), layers.lp
+req_needs_resource_policy (facts.needs_resource_policy, per action: may_need_resource_policy) and
+protected.lp (facts.aws_rule, per action: aws_rule_class). Two actions with the same signature get
+the same facts from all of these, so one represents them; every prefilter leaves out only actions
+no statement can allow (tests/engine/test_coverage.py, tests/search/test_resource_policy_rule.py).
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,13 @@
-"""The resource dimension: the account a query's resource is in, and for a resource pattern the
-regions of ARNs the Resource / NotResource elements in scope tell apart."""
+"""The resource dimension: the account a query's resource is in (searched over AccountDimension
+when its pattern leaves it open), and for a resource pattern the regions of ARNs the Resource /
+NotResource elements in scope tell apart.
+
+Over-approximates: encodings/match/resource.lp (resource_match/2: a region's ARNs match the same
+Resource patterns), layers.lp req_cross_account and req_needs_resource_policy (the account; KMS
+keys split apart, facts.needs_resource_policy) and protected.lp (the resources of
+facts.AWS_RULE_RESOURCE_PATTERNS split apart). tests/search/test_account_open.py and
+tests/search/test_search.py compare the search with the decider.
+"""
 
 from __future__ import annotations
 
