@@ -28,6 +28,7 @@ need the resource policy alone.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -360,10 +361,9 @@ def _add(
     tail: list[Hop],
     cons: Constraints,
 ) -> None:
-    try:
-        s = scan(snap, t, inside, actions, resources, service_with_source=True)
-    except (AbstractionError, ValueError, InputError) as exc:
-        answer.unknown.append(f"{t.policy.name}: {exc}")
+    s = _scan_once(snap, t, inside, actions, resources)
+    if isinstance(s, str):
+        answer.unknown.append(f"{t.policy.name}: {s}")
         return
     answer.unknown += [f"{t.policy.name}: {u}" for u in s.unknown]
     for g in s.grants:
@@ -371,8 +371,26 @@ def _add(
         if why is not None:
             answer.unknown.append(f"{g.label} through {t.policy.name}: {why}")
             continue
-        g.path = tail
-        answer.grants.append(g)
+        answer.grants.append(dataclasses.replace(g, path=tail))
+
+
+def _scan_once(
+    snap: Snapshot,
+    t: Target,
+    inside: Callable[[str | None], bool],
+    actions: list[str] | None,
+    resources: list[str] | None,
+) -> OutsideScan | str:
+    """scan(), or why it cannot search the policy; cached per snapshot for trust policies (the
+    same roles come back in every who-can), whose scan does not depend on the question."""
+    cache = snap.__dict__.setdefault("_outside_trust_cache", {}) if t.trust_of is not None else {}
+    key = (t.arn, t.policy.name)
+    if key not in cache:
+        try:
+            cache[key] = scan(snap, t, inside, actions, resources, service_with_source=True)
+        except (AbstractionError, ValueError, InputError) as exc:
+            cache[key] = str(exc)
+    return cache[key]
 
 
 def _breaks(g: OutsideGrant, cons: Constraints) -> str | None:
