@@ -142,6 +142,7 @@ RESULT_VERSIONS: dict[str, int] = {
     "reach": 1,
     "reach-case": 1,
     "privesc": 1,
+    "matrix": 1,
     "prove": 1,
     "diff": 1,
     "snapshot-diff": 1,
@@ -175,12 +176,13 @@ class EnvelopedLines(io.TextIOBase):
         head = json.dumps({k: v for k, v in doc.items() if k != "result"}, separators=(",", ":"))
         self._head = head[:-1] + ',"result":'
         self._out = out
+        self._partial = ""  # a line not yet ended (written in pieces)
 
     def writable(self) -> bool:
         return True
 
     def write(self, text: str) -> int:
-        lines = text.splitlines()
+        *lines, self._partial = (self._partial + text).split("\n")
         for one in lines:
             if one.strip():
                 self._out.write(self._head + one + "}\n")

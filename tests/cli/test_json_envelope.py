@@ -165,3 +165,17 @@ def test_a_bare_result_is_not_an_envelope():
         validate({"decision": "allow"})
     with pytest.raises(ValueError):
         unwrap({"schema": "x/who-can.schema.json", "version": 1, "result": {}}, "reach", 1)
+
+
+def test_enveloped_lines_wrap_each_line_even_written_in_pieces():
+    import io
+
+    from reasoner.cli.output import enveloped_lines, result_document
+
+    sink = io.StringIO()
+    out = enveloped_lines(sink, "decide")
+    out.write('{"id": 1, "decision": "allow"}\n{"id": 2,')
+    out.write(' "decision": null}\n\n')
+    docs = [json.loads(x) for x in sink.getvalue().splitlines()]
+    assert [d["result"]["id"] for d in docs] == [1, 2]
+    assert docs[0] == result_document("decide", {"id": 1, "decision": "allow"})
