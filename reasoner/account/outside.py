@@ -41,7 +41,13 @@ from reasoner.policy import catalogue
 from reasoner.policy.principals import parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, can
-from reasoner.search.cover import OUTSIDE_ACCOUNT, UNNAMED_SERVICE, candidate_principals, search_principals
+from reasoner.search.cover import (
+    OUTSIDE_ACCOUNT,
+    UNNAMED_IDP,
+    UNNAMED_SERVICE,
+    candidate_principals,
+    search_principals,
+)
 from reasoner.search.domains import AbstractionError
 
 SOURCE_KEYS = ["aws:SourceAccount", "aws:SourceArn", "aws:SourceOrgID", "aws:SourceOrgPaths"]
@@ -76,7 +82,9 @@ def label(category: str, principal: str, account: str | None) -> str:
         "any-account": "any AWS account",
         "organization": "the accounts of an organization",
         "outside-account": f"account {account}",
-        "federated": f"the identities of {principal.removeprefix('federated:')}",
+        "federated": "any federated identity (a provider the policy does not name)"
+        if principal == UNNAMED_IDP
+        else f"the identities of {principal.removeprefix('federated:')}",
         "service-no-source": ("any AWS service" if principal == UNNAMED_SERVICE else principal)
         + " on behalf of any account",
         "service": f"{principal} on behalf of the accounts its source conditions name",
@@ -100,7 +108,9 @@ class OutsideGrant:
 
     @property
     def access(self) -> str:
-        return "public" if self.category in PUBLIC else "external"
+        """Public: anyone, any account, any service or provider nobody names (the cover's split)."""
+        unnamed = self.principal in (UNNAMED_SERVICE, UNNAMED_IDP)
+        return "public" if self.category in PUBLIC or unnamed else "external"
 
     @property
     def label(self) -> str:

@@ -45,8 +45,9 @@ def who_can_table(a: WhoCanAnswer) -> Table:
 
 
 def who_can_summary(a: WhoCanAnswer, principals: int) -> str:
+    outside = f"; {len(a.outside.grants)} outside the snapshot" if a.outside is not None else ""
     return (
-        f"{len(a.principals)} can, {len(a.unknown)} unknown, of {principals} principals "
+        f"{len(a.principals)} can, {len(a.unknown)} unknown, of {principals} principals{outside} "
         f"({a.stats.plain_decisions} concrete decisions, {a.stats.searches} searches, "
         f"{a.stats.seconds:.2f} s)"
     )

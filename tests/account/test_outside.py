@@ -82,6 +82,9 @@ def test_principal_star_is_public_anonymous_access(tmp_path):
     assert got["anonymous"]["holds"] == "through the resource policy alone"
     assert got["any-account"]["access"] == "public" and got["any-account"]["holds"] == IF_THEIR_ACCOUNT_ALLOWS
     assert got["anonymous"]["witness"]["request"]["action"] == "s3:GetObject"
+    # A service or identity provider nobody names is public too (any of them gets in).
+    assert got["service-no-source"]["access"] == got["federated"]["access"] == "public"
+    assert got["federated"]["who"].startswith("any federated identity")
 
 
 def test_named_outside_account_holds_if_their_own_account_allows(tmp_path):
