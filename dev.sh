@@ -20,7 +20,7 @@ setup() {
   stamp=.venv/.installed-$(cat pyproject.toml constraints/ci.txt | sha256sum | cut -c1-16)
   if [ ! -f "$stamp" ]; then
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -c constraints/ci.txt -e '.[test,lint,collect]'
+    .venv/bin/python -m pip install --quiet -c constraints/ci.txt -e '.[test,lint,collect,dask]'
     rm -f .venv/.installed-*
     touch "$stamp"
   fi
@@ -41,7 +41,7 @@ installed_env() {  # $1: constraints file
   rm -rf build
   "$PY" -m venv "$work/venv"
   wheel=$(ls "$work"/dist/iam_reasoner-*.whl)
-  "$work/venv/bin/python" -m pip install --quiet -c "$1" "$wheel[test]"
+  "$work/venv/bin/python" -m pip install --quiet -c "$1" "$wheel[test,dask]"
   echo "wheel: $(basename "$wheel") ($(python3 -m zipfile -l "$wheel" | tail -n +2 | wc -l) files), env: $work/venv"
 }
 

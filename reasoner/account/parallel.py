@@ -1,15 +1,14 @@
 """Hop searches in groups (one possible answer per group is enough), spread over worker processes
-when there are enough of them to pay for the processes (REASONER_WORKERS)."""
+when there are enough of them to pay for the processes (REASONER_WORKERS), through reasoner.fanout's
+local process pool. Inside a worker (an audit task on a pool or a Dask cluster) they run in order."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-
 from reasoner.errors import InputError
+from reasoner.fanout import default_workers, executor, in_worker, map_ordered
 from reasoner.search.can import CanAnswer, Query, can
 
-SEARCH_WORKERS = int(os.environ.get("REASONER_WORKERS", min(2, os.cpu_count() or 1)))
+SEARCH_WORKERS = default_workers()
 
 
 MIN_PARALLEL_SEARCHES = 12
@@ -33,7 +32,7 @@ def _search_in_order(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, C
 
 def search_groups(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanAnswer | str]]:
     n = sum(len(g) for g in groups)
-    if SEARCH_WORKERS < 2 or n < MIN_PARALLEL_SEARCHES or multiprocessing.current_process().daemon:
+    if SEARCH_WORKERS < 2 or n < MIN_PARALLEL_SEARCHES or in_worker():
         return _search_in_order(groups)
     # Balance by the number of queries; each worker keeps its groups' early stops.
     shares: list[list] = [[] for _ in range(SEARCH_WORKERS)]
@@ -42,6 +41,6 @@ def search_groups(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanA
         k = sizes.index(min(sizes))
         shares[k].append(g)
         sizes[k] += len(g)
-    with multiprocessing.get_context("fork").Pool(SEARCH_WORKERS) as pool:
-        parts = pool.map(_search_in_order, shares)
+    with executor("process", SEARCH_WORKERS) as ex:
+        parts = map_ordered(ex, _search_in_order, shares)
     return [x for part in parts for x in part]

@@ -3,16 +3,17 @@
 Rules run in order, each within its own time budget (`budget` seconds; the shared privilege
 escalation search runs once, inside the first rule that needs it). A rule that raises is reported
 `unknown` with the error, never as a pass; a rule out of budget reports what it did not reach as
-`unknown`."""
+`unknown`. The rules can run as independent tasks on a local process pool or a Dask cluster
+(reasoner.audit.rule_groups, reasoner.fanout) with the same findings."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
 from collections.abc import Callable
+from concurrent.futures import Executor
 from pathlib import Path
 from types import ModuleType
-from typing import Literal
 
 from reasoner.account.snapshot import load_snapshot
 from reasoner.audit import (
@@ -26,10 +27,12 @@ from reasoner.audit import (
     rule_unused,
     suppressions,
 )
-from reasoner.audit.findings import AuditReport, Finding, RuleRun, SnapshotRef, sort_key, summarize
+from reasoner.audit.findings import AuditReport, Exposure, Finding, RuleRun, SnapshotRef, sort_key, summarize
 from reasoner.audit.invariants import load_invariants
+from reasoner.audit.rule_groups import AuditSpec, run_groups
 from reasoner.audit.rulebase import DEFAULT_BUDGET_SECONDS, Context, sha256_of
 from reasoner.errors import InputError
+from reasoner.fanout import executor as make_executor
 
 RULES: list[ModuleType] = [
     rule_external,
@@ -43,6 +46,43 @@ RULES: list[ModuleType] = [
 ]
 
 
+def _run_rules(
+    ctx: Context,
+    spec: AuditSpec,
+    only: list[str] | None,
+    executor: str | Executor,
+    workers: int,
+    dask_scheduler: str | None,
+    progress: Callable[[str, int, int], None] | None,
+) -> tuple[list[RuleRun], list[Finding]]:
+    """Every rule's run and findings, in the audit's order, wherever they ran."""
+    selected = [m for m in RULES if not only or m.RULE.id in only]
+    skipped = {m.RULE.id for m in selected if m is rule_invariants and not spec.invariants}
+    mods = [m for m in selected if m.RULE.id not in skipped]
+    if isinstance(executor, Executor):
+        outcomes = run_groups(ctx, spec, mods, executor, progress)
+    elif dask_scheduler is None and (executor == "serial" or (executor == "process" and workers < 2)):
+        outcomes = run_groups(ctx, spec, mods, None, progress)
+    else:
+        with make_executor("dask" if dask_scheduler else executor, workers, dask_scheduler) as ex:
+            outcomes = run_groups(ctx, spec, mods, ex, progress)
+    runs: list[RuleRun] = []
+    findings: list[Finding] = []
+    exposures: list[Exposure] = []
+    for m in selected:
+        if m.RULE.id in skipped:
+            runs.append(RuleRun(id=m.RULE.id, title=m.RULE.title, status="skipped", reason="no --invariants file"))
+            continue
+        o = outcomes[m.RULE.id]
+        runs.append(o.run)
+        findings += o.findings
+        exposures += o.exposures
+        if o.access_levels is not None:
+            ctx.access_levels = o.access_levels
+    ctx.exposures = exposures
+    return runs, findings
+
+
 def run_audit(
     snapshot: list[str],
     *,
@@ -53,7 +93,13 @@ def run_audit(
     only: list[str] | None = None,
     progress: Callable[[str, int, int], None] | None = None,
     now: dt.datetime | None = None,
+    executor: str | Executor = "process",
+    workers: int = 1,
+    dask_scheduler: str | None = None,
 ) -> AuditReport:
+    """The audit of the snapshot. With `workers` > 1 (or a Dask scheduler, or an Executor) the rules run
+    as independent tasks (reasoner.audit.rule_groups) on a reasoner.fanout executor, `process`
+    (a local pool) unless `executor` says `serial` or `dask`; the findings are the serial run's."""
     t0 = time.perf_counter()
     now = now or dt.datetime.now(dt.UTC)
     if zone not in ("account", "organization"):
@@ -66,40 +112,15 @@ def run_audit(
     ctx = Context(snap, sha256_of(files), zone=zone, budget=budget, invariants_file=invariants, now=now)
     if progress is not None:
         ctx.progress = progress
-    findings: list[Finding] = []
-    runs: list[RuleRun] = []
-    for mod in RULES:
-        r = mod.RULE
-        if only and r.id not in only:
-            continue
-        if mod is rule_invariants and not invariants:
-            runs.append(RuleRun(id=r.id, title=r.title, status="skipped", reason="no --invariants file"))
-            continue
-        ctx.progress(r.title, 0, 1)
-        ctx.start_rule()
-        t = time.perf_counter()
-        status: Literal["ran", "partial", "unknown", "skipped"]
-        try:
-            got = mod.run(ctx)
-            status = "partial" if ctx.out_of_time() else "ran"
-            reason = ctx.budget_reason if status == "partial" else None
-        except InputError:
-            raise
-        except Exception as exc:  # a rule that fails is unknown, never a pass
-            got = [ctx.finding(r, "rule-error", "medium", "unknown", f"{r.title}: the rule failed", reason=repr(exc))]
-            status, reason = "unknown", repr(exc)
-        runs.append(
-            RuleRun(
-                id=r.id,
-                title=r.title,
-                status=status,
-                seconds=round(time.perf_counter() - t, 2),
-                reason=reason,
-                findings=len(got),
-            )
-        )
-        findings += got
-    ctx.resolve()
+    runs, findings = _run_rules(
+        ctx,
+        AuditSpec(tuple(snapshot), ctx.snapshot_sha256, zone, budget, invariants, now),
+        only,
+        executor,
+        workers,
+        dask_scheduler,
+        progress,
+    )
     if snap.incomplete:  # a principal or resource may be missing: no absence is proved (issue 11)
         why = f"the snapshot is incomplete: {snap.incomplete[0]}"
         findings = [

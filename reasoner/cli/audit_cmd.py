@@ -19,6 +19,7 @@ from reasoner.audit.rulebase import DEFAULT_BUDGET_SECONDS
 from reasoner.audit.run import run_audit
 from reasoner.cli.output import UsageProblem, console, input_path, input_paths, json_option, result_document, unstdin
 from reasoner.errors import ExitCode, InputError
+from reasoner.policy.validate import positive_int
 
 AUDIT_FORMATS = ("html", "markdown", "json", "sarif", "csv")
 
@@ -51,6 +52,15 @@ def audit_command(
         DEFAULT_BUDGET_SECONDS, "--budget", help="Seconds per rule; what a rule did not reach is reported unknown."
     ),
     rules: list[str] = typer.Option([], "--rule", help="Run only these rules (repeatable)."),
+    workers: int = typer.Option(
+        1, "--workers", help="Run the rules as independent tasks on this many workers (1: in this process)."
+    ),
+    executor: str = typer.Option(
+        "process", "--executor", help="Where the tasks run: process (a local pool) | dask | serial."
+    ),
+    dask_scheduler: str | None = typer.Option(
+        None, "--dask-scheduler", help="A Dask scheduler address (tcp://host:8786); implies --executor dask."
+    ),
     as_json: bool = json_option(),
 ) -> None:
     """Audit an account: findings with evidence (paths, statements, witnesses), never a guess."""
@@ -76,6 +86,9 @@ def audit_command(
             budget=budget,
             only=rules or None,
             progress=update,
+            executor=executor,
+            workers=positive_int(workers, "--workers"),
+            dask_scheduler=dask_scheduler,
         )
 
     if sys.stderr.isatty():

@@ -1,0 +1,141 @@
+"""The audit's rules as independent tasks on a reasoner.fanout executor (issue 14 item 5).
+
+Rules that share an engine's work run in one task, in the audit's order: the privilege-escalation
+search runs once for `privilege-escalation`, `admin-equivalent` and `sensitive-without-mfa`
+(Context.privesc_results); every other rule is a task of its own. Each task runs the rules exactly
+as the serial audit does (same Context, same budgets), decides its pending witnesses
+(Context.resolve) and returns its findings, so a report made on any executor has the findings of
+the serial run. A worker builds the Context (the snapshot loaded, its PathFinder) once, for its
+first task, and keeps it for the next ones (reasoner.fanout.worker_value).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from concurrent.futures import Executor, as_completed
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Literal
+
+from reasoner.account.snapshot import load_snapshot
+from reasoner.audit.findings import Exposure, Finding, PrincipalAccess, RuleRun
+from reasoner.audit.rulebase import Context
+from reasoner.errors import InputError
+from reasoner.fanout import sharing, worker_value
+
+# Rules reading Context.privesc_results(): one task, so the search runs once.
+SHARED_PRIVESC = ("privilege-escalation", "admin-equivalent", "sensitive-without-mfa")
+
+
+@dataclass(frozen=True)
+class AuditSpec:
+    """What a worker needs to build the audit's Context itself (small, picklable)."""
+
+    paths: tuple[str, ...]
+    snapshot_sha256: str
+    zone: str
+    budget: float
+    invariants: str | None
+    now: dt.datetime
+
+
+@dataclass
+class RuleOutcome:
+    run: RuleRun
+    findings: list[Finding]
+    exposures: list[Exposure] = field(default_factory=list)
+    access_levels: list[PrincipalAccess] | None = None  # set by the rule that computes them
+
+
+def context(spec: AuditSpec) -> Context:
+    snap = load_snapshot(list(spec.paths))
+    return Context(
+        snap, spec.snapshot_sha256, zone=spec.zone, budget=spec.budget, invariants_file=spec.invariants, now=spec.now
+    )
+
+
+def run_rule(ctx: Context, mod: ModuleType) -> RuleOutcome:
+    """One rule in its own budget; a rule that fails is unknown, never a pass."""
+    r = mod.RULE
+    ctx.progress(r.title, 0, 1)
+    ctx.start_rule()
+    exposures_before, levels_before = len(ctx.exposures), ctx.access_levels
+    t = time.perf_counter()
+    status: Literal["ran", "partial", "unknown", "skipped"]
+    try:
+        got = mod.run(ctx)
+        status = "partial" if ctx.out_of_time() else "ran"
+        reason = ctx.budget_reason if status == "partial" else None
+    except InputError:
+        raise
+    except Exception as exc:
+        got = [ctx.finding(r, "rule-error", "medium", "unknown", f"{r.title}: the rule failed", reason=repr(exc))]
+        status, reason = "unknown", repr(exc)
+    seconds = round(time.perf_counter() - t, 2)
+    run = RuleRun(id=r.id, title=r.title, status=status, seconds=seconds, reason=reason, findings=len(got))
+    levels = ctx.access_levels if ctx.access_levels is not levels_before else None
+    return RuleOutcome(run, got, ctx.exposures[exposures_before:], levels)
+
+
+def run_rules(ctx: Context, mods: list[ModuleType]) -> list[RuleOutcome]:
+    """The rules in order, then their pending witnesses decided (the statements of each hop)."""
+    out = [run_rule(ctx, m) for m in mods]
+    ctx.resolve()
+    return out
+
+
+def groups(mods: list[ModuleType]) -> list[list[ModuleType]]:
+    """The tasks: the rules sharing the privilege-escalation search together, each other alone."""
+    shared = [m for m in mods if m.RULE.id in SHARED_PRIVESC]
+    out: list[list[ModuleType]] = []
+    for m in mods:
+        if m.RULE.id not in SHARED_PRIVESC:
+            out.append([m])
+        elif m is shared[0]:
+            out.append(shared)
+    return out
+
+
+def _rule_modules(ids: tuple[str, ...]) -> list[ModuleType]:
+    from reasoner.audit.run import RULES  # the audit's own list (run.py imports this module)
+
+    by_id = {m.RULE.id: m for m in RULES}
+    return [by_id[i] for i in ids]
+
+
+def run_group_task(spec: AuditSpec, ids: tuple[str, ...]) -> list[RuleOutcome] | tuple[str, str | None, tuple]:
+    """A task: the rules `ids` over the worker's Context. Bad input comes back as its parts (an
+    InputError pickles without its source and path)."""
+    ctx = worker_value(("audit-context", spec), lambda: context(spec))
+    try:
+        return run_rules(ctx, _rule_modules(ids))
+    except InputError as exc:
+        return (exc.message, exc.source, tuple(exc.path))
+
+
+def run_groups(
+    ctx: Context,
+    spec: AuditSpec,
+    mods: list[ModuleType],
+    ex: Executor | None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> dict[str, RuleOutcome]:
+    """Every rule's outcome by rule id: in this process over `ctx` when `ex` is None, else one
+    task per group on the executor."""
+    if ex is None:
+        return {o.run.id: o for o in run_rules(ctx, mods)}
+    tasks = groups(mods)
+    out: dict[str, RuleOutcome] = {}
+    with sharing(("audit-context", spec), ctx):  # a forked pool starts with this Context
+        futures = {ex.submit(run_group_task, spec, tuple(m.RULE.id for m in g)): g for g in tasks}
+        for done, f in enumerate(as_completed(futures), 1):
+            got = f.result()
+            if isinstance(got, tuple):
+                message, source, path = got
+                raise InputError(message, source=source, path=path)
+            out.update((o.run.id, o) for o in got)
+            if progress is not None:
+                progress(", ".join(m.RULE.title for m in futures[f]), done, len(tasks))
+    return out
