@@ -4,11 +4,13 @@ concrete requests in one batch, and searches the rest."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections.abc import Sequence
 from typing import overload
 
+from reasoner.account.classes import document_key, resource_class
 from reasoner.account.concrete import (
     candidate_contexts,
     candidate_resources,
@@ -34,7 +36,7 @@ from reasoner.account.prefilters import free_keys, keys_read, may_allow_query, o
 from reasoner.account.session import session_time_keys
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
-from reasoner.policy.request import DecideInput, Request
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.search.can import Query, is_pattern
 
 
@@ -72,6 +74,9 @@ class Authorizer:
         self.now = (now or dt.datetime.now(dt.UTC)).replace(microsecond=0)  # requests are made from now on
         self.cache: dict[tuple, HopResult] = {}
         self.stats = Stats()
+        # (sts:AssumeRole*, resource, caller's account) -> (answerable, resource policy, account)
+        self._layers: dict[tuple, tuple[bool, NamedPolicy | None, str | None]] = {}
+        self._read: dict[int, tuple[Query, set[str]]] = {}  # template query -> keys_read
 
     # -- request spaces ---------------------------------------------------------------------------
     def _origin_keys(self, c: HopCheck) -> OriginKeys:
@@ -88,13 +93,10 @@ class Authorizer:
             keys.where["aws:PrincipalOrgID"] = [self.snap.org_id]
         return keys
 
-    def query(self, c: HopCheck) -> Query:
+    def _resource_layer(self, c: HopCheck) -> tuple[NamedPolicy | None, str | None]:
+        """The hop's resource policy (a role's trust policy for sts:AssumeRole*) and the resource's
+        account."""
         e = c.who
-        keys = self._origin_keys(c)
-        where = keys.where
-        if c.target:
-            for k, v in c.constraints.where:
-                where.setdefault(k, []).append(v)
         rp = None
         resource_account = None
         if c.action.lower().startswith("sts:assumerole") and c.resource in self.snap.principals:
@@ -127,6 +129,16 @@ class Authorizer:
             parts = c.resource.split(":", 5)
             if len(parts) == 6 and parts[4].isdigit() and len(parts[4]) == 12:
                 resource_account = parts[4]
+        return rp, resource_account
+
+    def query(self, c: HopCheck) -> Query:
+        e = c.who
+        keys = self._origin_keys(c)
+        where = keys.where
+        if c.target:
+            for k, v in c.constraints.where:
+                where.setdefault(k, []).append(v)
+        rp, resource_account = self._resource_layer(c)
         vpce_policy = None
         if c.endpoint:
             ep = self.snap.endpoints.get(c.endpoint)
@@ -215,6 +227,131 @@ class Authorizer:
                 self.cache[hop_cache_key(c)] = result
         self.stats.seconds += time.perf_counter() - t0
         return out
+
+    def check_by_class(self, checks: list[HopCheck]) -> list[HopResult]:
+        """Answer every check, asking one request per resource class (classes.py: requests that
+        only the resource tells apart and that every policy layer treats alike have the same
+        decision for every context) and answering the rest of the class from it. A member's
+        witness is the representative's request on the member's resource."""
+        t0 = time.perf_counter()
+        out: list[HopResult | None] = [None] * len(checks)
+        templates: dict[tuple, Query | None] = {}
+        reps: dict[tuple, int] = {}
+        todo: list[tuple[int, HopCheck, Query]] = []
+        members: list[tuple[int, HopCheck, int]] = []
+        for i, c in enumerate(checks):
+            key = hop_cache_key(c)
+            if key in self.cache:
+                out[i] = self.cache[key]
+                continue
+            cls = self._class_of(c, key, templates)
+            if cls is not None and cls in reps:
+                members.append((i, c, reps[cls]))
+                continue
+            if cls is not None:
+                reps[cls] = i
+            early = self._answer_or_query(c)
+            if isinstance(early, HopResult):
+                out[i] = early
+            else:
+                todo.append((i, c, early))
+        settled = self._try_concrete(todo, out)
+        self._search(checks, todo, settled, None, out)
+        for i, c, _q in todo:
+            if (result := out[i]) is not None:
+                self.cache[hop_cache_key(c)] = result
+        for i, c, rep in members:
+            rep_result = out[rep]
+            out[i] = self.cache[hop_cache_key(c)] = (
+                self._member_result(c, rep_result)
+                if rep_result is not None
+                else HopResult("unknown", reason="not answered")
+            )
+        self.stats.seconds += time.perf_counter() - t0
+        return [r if r is not None else HopResult("unknown", reason="not answered") for r in out]
+
+    def _class_of(self, c: HopCheck, key: tuple, templates: dict[tuple, Query | None]) -> tuple | None:
+        """The check's resource class, or None (asked on its own). Checks that differ only in the
+        resource and have one resource layer (document and account) share a template query, so
+        that a member's class costs no query of its own."""
+        if c.who.incomplete:
+            return None
+        # The resource's layer and whether it can be answered at all, once per resource (the
+        # account only matters for the resources that carry none, the service for a pattern).
+        action = c.action.lower()
+        lkey = (action.startswith("sts:assumerole"), action.split(":", 1)[0], c.resource, c.who.account)
+        layer = self._layers.get(lkey)
+        if layer is None:
+            try:
+                rp, account = self._resource_layer(c)
+            except InputError:
+                rp, account = None, None
+                layer = self._layers[lkey] = (False, rp, account)
+            else:
+                layer = self._layers[lkey] = (self.snap.broken_policy_for(c.resource) is None, rp, account)
+        answerable, rp, account = layer
+        if not answerable:
+            return None
+        # The check's key but its resource and the values its target request fixes (--where, a
+        # technique's context): the family that shares a template query.
+        relevant = key[5]
+        family = (key[0], key[1], key[3], key[4], (relevant[0], relevant[1], relevant[3]), key[6])
+        # A resource pattern is a class of its own (with the values it fixes, below).
+        pattern = c.resource if is_pattern(c.resource) else None
+        tkey = (family, document_key(rp), account, pattern)
+        if tkey not in templates:
+            try:
+                templates[tkey] = self.query(c)
+            except InputError:
+                templates[tkey] = None
+        q0 = templates[tkey]
+        if q0 is None:
+            return None
+        cls = resource_class(q0, c.resource) if pattern is None else ("pattern",)
+        if cls is None:
+            return None
+        # A fixed value that no statement which can apply reads (in a condition or a policy
+        # variable) cannot change the decision: e.g. cloudformation:RoleArn naming each target.
+        read = self._keys_read(q0)
+        fixed = tuple((k, v) for k, v in relevant[2] if k.lower() in read or k.lower().startswith("aws:"))
+        return (tkey, fixed, cls)
+
+    def _keys_read(self, q: Query) -> set[str]:
+        hit = self._read.get(id(q))
+        if hit is None or hit[0] is not q:
+            hit = self._read[id(q)] = (q, keys_read(q))
+        return hit[1]
+
+    def _member_result(self, c: HopCheck, rep: HopResult) -> HopResult:
+        """A class member's answer from its representative's: the same outcome, and for a possible
+        one the representative's witness request on the member's resource (with its own resource
+        policy, whose document is the representative's)."""
+        if rep.outcome != "possible" or rep.hop is None:
+            return HopResult(rep.outcome, reason=rep.reason)
+        hop = rep.hop
+        # The member's own values for the keys its target request fixes (read by no statement
+        # that can apply, or equal to the representative's).
+        context = dict(hop.context)
+        for k, v in c.constraints.where if c.target else ():
+            if k in context:
+                context[k] = v
+        # The member's resource, or for a pattern the ARN inside it the witness names.
+        resource = hop.resource if is_pattern(c.resource) else c.resource
+        inp = hop._input
+        if inp is not None:
+            rp, _account = self._resource_layer(c)
+            request = inp.request.model_copy(update={"resource": resource, "context": context})
+            inp = dataclasses.replace(inp, request=request, resource_policy=rp)
+        member = dataclasses.replace(
+            hop,
+            resource=resource,
+            context=context,
+            _input=inp,
+            _witness=None,
+            decide_command_for=None,
+            _snapshot_command=None,
+        )
+        return HopResult("possible", hop=self._with_command(member))
 
     def _answer_or_query(self, c: HopCheck) -> HopResult | Query:
         """The answer when the cache or a sound prefilter gives one (then cached), else the hop's query."""

@@ -23,8 +23,8 @@ admin, or that some principal P can become can grant to, or that can join an adm
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 import re
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -36,7 +36,7 @@ from reasoner.account.paths import PathFinder
 from reasoner.account.preconditions import check_precondition
 from reasoner.account.prefilters import may_allow_identity
 from reasoner.account.session import plain_time_context
-from reasoner.account.techniques import Technique
+from reasoner.account.techniques import Technique, fill
 from reasoner.policy import catalogue
 from reasoner.policy.coverage import covers_action
 from reasoner.search.can import Query, can
@@ -99,6 +99,15 @@ class TechniquePlan(NamedTuple):
     assumes: str | None  # the technique's precondition in plain words, bound to this target
 
 
+class Edges(NamedTuple):
+    """The escalation graph of a snapshot, by the ARN of the principal that acts."""
+
+    become: dict[str, list[Step]]
+    grants: dict[str, list[Step]]
+    joins: dict[str, list[tuple[Step, str | None]]]  # with the group joined
+    new_role_admin: dict[str, list[Step]]  # a role it creates and makes admin
+
+
 def _iam_actions() -> list[str]:
     return catalogue.expand("iam:*")
 
@@ -114,6 +123,7 @@ class Privesc:
         progress: Callable[[str, int, int], None] | None = None,
         now: dt.datetime | None = None,
         finder: PathFinder | None = None,
+        by_class: bool = True,
     ):
         self.snap = snap
         self.finder = finder or PathFinder(snap)  # a PathFinder's own, to share its hop caches
@@ -123,6 +133,12 @@ class Privesc:
         self.auth.now = self.now  # escalation steps are requests made from now on, as the admin check
         self._admin: dict[str, bool | None] = {}
         self._reasons: dict[str, str] = {}
+        self._target_index: dict[tuple, list[Entity]] | None = None
+        self._become_graph: tuple[Edges, _BecomeGraph] | None = None
+        self._may: dict[tuple[str, str], bool] = {}
+        # One request per resource class (classes.py); False asks every check on its own (the
+        # reference the tests compare with).
+        self.by_class = by_class
 
     # -- admin-equivalence --------------------------------------------------------------------
     def is_admin(self, e: Entity, extra_policies=()) -> bool | None:
@@ -185,6 +201,18 @@ class Privesc:
         return value
 
     # -- techniques ---------------------------------------------------------------------------
+    def _targets(self, account: str, kind: str, service: str | None) -> list[Entity]:
+        """The principals of one account and kind (trusting `service`, for a role), in snapshot
+        order: indexed once, not scanned per caller."""
+        if self._target_index is None:
+            index: dict[tuple, list[Entity]] = {}
+            for e in self.snap.principals.values():
+                index.setdefault((e.account, e.kind, None), []).append(e)
+                for svc in _trusted_services(e):
+                    index.setdefault((e.account, e.kind, svc), []).append(e)
+            self._target_index = index
+        return self._target_index.get((account, kind, service), [])
+
     def _bindings(self, t: Technique, caller: Entity) -> list[tuple[str, str | None, dict[str, str]]]:
         """(target ARN, group ARN or None, placeholder values) for a technique, in the caller's account."""
         base = {"caller": caller.arn, "account": caller.account}
@@ -197,12 +225,8 @@ class Privesc:
                 )
             ]
         out: list[tuple[str, str | None, dict[str, str]]] = []
-        needs = t.placeholders()
-        for e in self.snap.principals.values():
-            if e.account != caller.account or e.kind != t.target:
-                continue
-            if t.trusts_service and not _trusts_service(e, t.trusts_service):
-                continue
+        needs = _placeholders(t)
+        for e in self._targets(caller.account, t.target, t.trusts_service):
             vals = {**base, "target": e.arn}
             if "policy" in needs:
                 for m in e.managed_policy_arns:
@@ -234,13 +258,25 @@ class Privesc:
 
     def usable(self, callers: list[Entity], techniques: list[Technique]) -> list[tuple[TechniquePlan, Step]]:
         """Every technique bound to a target that a caller can use, with its step; the plan's
-        checks are all possible (their witness hops are in the authorizer's cache)."""
-        plans = [plan for caller in callers for t in techniques for plan in self._plans(caller, t)]
-        outcomes = self._check_plans(plans)
+        checks are all possible (their witness hops are in the authorizer's cache).
+
+        The requirements that do not depend on the target are checked first, once per caller and
+        technique; only the techniques they leave open are bound to their targets, whose own
+        checks are asked one request per resource class (classes.py)."""
+        opened = [(caller, t) for caller in callers for t in techniques if self._may_use(caller, t)]
+        shared = {(c.arn, t.id): self._shared_checks(c, t) for c, t in opened}
+        outcomes = self._outcomes([c for checks in shared.values() for c in checks])
+        plans = [
+            plan
+            for caller, t in opened
+            if all(outcomes[hop_cache_key(c)] == "possible" for c in shared[(caller.arn, t.id)])
+            for plan in self._plans(caller, t, shared[(caller.arn, t.id)])
+        ]
+        outcomes.update(self._outcomes([c for plan in plans for c in plan.specific]))
         out: list[tuple[TechniquePlan, Step]] = []
         for plan in plans:
             checks = plan.shared + plan.specific
-            if all(outcomes.get(hop_cache_key(c)) == "possible" for c in checks):
+            if all(outcomes[hop_cache_key(c)] == "possible" for c in plan.specific):
                 via = [
                     f"{c.action} on {c.resource}"
                     + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
@@ -251,16 +287,34 @@ class Privesc:
                 out.append((plan, Step(t.id, plan.caller.arn, target, via, plan.assumes)))
         return out
 
-    def _plans(self, caller: Entity, t: Technique) -> list[TechniquePlan]:
-        """The technique bound to each target the caller may use it on, with the checks it needs."""
+    def _may_use(self, caller: Entity, t: Technique) -> bool:
+        """Sound prefilters: the technique has requests the caller makes, every one of them has
+        some Allow statement, and it has a target in the caller's account."""
         reqs = [r for r in t.requires if not r.self_granted]
         # Role assumption along trust policies is its own edge (PathFinder).
         if [r.action for r in t.requires] == [ASSUME_ACTION] or not reqs:
-            return []
-        # Cheap sound prefilter: every required action needs some Allow statement.
-        if not all(_may_do(caller, r.action) for r in reqs):
-            return []
-        specific_idx = {i for i, r in enumerate(t.requires) if r.placeholders() & {"target", "group", "policy"}}
+            return False
+        if not all(self._may_do(caller, r.action) for r in reqs):
+            return False
+        return t.creates_target or bool(self._targets(caller.account, t.target, t.trusts_service))
+
+    def _may_do(self, caller: Entity, action: str) -> bool:
+        """Cheap sound prefilter: some Allow statement of the caller covers the action (cached:
+        the techniques share their actions)."""
+        key = (caller.arn, action)
+        hit = self._may.get(key)
+        if hit is None:
+            hit = self._may[key] = _may_do(caller, action)
+        return hit
+
+    def _shared_checks(self, caller: Entity, t: Technique) -> list[HopCheck]:
+        """The checks of the requirements that do not depend on the target, its group or policy."""
+        values = {"caller": caller.arn, "account": caller.account}
+        return [_check(caller, r, values) for r in t.requires if not r.self_granted and not r.placeholders() & _BOUND]
+
+    def _plans(self, caller: Entity, t: Technique, shared: list[HopCheck]) -> list[TechniquePlan]:
+        """The technique bound to each target the caller may use it on, with the checks it needs."""
+        specific_reqs = [r for r in t.requires if not r.self_granted and r.placeholders() & _BOUND]
         plans = []
         for target, group, values in self._bindings(t, caller):
             if target == caller.arn and t.kind == "become":
@@ -269,46 +323,35 @@ class Privesc:
             if pre.state == "fails" or (pre.state == "not-admin" and self.only_admin_grants):
                 continue  # visible in the snapshot and false: the technique cannot work
             holds = pre.state == "holds" and t.snapshot_check_covers == "all"
-            bound = t.bind(**{k: v for k, v in values.items() if k in t.placeholders()})
-            shared: list[HopCheck] = []
-            specific: list[HopCheck] = []
-            for i, r in enumerate(bound):
-                if r.self_granted:
-                    continue
-                c = HopCheck(
-                    caller,
-                    r.action,
-                    r.resource,
-                    constraints=Constraints(where=tuple(r.context.items())),
-                    target=True,
-                )
-                (specific if i in specific_idx else shared).append(c)
+            specific = [_check(caller, r, values) for r in specific_reqs]
             assumes = None if holds else _precondition(t, values)
             plans.append(TechniquePlan(caller, t, target, group, shared, specific, assumes))
         return plans
 
-    def _check_plans(self, plans: list[TechniquePlan]) -> dict[tuple, Outcome]:
-        """Outcome per hop check: the shared checks, then the specific ones of plans still open."""
-        outcomes: dict[tuple, Outcome] = {}
-        for phase in ("shared", "specific"):
-            todo: dict[tuple, HopCheck] = {}
-            for plan in plans:
-                if phase == "shared" or all(outcomes.get(hop_cache_key(c)) == "possible" for c in plan.shared):
-                    for c in plan.shared if phase == "shared" else plan.specific:
-                        todo.setdefault(hop_cache_key(c), c)
-            todo = {k: c for k, c in todo.items() if k not in outcomes}
-            for k, r in zip(todo, self.auth.check_many(list(todo.values()))):
-                outcomes[k] = r.outcome
-        return outcomes
+    def _outcomes(self, checks: list[HopCheck]) -> dict[tuple, Outcome]:
+        """Outcome per hop check (distinct checks asked once, in one call of the authorizer)."""
+        todo: dict[tuple, HopCheck] = {}
+        for c in checks:
+            todo.setdefault(hop_cache_key(c), c)
+        ask = self.auth.check_by_class if self.by_class else self.auth.check_many
+        return {k: r.outcome for k, r in zip(todo, ask(list(todo.values())))}
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
+        entities = [self.snap.entity(start)] if start else sorted(self.snap.principals.values(), key=lambda e: e.arn)
+        edges = self.edges()
+        results = []
+        for i, e in enumerate(entities):
+            self.progress("paths", i, len(entities))
+            results.append(self._paths(e, edges))
+        return results
+
+    def edges(self) -> Edges:
+        """Edges out of every principal that may be on a chain (the whole account: chains can
+        pass through anyone)."""
         from reasoner.account.techniques import load_techniques
 
         techniques = load_techniques().techniques
-        entities = [self.snap.entity(start)] if start else sorted(self.snap.principals.values(), key=lambda e: e.arn)
         everyone = sorted(self.snap.principals.values(), key=lambda e: e.arn)
-        # Edges out of every principal that may be on a chain (the whole account: chains can
-        # pass through anyone).
         become: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         grants: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         joins: dict[str, list[tuple[Step, str | None]]] = {e.arn: [] for e in everyone}
@@ -327,88 +370,121 @@ class Privesc:
                 joins[arn].append((step, group))
             else:
                 {"become": become, "grant": grants}[kind][arn].append(step)
-        # Role assumption along trust policies.
-        for role in everyone:
-            if role.kind != "role":
-                continue
-            for src, r in self.finder.assume_edges_into(role, Constraints()):
+        # Role assumption along trust policies (every role's edges in one batch).
+        self.progress("role assumption", 0, len(everyone))
+        roles = [role for role in everyone if role.kind == "role"]
+        into = self.finder.trust.assume_edges_into_many(roles, Constraints(), by_class=self.by_class)
+        for role in roles:
+            for src, r in into[role.arn]:
                 if r.outcome == "possible":
                     become[src.arn].append(
                         Step(assume_action(src), src.arn, role.arn, [f"{assume_action(src)} on {role.arn}"])
                     )
-        results = []
-        for i, e in enumerate(entities):
-            self.progress("paths", i, len(entities))
-            results.append(self._paths(e, become, grants, joins, new_role_admin))
-        return results
+        # A breadth-first search takes the first step from one identity to another; the others
+        # (more techniques to the same target) are never on a chain shown.
+        return Edges({arn: _first_per_target(steps) for arn, steps in become.items()}, grants, joins, new_role_admin)
 
-    def _paths(
-        self,
-        e: Entity,
-        become: dict[str, list[Step]],
-        grants: dict[str, list[Step]],
-        joins: dict[str, list[tuple[Step, str | None]]],
-        new_role_admin: dict[str, list[Step]],
-    ) -> PrincipalPrivesc:
-        chain = self._become_chains(e, become)
-        paths: list[list[Step]] = []
-        unknown = []
-        for arn, steps in chain.items():
-            adm = self._admin.get(arn + "|")
-            if adm:
-                paths.append(steps)
-            elif adm is None:
-                unknown.append(f"{arn}: {self._reasons.get(arn + '|', 'unknown')}")
-        for arn, steps in chain.items():
-            paths += self._escalations(chain, arn, grants.get(arn, []), joins.get(arn, []))
-            for st in new_role_admin.get(arn, []):
-                paths.append(steps + [st])
+    def _paths(self, e: Entity, edges: Edges) -> PrincipalPrivesc:
+        graph = self._graph(edges)
+        tree = _BecomeTree(e.arn, graph)
+        # Level by level: once every identity within `expanded + 1` steps is known, so is every
+        # path of that length or shorter, in the order a full search finds them; five of them
+        # that rest on no precondition are the answer, and the search stops there. From a
+        # principal that no path of steps without a precondition leads to an end of one
+        # (_BecomeGraph.proved_from), every path rests on one: any five shortest are the answer.
+        proved = e.arn in graph.proved_from
+        while not tree.done and self._count_upto(tree, edges, graph, tree.expanded + 1, proved) < 5:
+            tree.expand()
+        cands, unknown = self._candidates(tree, edges, graph, None if tree.done else tree.expanded + 1)
         # A chain that rests on no precondition first: it is what makes the answer "proved".
-        paths.sort(key=lambda p: (any(s.assumes for s in p), len(p)))
-        if paths:
-            return PrincipalPrivesc(e.arn, True, paths[:5])
+        best = heapq.nsmallest(5, cands)
+        if best:
+            return PrincipalPrivesc(e.arn, True, [tree.build(*c[3]) for c in best])
         if unknown:
             return PrincipalPrivesc(e.arn, None, [], reason="; ".join(unknown[:3]))
         return PrincipalPrivesc(e.arn, False)
 
-    def _become_chains(self, e: Entity, become: dict[str, list[Step]]) -> dict[str, list[Step]]:
-        """Breadth-first over "become" steps: the shortest chain to every identity."""
-        chain: dict[str, list[Step]] = {e.arn: []}
-        queue = deque([e.arn])
-        while queue:
-            cur = queue.popleft()
-            for st in become.get(cur, []):
-                if st.target not in chain and st.target in self.snap.principals:
-                    chain[st.target] = chain[cur] + [st]
-                    queue.append(st.target)
-        return chain
+    def _graph(self, edges: Edges) -> _BecomeGraph:
+        if self._become_graph is None or self._become_graph[0] is not edges:
+            self._become_graph = (edges, _BecomeGraph(edges, self.snap.principals, self._admin))
+        return self._become_graph[1]
+
+    def _count_upto(self, tree: _BecomeTree, edges: Edges, graph: _BecomeGraph, limit: int, proved: bool) -> int:
+        """How many paths of at most `limit` steps the identities found so far give (only those
+        resting on no precondition when `proved`), up to five; group grants and joins are not
+        counted (fewer paths counted only delays the stop)."""
+        n = 0
+        for arn in tree.ends_found():
+            d = tree.depth[arn]
+            if d > limit or (proved and tree.assumes[arn]):
+                continue
+            n += arn in graph.admins
+            if d == limit:
+                continue
+            for st in edges.grants.get(arn, []) + edges.new_role_admin.get(arn, []):
+                if proved and st.assumes:
+                    continue
+                tail = 0 if st.target in (arn, "a new role") else tree.depth.get(st.target)
+                if tail is not None and d + 1 + tail <= limit and not (proved and tree.assumes.get(st.target)):
+                    n += 1
+            if n >= 5:
+                break
+        return n
+
+    def _candidates(
+        self, tree: _BecomeTree, edges: Edges, graph: _BecomeGraph, limit: int | None
+    ) -> tuple[list[tuple[bool, int, int, tuple]], list[str]]:
+        """Candidate paths through the identities found so far, as (rests on a precondition,
+        length, order found, how to build it), and the unknown admin checks among them; with a
+        `limit`, only the paths of at most that many steps. Only the five first by
+        (precondition, length, order) are ever built."""
+        cands: list[tuple[bool, int, int, tuple]] = []
+        unknown = []
+        # The identities that end a path or are unknown, in the order found.
+        ends = tree.ends_found()
+        for arn in ends:
+            adm = self._admin.get(arn + "|")
+            if adm:
+                cands.append((tree.assumes[arn], tree.depth[arn], len(cands), (arn,)))
+            elif adm is None:
+                unknown.append(f"{arn}: {self._reasons.get(arn + '|', 'unknown')}")
+        for arn in ends:
+            if limit is not None and tree.depth[arn] >= limit:
+                continue
+            for step, tail in self._escalations(tree, arn, edges.grants.get(arn, []), edges.joins.get(arn, [])):
+                flag = tree.assumes[arn] or bool(step.assumes) or (tail is not None and tree.assumes[tail])
+                length = tree.depth[arn] + 1 + (tree.depth[tail] if tail is not None else 0)
+                if limit is None or length <= limit:
+                    cands.append((flag, length, len(cands), (arn, step, tail)))
+            for st in edges.new_role_admin.get(arn, []):
+                cands.append((tree.assumes[arn] or bool(st.assumes), tree.depth[arn] + 1, len(cands), (arn, st, None)))
+        return cands, unknown
 
     def _escalations(
         self,
-        chain: dict[str, list[Step]],
+        tree: _BecomeTree,
         arn: str,
         grants: list[Step],
         joins: list[tuple[Step, str | None]],
-    ) -> list[list[Step]]:
+    ) -> list[tuple[Step, str | None]]:
         """Paths through `arn`, an identity the origin can become: its grants and group joins that
-        end at an admin."""
-        steps = chain[arn]
-        paths = []
+        end at an admin, as (the step, the identity become after it, or None)."""
+        paths: list[tuple[Step, str | None]] = []
         for g in grants:
             # Grant to someone the origin can become (itself included), then become them.
             if g.target == arn:  # granted to itself
-                paths.append(steps + [g])
-            elif g.target in chain:
-                paths.append(steps + [g] + chain[g.target])
+                paths.append((g, None))
+            elif g.target in tree.depth:
+                paths.append((g, g.target))
             elif g.target in self.snap.groups:  # a group policy reaches its members
-                members = [u for u in chain if g.target in self.snap.principals[u].groups]
-                if members:
-                    paths.append(steps + [g] + chain[members[0]])
+                member = tree.first_member(g.target)
+                if member is not None:
+                    paths.append((g, member))
         for j, group in joins:
             # Add a user the origin can become to a group whose policies make it admin.
             grp = self.snap.groups.get(group) if group else None
-            if j.target in chain and grp and self._admin_group(self.snap.principals[j.target], grp):
-                paths.append(steps + [j] + chain[j.target])
+            if j.target in tree.depth and grp and self._admin_group(self.snap.principals[j.target], grp):
+                paths.append((j, j.target))
         return paths
 
     def _admin_group(self, member: Entity, grp) -> bool:
@@ -425,6 +501,129 @@ class Privesc:
         )
 
 
+class _BecomeGraph:
+    """The "become" steps of a snapshot for breadth-first searches from every principal: per
+    identity the first step to each target (in order) and the set of targets, and the identities
+    that end a path (admins, unknown admins, grants, group joins, new roles)."""
+
+    def __init__(self, edges: Edges, principals: dict[str, Entity], admin: dict[str, bool | None]):
+        self.principals = principals
+        self.steps: dict[str, dict[str, Step]] = {}
+        for arn, steps in edges.become.items():
+            first: dict[str, Step] = {}
+            for st in steps:
+                if st.target in principals:
+                    first.setdefault(st.target, st)
+            if first:
+                self.steps[arn] = first
+        self.targets = {arn: frozenset(first) for arn, first in self.steps.items()}
+        self.position = {arn: {t: i for i, t in enumerate(first)} for arn, first in self.steps.items()}
+        self.ends = {a for a in principals if admin.get(a + "|") is not False}
+        self.ends |= {a for d in (edges.grants, edges.joins, edges.new_role_admin) for a, v in d.items() if v}
+        self.admins = {a for a in self.ends if admin.get(a + "|")}
+        self.proved_from = self._proved_from(edges, admin)
+
+    def _proved_from(self, edges: Edges, admin: dict[str, bool | None]) -> set[str]:
+        """Identities from which steps without a precondition lead to an admin or to a step
+        without one that ends a path (a grant, a group join, a new role): the only origins that
+        may have a path resting on no precondition (an over-approximation: breadth-first chains
+        are a subset of these steps)."""
+        goals = {a for a in self.principals if admin.get(a + "|")}
+        for d in (edges.grants, edges.new_role_admin):
+            goals |= {a for a, steps in d.items() if any(not st.assumes for st in steps)}
+        goals |= {a for a, js in edges.joins.items() if any(not j.assumes for j, _ in js)}
+        back: dict[str, list[str]] = {}
+        for src, first in self.steps.items():
+            for t, st in first.items():
+                if not st.assumes:
+                    back.setdefault(t, []).append(src)
+        out = set(goals)
+        todo = list(goals)
+        while todo:
+            for src in back.get(todo.pop(), []):
+                if src not in out:
+                    out.add(src)
+                    todo.append(src)
+        return out
+
+
+class _BecomeTree:
+    """Breadth-first over "become" steps from one principal, one level at a time: the shortest
+    chain to every identity, kept as parent links (a chain is built only for the paths reported)."""
+
+    def __init__(self, origin: str, graph: _BecomeGraph):
+        self.graph = graph
+        self.principals = graph.principals
+        self.parent: dict[str, tuple[str, Step] | None] = {origin: None}
+        self.depth = {origin: 0}
+        self.position = {origin: 0}  # where in `order`
+        self.seen = {origin}
+        self.assumes = {origin: False}  # some step of the chain rests on a precondition
+        self.order = [origin]
+        self.expanded = -1  # every identity within expanded + 1 steps is in `order`
+        self._next = 0  # where the first identity not expanded yet is in `order`
+        self._members: dict[str, str] | None = None
+        self._ends: list[str] | None = None
+
+    @property
+    def done(self) -> bool:
+        return self._next == len(self.order)
+
+    def ends_found(self) -> list[str]:
+        """The identities found that end a path or are unknown (_BecomeGraph.ends), in order."""
+        if self._ends is None:
+            self._ends = sorted((a for a in self.graph.ends if a in self.seen), key=self.position.__getitem__)
+        return self._ends
+
+    def expand(self) -> None:
+        """Follow the steps out of every identity `expanded + 1` steps away (new targets found
+        by set difference, then taken in the order of the steps)."""
+        self.expanded += 1
+        g = self.graph
+        while self._next < len(self.order) and self.depth[self.order[self._next]] == self.expanded:
+            cur = self.order[self._next]
+            self._next += 1
+            targets = g.targets.get(cur)
+            if not targets:
+                continue
+            new = targets - self.seen
+            if not new:
+                continue
+            steps = g.steps[cur]
+            found = steps if len(new) == len(targets) else sorted(new, key=g.position[cur].__getitem__)
+            for t in found:
+                st = steps[t]
+                self.parent[t] = (cur, st)
+                self.depth[t] = self.expanded + 1
+                self.assumes[t] = self.assumes[cur] or bool(st.assumes)
+                self.position[t] = len(self.order)
+                self.order.append(t)
+            self.seen |= new
+        self._members = None
+        self._ends = None
+
+    def chain(self, arn: str) -> list[Step]:
+        out = []
+        link = self.parent[arn]
+        while link is not None:
+            out.append(link[1])
+            link = self.parent[link[0]]
+        return out[::-1]
+
+    def build(self, arn: str, step: Step | None = None, tail: str | None = None) -> list[Step]:
+        """The chain to `arn`, then `step`, then the chain to `tail`."""
+        return self.chain(arn) + ([step] if step else []) + (self.chain(tail) if tail else [])
+
+    def first_member(self, group: str) -> str | None:
+        """The first identity reached (breadth-first order) that is a member of `group`."""
+        if self._members is None:
+            self._members = {}
+            for arn in self.order:
+                for g in self.principals[arn].groups:
+                    self._members.setdefault(g, arn)
+        return self._members.get(group)
+
+
 def _precondition(t: Technique, values: dict[str, str]) -> str | None:
     """The technique's precondition with its placeholders named: the target, its policy or group."""
     if t.assumes is None or t.snapshot_shows_precondition:
@@ -439,15 +638,51 @@ def _precondition(t: Technique, values: dict[str, str]) -> str | None:
     return re.sub(r"\{([a-z]+)\}", lambda m: names.get(m.group(1), m.group(1)), t.assumes)
 
 
+def _first_per_target(steps: list[Step]) -> list[Step]:
+    first: dict[str, Step] = {}
+    for st in steps:
+        first.setdefault(st.target, st)
+    return list(first.values())
+
+
 def _may_do(e: Entity, action: str) -> bool:
     return may_allow_identity(e, action, "*")
 
 
-def _trusts_service(role: Entity, service: str) -> bool:
+# Placeholders that change with the target: a requirement naming one is checked per binding.
+_BOUND = frozenset({"target", "group", "policy"})
+
+
+def _check(caller: Entity, r, values: dict[str, str]) -> HopCheck:
+    """The hop check of requirement `r` bound to `values` (Technique.bind, without the models)."""
+    return HopCheck(
+        caller,
+        r.action,
+        fill(r.resource, values),
+        constraints=Constraints(where=tuple((k, fill(v, values)) for k, v in r.context.items())),
+        target=True,
+    )
+
+
+# Keyed by the technique object (the entry holds it, so its id is not reused while it lives).
+_PLACEHOLDERS: dict[int, tuple[Technique, set[str]]] = {}
+
+
+def _placeholders(t: Technique) -> set[str]:
+    hit = _PLACEHOLDERS.get(id(t))
+    if hit is None:
+        hit = _PLACEHOLDERS[id(t)] = (t, t.placeholders())
+    return hit[1]
+
+
+def _trusted_services(role: Entity) -> set[str]:
+    """The service principals a role's trust policy names in an Allow statement."""
     if role.trust_policy is None:
-        return False
-    for st in role.trust_policy.policy.Statement:
-        if st.Effect == "Allow" and st.Principal is not None:
-            if any(k == "Service" and v == service for k, v in st.Principal.entries()):
-                return True
-    return False
+        return set()
+    return {
+        v
+        for st in role.trust_policy.policy.Statement
+        if st.Effect == "Allow" and st.Principal is not None
+        for k, v in st.Principal.entries()
+        if k == "Service"
+    }

@@ -108,21 +108,39 @@ class TrustGraph:
 
     def assume_edges_into(self, role: Entity, cons: Constraints) -> list[tuple[Entity, HopResult]]:
         """Principals that may assume `role`, each with the exact answer."""
-        if role.kind != "role" or (role.trust_policy is None and role.trust_unknown is None):
-            return []
-        cands = self.assume_candidates(role)
-        todo = [e for e in cands if (e.arn, role.arn, cons) not in self._assume_cache]
-        checks = [c for e in todo for c in self.auth.first_calls(e, assume_action(e), role.arn, cons)]
-        res = self.auth.check_many(checks)
-        best: dict[str, HopResult] = {}
+        return self.assume_edges_into_many([role], cons)[role.arn]
+
+    def assume_edges_into_many(
+        self, roles: list[Entity], cons: Constraints, *, by_class: bool = False
+    ) -> dict[str, list[tuple[Entity, HopResult]]]:
+        """assume_edges_into for several roles, their checks in one call of the authorizer (with
+        `by_class`, one request per resource class: Authorizer.check_by_class)."""
+        assumable = [
+            role
+            for role in roles
+            if role.kind == "role" and (role.trust_policy is not None or role.trust_unknown is not None)
+        ]
+        checks = [
+            c
+            for role in assumable
+            for e in self.assume_candidates(role)
+            if (e.arn, role.arn, cons) not in self._assume_cache
+            for c in self.auth.first_calls(e, assume_action(e), role.arn, cons)
+        ]
+        res = self.auth.check_by_class(checks) if by_class else self.auth.check_many(checks)
+        best: dict[tuple[str, str], HopResult] = {}
         for c, r in zip(checks, res):
-            prev = best.get(c.who.arn)
+            k = (c.who.arn, c.resource)
+            prev = best.get(k)
             if (
                 prev is None
                 or (r.outcome == "possible" and prev.outcome != "possible")
                 or (r.outcome == "unknown" and prev.outcome == "impossible")
             ):
-                best[c.who.arn] = r
-        for arn, r in best.items():
-            self._assume_cache[(arn, role.arn, cons)] = r
-        return [(e, self._assume_cache[(e.arn, role.arn, cons)]) for e in cands]
+                best[k] = r
+        for (arn, role_arn), r in best.items():
+            self._assume_cache[(arn, role_arn, cons)] = r
+        out: dict[str, list[tuple[Entity, HopResult]]] = {role.arn: [] for role in roles}
+        for role in assumable:
+            out[role.arn] = [(e, self._assume_cache[(e.arn, role.arn, cons)]) for e in self.assume_candidates(role)]
+        return out

@@ -1,0 +1,150 @@
+"""Resource classes: concrete hop requests that only the resource ARN tells apart and that every
+policy layer treats alike, so that one of them answers for the class (privesc asks the same
+question of one caller about hundreds of roles or users).
+
+A request's decision depends on its resource only through (IAM User Guide, "Policy evaluation
+logic" and "IAM JSON policy elements: Resource / NotResource"):
+* which Resource / NotResource patterns of the statements that can apply to the action match
+  it (every layer: identity, boundary, session, resource, endpoint, SCPs, RCPs);
+* the resource policy, and the resource account (which RCPs apply, aws:ResourceAccount);
+* the requests AWS decides whatever the policies say (encodings/protected.lp: service-linked
+  and /aws-reserved/ roles, AWS managed policies).
+Two requests of one principal, action, context space and layers that agree on all of these have
+the same decision for every context. A statement whose Resource or NotResource holds a policy
+variable (its match depends on the context) leaves the request in a class of its own.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from reasoner.account.prefilters import has_variable, query_policies
+from reasoner.engine.facts import aws_rule
+from reasoner.errors import InputError
+from reasoner.policy.coverage import covers_action
+from reasoner.policy.patterns import arn_match, plain
+from reasoner.policy.principals import Principal, parse_principal
+from reasoner.policy.request import NamedPolicy
+from reasoner.search.can import Query, is_pattern
+
+# Policy document -> its canonical text, keyed by the document object (the entry holds it, so
+# its id is not reused while the entry lives).
+_TEXT: dict[int, tuple[object, str]] = {}
+
+
+def document_key(p: NamedPolicy | None) -> str | None:
+    """A resource policy by its document: roles whose trust policies say the same thing (a role's
+    own ARN is not part of its trust policy's evaluation) share a class. The policy's name only
+    labels explanations (a member's witness carries its own)."""
+    if p is None:
+        return None
+    hit = _TEXT.get(id(p.policy))
+    if hit is None:
+        if len(_TEXT) > 100_000:
+            _TEXT.clear()
+        hit = _TEXT[id(p.policy)] = (p.policy, p.policy.model_dump_json())
+    return hit[1]
+
+
+def _layers_key(q: Query) -> tuple:
+    """The policy objects of every layer, by identity (a snapshot shares them between requests),
+    and the resource policy by its document."""
+
+    def ids(levels):
+        return None if levels is None else tuple(tuple(id(p) for p in level) for level in levels)
+
+    return (
+        tuple(id(p) for p in q.identity_policies),
+        document_key(q.resource_policy),
+        id(q.permission_boundary) if q.permission_boundary is not None else None,
+        id(q.session_policy) if q.session_policy is not None else None,
+        id(q.vpc_endpoint_policy) if q.vpc_endpoint_policy is not None else None,
+        ids(q.scps),
+        ids(q.rcps),
+        q.management_account,
+    )
+
+
+def _space_key(q: Query) -> tuple:
+    """Everything of the request space but the resource."""
+    return (
+        q.principal,
+        q.action.lower(),
+        q.resource_account,
+        tuple(sorted((k, tuple(v)) for k, v in q.where.items())),
+        tuple(sorted(q.absent)),
+        tuple(sorted(q.present)),
+        tuple(sorted((k, tuple(v)) for k, v in q.exclude.items())),
+        tuple(q.without_via),
+        tuple(q.not_from_vpce),
+        q.absent_prefixes,
+        q.goal,
+        q.now,
+    )
+
+
+def resource_class(q: Query, resource: str | None = None) -> tuple | None:
+    """The class of a concrete request (requests of one class have the same decision for every
+    context), or None when it must be answered on its own. With `resource`: the class of `q` on
+    that resource instead of its own (the caller knows the two share every layer)."""
+    resource = q.resource if resource is None else resource
+    if is_pattern(q.action) or is_pattern(resource):
+        return None
+    parts = resource.split(":", 5)
+    if len(parts) != 6:
+        return None
+    layers = _applicable(q)
+    if layers is None:
+        return None
+    base, patterns = layers
+    matches = tuple(tuple(_match(p, resource) for p in pats) for pats in patterns)
+    principal = _principal(q.principal)
+    if principal is None:
+        return None
+    # The ARN's partition, service, region and account and its resource type (the text before
+    # the first '/' or ':'), so that only ARNs of one shape share a class.
+    shape = (*parts[:5], parts[5].split("/", 1)[0].split(":", 1)[0])
+    return (base, shape, aws_rule(principal, q.action, resource), matches)
+
+
+# Query -> (its key but the resource, the Resource / NotResource patterns of each statement that
+# can apply), or None when one of them holds a policy variable. Keyed by the query object (the
+# entry holds it).
+_APPLICABLE: dict[int, tuple[Query, tuple | None]] = {}
+
+
+def _applicable(q: Query) -> tuple | None:
+    hit = _APPLICABLE.get(id(q))
+    if hit is None:
+        if len(_APPLICABLE) > 50_000:
+            _APPLICABLE.clear()
+        hit = _APPLICABLE[id(q)] = (q, _applicable_uncached(q))
+    return hit[1]
+
+
+def _applicable_uncached(q: Query) -> tuple | None:
+    action = q.action.lower()
+    patterns = []
+    for pol in query_policies(q):
+        for st in pol.Statement:
+            if not covers_action(st, action):
+                continue
+            if has_variable(st):
+                return None
+            element = st.Resource if st.Resource is not None else st.NotResource
+            patterns.append(tuple(plain(r) for r in element or []))
+    return (_space_key(q), _layers_key(q)), tuple(patterns)
+
+
+@lru_cache(maxsize=1 << 18)
+def _match(pattern: tuple, resource: str) -> bool:
+    """arn_match, remembered: managed policies repeat their patterns across principals."""
+    return arn_match(pattern, resource)
+
+
+@lru_cache(maxsize=4096)
+def _principal(arn: str) -> Principal | None:
+    try:
+        return parse_principal(arn)
+    except InputError:
+        return None
