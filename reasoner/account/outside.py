@@ -38,7 +38,7 @@ from reasoner.account.model import Entity, Snapshot
 from reasoner.account.trust import trust_entry
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
-from reasoner.policy.principals import parse_principal
+from reasoner.policy.principals import has_identity_policies, parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, can
 from reasoner.search.cover import (
@@ -201,7 +201,7 @@ def scan(
     cands = candidate_principals(t.policy.policy, t.owner, outside_only=True)
     cands = [c for c in cands if not inside(parse_principal(c).account)]
     if t.trust_of is not None:
-        cands = [c for c in cands if parse_principal(c).type not in ("anonymous", "service", "web_identity")]
+        cands = [c for c in cands if has_identity_policies(parse_principal(c))]
         actions = actions or ["sts:AssumeRole"]
     actions = actions if actions is not None else allow_actions(t.policy)
     res = resources or policy_resources(t.arn)
