@@ -123,12 +123,9 @@ def snapshot_request(
     principal's permissions or SCPs, the resource's policy, owner or RCPs, or the trust policy of
     a role to assume could not be read: the same principals and resources `who-can` reports as
     unknown."""
-    from reasoner.account.paths import Authorizer
+    from reasoner.account.matrix import snapshot_input
 
-    why = snapshot.unknown_reason_for(snapshot.entity(principal), resource)
-    if why is not None:
-        raise SnapshotUnknown(why)
-    return Authorizer(snapshot).decide_input(principal, action, resource, dict(context or {}))
+    return snapshot_input(snapshot, principal, action, resource, context)
 
 
 # -- questions -------------------------------------------------------------------------------------

@@ -76,8 +76,22 @@ def decide_command(
 ) -> None:
     """Decide requests exactly as AWS does: allow, explicit deny or implicit deny, with reasons."""
     fmt = output_format(fmt, as_json)
+    layer_flags = {
+        "--identity-policy": identity_policy,
+        "--resource-policy": resource_policy,
+        "--boundary": boundary,
+        "--session-policy": session_policy,
+        "--scp": scp,
+        "--rcp": rcp,
+        "--vpce-policy": vpce_policy,
+    }
     if batch is not None:
-        exclusive_flags("--batch", {"--case": case, "--principal": principal, "--snapshot": snapshot})
+        exclusive_flags(
+            "--batch", {"--case": case, "--principal": principal, "--action": action, "--resource": resource}
+        )
+        if snapshot:
+            _snapshot_batch(snapshot, batch, layer_flags, parse_context(context))
+            return
         run_batch_file(batch, enveloped_lines(sys.stdout, "decide"))
         return
     if case is not None:
@@ -88,21 +102,7 @@ def decide_command(
         raise InputError(f"missing {', '.join(missing)} (or give --case or --batch)", source="<command line>")
     assert principal is not None and action is not None and resource is not None
     if snapshot:
-        given = [
-            n
-            for n, v in (
-                ("--identity-policy", identity_policy),
-                ("--resource-policy", resource_policy),
-                ("--boundary", boundary),
-                ("--session-policy", session_policy),
-                ("--scp", scp),
-                ("--rcp", rcp),
-                ("--vpce-policy", vpce_policy),
-            )
-            if v
-        ]
-        if given:
-            raise InputError(f"--snapshot gives every policy layer; drop {', '.join(given)}", source="<command line>")
+        _no_layer_flags(layer_flags)
         snap = api.load_snapshot(input_paths(snapshot))
         try:
             inp = api.snapshot_request(snap, principal, action, resource, parse_context(context))
@@ -131,6 +131,26 @@ def decide_command(
         management_account=account_id(management_account, "--management-account"),
     )
     _print_single(inp, fmt, fail_on_deny)
+
+
+def _no_layer_flags(layer_flags: dict) -> None:
+    given = [n for n, v in layer_flags.items() if v]
+    if given:
+        raise InputError(f"--snapshot gives every policy layer; drop {', '.join(given)}", source="<command line>")
+
+
+def _snapshot_batch(snapshot: list[str], batch: str, layer_flags: dict, context: dict) -> None:
+    """`decide --snapshot S --batch F`: each line names only the request; every layer comes from
+    the snapshot (reasoner/account/matrix.py snapshot_input, as a single `decide --snapshot`)."""
+    from reasoner.account.matrix import run_snapshot_batch
+
+    _no_layer_flags(layer_flags)
+    if context:
+        raise InputError("with --batch each line carries its own context; drop --context", source="<command line>")
+    if batch == "-" and "-" in snapshot:
+        raise InputError("--snapshot and --batch cannot both read standard input", source="<command line>")
+    snap = api.load_snapshot(input_paths(snapshot))
+    run_snapshot_batch(snap, batch, enveloped_lines(sys.stdout, "decide"))
 
 
 def _decide_case(case: Path, question: str | None, fmt: str) -> None:

@@ -72,6 +72,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "privesc_command",
         "Which principals can become admin-equivalent (iam:* on *), by which chain of techniques.",
     ),
+    "matrix": (
+        "matrix_cmd",
+        "matrix_command",
+        "The access matrix: every principal x action x resource of a snapshot, each as `decide --snapshot`.",
+    ),
     "prove": (
         "prove_cmd",
         "prove_command",

@@ -29,7 +29,7 @@ from reasoner.policy.principals import (
     scps_apply,
     with_principal_arn,
 )
-from reasoner.policy.request import DecideInput, NamedPolicy
+from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.policy.values import compare
 
 # Actions decided by a role's trust policy, which must allow even within one account.
@@ -131,6 +131,12 @@ def aws_rule_search_facts(principal: Principal, actions: dict[int, str], resourc
     return out
 
 
+def aws_rule_may_decide(action: str) -> bool:
+    """Can aws_rule decide some request with this action (for some principal and resource)?"""
+    action_l = action.lower()
+    return action_l == "sts:getcalleridentity" or action_l in _POLICY_CHANGES or action_l in _ROLE_CHANGES
+
+
 def aws_rule(principal: Principal, action: str, resource: str) -> int | None:
     """The built-in rule (a key of _AWS_RULES) that decides the request whatever the policies say,
     or None. Service principals and service-linked role sessions (the service itself) may change
@@ -152,6 +158,11 @@ def aws_rule(principal: Principal, action: str, resource: str) -> int | None:
     if parts[5].startswith("role/aws-reserved/"):
         return -4
     return None
+
+
+def check_action_and_resource(action: str, resource: str, source: str | None = None, rpath: tuple = ()) -> None:
+    """What decide checks of a request's action and resource (as one request would be refused)."""
+    _check_action_and_resource(action, resource, source, rpath)
 
 
 def _check_action_and_resource(action: str, resource: str, source: str | None, rpath: tuple) -> None:
@@ -205,6 +216,10 @@ class StmtInfo:
     null_conds: list[tuple[int, str]]
     has_principal: bool
     not_action: bool
+    facts: str = ""  # the statement's own facts, held back until a request has it in scope (in_scope_only)
+    keys: frozenset[int] = frozenset()  # the context keys its conditions and variables read
+    emitted: bool = True
+    statement: Statement | None = None  # the source statement (None: a built-in rule's)
 
 
 @dataclass
@@ -216,10 +231,20 @@ class CompiledPolicy:
 
 
 class FactProgram:
-    """Accumulates facts for one solver call; interned tables map answers back to text."""
+    """Accumulates facts for one solver call; interned tables map answers back to text.
 
-    def __init__(self) -> None:
+    With `in_scope_only`, a statement's facts (and its resource patterns' pattern_var facts) are
+    written only once some request has the statement in scope (its Action / NotAction covers the
+    request's action, policy/coverage.py's rule), and a request's context values only for the
+    keys its statements in scope read: the encodings read nothing else (statement.lp joins
+    req_stmt_in_scope; conditions read the keys of in-scope conditions). The grounding then
+    parses only what can matter to its requests."""
+
+    def __init__(self, *, in_scope_only: bool = False) -> None:
+        self.in_scope_only = in_scope_only
         self.lines: list[str] = []
+        self._template_facts: dict[int, str] = {}
+        self._templates_emitted: set[int] = set()
         self.string_ids: dict[str, int] = {}
         self._policies: dict[int, CompiledPolicy] = {}
         self._keepalive: list[Policy] = []
@@ -268,13 +293,22 @@ class FactProgram:
         self._next_stmt += 1
         s = self._next_stmt
         effect = "allow" if st.Effect == "Allow" else "deny"
+        shared = self.lines
+        self.lines = []  # this statement's facts
         self.lines.append(f"policy_stmt({pid},{s}).stmt_policy({s},{pid}).stmt_effect({s},{effect}).")
         actions = self._statement_actions(s, st)
         resources = self._statement_resources(s, st, variables)
         self._statement_principals(s, st)
-        conds, nulls = self._statement_conditions(s, st, variables, key_ids)
+        keys: set[int] = set()
+        conds, nulls = self._statement_conditions(s, st, variables, keys)
         for x in resources:
-            key_ids.update(self._var_key_ids(self.resource_by_id[x]))
+            keys.update(self._var_key_ids(self.resource_by_id[x]))
+        key_ids |= keys
+        facts = "".join(self.lines)
+        self.lines = shared
+        if not self.in_scope_only:
+            self.lines.append(facts)
+            self._emit_templates(resources)
         return StmtInfo(
             s,
             pid,
@@ -287,7 +321,25 @@ class FactProgram:
             nulls,
             st.Principal is not None or st.NotPrincipal is not None,
             st.NotAction is not None,
+            facts,
+            frozenset(keys),
+            not self.in_scope_only,
+            st,
         )
+
+    def _emit(self, st: StmtInfo) -> None:
+        """Write a held-back statement's facts (in_scope_only), once."""
+        if not st.emitted:
+            st.emitted = True
+            self.lines.append(st.facts)
+            self._emit_templates(st.resources)
+
+    def _emit_templates(self, templates: list[int]) -> None:
+        for x in templates:
+            if x not in self._templates_emitted:
+                self._templates_emitted.add(x)
+                if facts := self._template_facts.get(x):
+                    self.lines.append(facts)
 
     def _statement_actions(self, s: int, st: Statement) -> list[int]:
         """Action or NotAction patterns (exactly one of them is present)."""
@@ -379,8 +431,7 @@ class FactProgram:
             self._resource_templates[key] = x
             t = parse_template(text, variables)
             self.resource_by_id[x] = t
-            for k in t.keys:
-                self.lines.append(f"pattern_var({x},{self.intern('k:' + k)}).")
+            self._template_facts[x] = "".join(f"pattern_var({x},{self.intern('k:' + k)})." for k in t.keys)
         return x
 
     def _principal_entry(self, kind: str, value: str) -> tuple[str, int]:
@@ -406,11 +457,7 @@ class FactProgram:
     ) -> RequestFacts:
         req = inp.request
         rpath = prefix + ("request",)
-        principal = parse_principal(req.principal, source=source, path=rpath + ("principal",))
-        _check_action_and_resource(req.action, req.resource, source, rpath)
-        given = req.context_values()
-        principal = with_principal_arn(principal, given, source=source, path=rpath)
-        context = derived_context(principal, given, source=source, path=rpath)
+        principal, context = request_context(req, source, rpath)
         resource_account = req.resource_account or account_of_arn(req.resource) or principal.account
         layers = self._request_layers(r, inp, principal, resource_account, "aws:sourcevpce" in context, source, rpath)
         _check_role_path(principal, layers, req.action.lower(), source, rpath)
@@ -430,8 +477,17 @@ class FactProgram:
             layer = _AWS_RULES[rule][0]
             self.lines.append(f"req_aws({r},{layer},{rule}).")
             names[(layer, 0)] = "aws"
-        singles = self._context_facts(r, context, compiled)
-        self._match_facts(r, req.action.lower(), req.resource, context, singles, compiled, scope_statements)
+        action_l = req.action.lower()
+        scopes = [(cp, *self._action_scope(cp, action_l)) for _, cp in compiled]
+        if scope_statements and self.in_scope_only:
+            keys = {k for _, _, scoped in scopes for st in scoped for k in st.keys}
+        else:
+            keys = {k for _, cp in compiled for k in cp.key_ids}
+            for _, cp in compiled:
+                for st in cp.statements:
+                    self._emit(st)
+        singles = self._context_facts(r, context, keys)
+        self._match_facts(r, req.resource, context, singles, scopes, scope_statements)
         return RequestFacts(r, inp, principal, names, resource_account)
 
     def _request_layers(
@@ -498,14 +554,9 @@ class FactProgram:
         if principal.account and resource_account and principal.account != resource_account:
             out.append(f"req_cross_account({r}).")
 
-    def _context_facts(
-        self, r: int, context: dict[str, list[str]], compiled: list[tuple[str, CompiledPolicy]]
-    ) -> dict[str, str]:
-        """The context keys the policies read (req_value), and the single values variables can
-        take (returned, and req_single)."""
-        keys: set[int] = set()
-        for _, cp in compiled:
-            keys |= cp.key_ids
+    def _context_facts(self, r: int, context: dict[str, list[str]], keys: set[int]) -> dict[str, str]:
+        """The values of the context keys the statements read (req_value), and the single values
+        variables can take (returned, and req_single)."""
         singles: dict[str, str] = {}
         for key, values in context.items():
             kid = self.string_ids.get("k:" + key)
@@ -522,11 +573,10 @@ class FactProgram:
     def _match_facts(
         self,
         r: int,
-        action_l: str,
         resource: str,
         context: dict[str, list[str]],
         singles: dict[str, str],
-        compiled: list[tuple[str, CompiledPolicy]],
+        scopes: list[tuple[CompiledPolicy, tuple[int, ...], tuple[StmtInfo, ...]]],
         scope_statements: bool,
     ) -> None:
         """Comparisons: which action patterns, resource patterns and condition values match
@@ -537,14 +587,14 @@ class FactProgram:
         seen_conds: set[int] = set()
         if scope_statements:
             out.append(f"req_stmt_scope({r}).")
-        for _, cp in compiled:
-            hits, scoped = self._action_scope(cp, action_l)
+        for cp, hits, scoped in scopes:
             for x in hits:
                 if x not in seen_actions:
                     seen_actions.add(x)
                     out.append(f"action_match({r},{x}).")
             for st in scoped if scope_statements else cp.statements:
                 if scope_statements:
+                    self._emit(st)
                     out.append(f"req_stmt_in_scope({r},{st.sid_global}).")
                 for x in st.resources:
                     if x not in seen_resources:
@@ -559,13 +609,21 @@ class FactProgram:
                         if self.value_matches(c, v, singles):
                             out.append(f"value_match({r},{c.cid},{self.intern('v:' + v)}).")
 
+    def resource_matches(self, x: int, resource: str, singles: dict[str, str]) -> bool:
+        return self._resource_matches(x, resource, singles)
+
+    def action_scope(self, cp: CompiledPolicy, action_l: str) -> tuple[tuple[int, ...], tuple[StmtInfo, ...]]:
+        return self._action_scope(cp, action_l)
+
     def _resource_matches(self, x: int, resource: str, singles: dict[str, str]) -> bool:
         """Resource template x matches the resource (variables filled; cached when var-free)."""
+        hit = self._resource_cache.get((x, resource))
+        if hit is not None:
+            return hit
         t = self.resource_by_id[x]
         if t.has_vars:
             pattern = fill(t, singles)
             return pattern is not None and arn_match(pattern, resource)
-        hit = self._resource_cache.get((x, resource))
         if hit is None:
             plain = fill(t, {})
             hit = plain is not None and arn_match(plain, resource)
@@ -581,17 +639,14 @@ class FactProgram:
             hits: list[int] = []
             scoped = []
             for st in cp.statements:
-                matched = False
                 for x in st.actions:
                     ok = self.action_cache.get((x, action_l))
                     if ok is None:
                         ok = plain_glob_match(self.action_plain[x], action_l)
                         self.action_cache[(x, action_l)] = ok
                     if ok:
-                        matched = True
                         hits.append(x)
-                # Action: some pattern matches; NotAction: none does.
-                if matched != st.not_action:
+                if st.statement is not None and covers_action(st.statement, action_l):  # the one home of the rule
                     scoped.append(st)
             hit = (tuple(dict.fromkeys(hits)), tuple(scoped))
             self._scope_cache[key] = hit
@@ -640,6 +695,23 @@ class FactProgram:
 
     def text(self) -> str:
         return "\n".join(self.lines)
+
+
+def request_context(
+    req: Request, source: str | None = None, rpath: tuple = ()
+) -> tuple[Principal, dict[str, list[str]]]:
+    """The request's principal and its whole context (what AWS adds by itself included); checks
+    the action and resource too, in the order a single decision does."""
+    principal = parse_principal(req.principal, source=source, path=rpath + ("principal",))
+    _check_action_and_resource(req.action, req.resource, source, rpath)
+    given = req.context_values()
+    principal = with_principal_arn(principal, given, source=source, path=rpath)
+    return principal, derived_context(principal, given, source=source, path=rpath)
+
+
+def single_values(context: dict[str, list[str]]) -> dict[str, str]:
+    """The values policy variables can take: keys with one value that are not multivalued."""
+    return {k: v[0] for k, v in context.items() if len(v) == 1 and not catalogue.is_multivalued(k)}
 
 
 def _check_role_path(

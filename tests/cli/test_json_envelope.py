@@ -66,6 +66,7 @@ INVOCATIONS: dict[str, list[tuple[list[str], str]]] = {
         (["--case", SEED], "reach-case"),
     ],
     "privesc": [([SNAP, "--from", "BizMetricsQuery"], "privesc")],
+    "matrix": [([SNAP, "--principals", ROLE, "--actions", "s3:GetObject", "--resources", OBJECT], "matrix")],
     "prove": [([f"{SEED}/invariants.yaml", SEED], "prove")],
     # Nothing listens on port 9: the report says so (complete: false), in the envelope.
     "collect": [
