@@ -228,11 +228,12 @@ class Authorizer:
         self.stats.seconds += time.perf_counter() - t0
         return out
 
-    def check_by_class(self, checks: list[HopCheck]) -> list[HopResult]:
+    def check_by_class(self, checks: list[HopCheck], *, hops: bool = True) -> list[HopResult]:
         """Answer every check, asking one request per resource class (classes.py: requests that
         only the resource tells apart and that every policy layer treats alike have the same
         decision for every context) and answering the rest of the class from it. A member's
-        witness is the representative's request on the member's resource."""
+        witness is the representative's request on the member's resource; without `hops`, a
+        member gets its outcome only, and is not cached."""
         t0 = time.perf_counter()
         out: list[HopResult | None] = [None] * len(checks)
         templates: dict[tuple, Query | None] = {}
@@ -262,11 +263,12 @@ class Authorizer:
                 self.cache[hop_cache_key(c)] = result
         for i, c, rep in members:
             rep_result = out[rep]
-            out[i] = self.cache[hop_cache_key(c)] = (
-                self._member_result(c, rep_result)
-                if rep_result is not None
-                else HopResult("unknown", reason="not answered")
-            )
+            if rep_result is None:
+                out[i] = HopResult("unknown", reason="not answered")
+            elif not hops:  # the outcome only (not cached: a cached possible answer has its hop)
+                out[i] = HopResult(rep_result.outcome, reason=rep_result.reason)
+            else:
+                out[i] = self.cache[hop_cache_key(c)] = self._member_result(c, rep_result)
         self.stats.seconds += time.perf_counter() - t0
         return [r if r is not None else HopResult("unknown", reason="not answered") for r in out]
 

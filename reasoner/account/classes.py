@@ -96,8 +96,8 @@ def resource_class(q: Query, resource: str | None = None) -> tuple | None:
     layers = _applicable(q)
     if layers is None:
         return None
-    base, patterns = layers
-    matches = tuple(tuple(_match(p, resource) for p in pats) for pats in patterns)
+    base, matchers = layers
+    matches = tuple(m if m is True else m == resource if isinstance(m, str) else _match(m, resource) for m in matchers)
     principal = _principal(q.principal)
     if principal is None:
         return None
@@ -123,8 +123,11 @@ def _applicable(q: Query) -> tuple | None:
 
 
 def _applicable_uncached(q: Query) -> tuple | None:
+    """(the key, one matcher per Resource / NotResource pattern of the statements that can
+    apply, in order): True for a lone '*', the text itself for a pattern without wildcards,
+    else the compiled pattern."""
     action = q.action.lower()
-    patterns = []
+    matchers: list = [_STATEMENT]
     for pol in query_policies(q):
         for st in pol.Statement:
             if not covers_action(st, action):
@@ -132,14 +135,29 @@ def _applicable_uncached(q: Query) -> tuple | None:
             if has_variable(st):
                 return None
             element = st.Resource if st.Resource is not None else st.NotResource
-            patterns.append(tuple(plain(r) for r in element or []))
-    return (_space_key(q), _layers_key(q)), tuple(patterns)
+            for r in element or []:
+                p = plain(r)
+                matchers.append(True if p == _ANY else r if not any(w for _, w in p) else _Glob(p))
+            matchers.append(_STATEMENT)
+    return (_space_key(q), _layers_key(q)), tuple(matchers)
+
+
+_ANY = (("*", True),)
+_STATEMENT = "|"  # between statements (no resource is '|', so it never matches)
+
+
+class _Glob:
+    """A compiled Resource pattern, hashed by identity (cheap to remember matches by)."""
+
+    __slots__ = ("pattern",)
+
+    def __init__(self, pattern: tuple):
+        self.pattern = pattern
 
 
 @lru_cache(maxsize=1 << 18)
-def _match(pattern: tuple, resource: str) -> bool:
-    """arn_match, remembered: managed policies repeat their patterns across principals."""
-    return arn_match(pattern, resource)
+def _match(glob: _Glob, resource: str) -> bool:
+    return arn_match(glob.pattern, resource)
 
 
 @lru_cache(maxsize=4096)

@@ -113,6 +113,7 @@ class EscalationEdges:
         if todo:
             pv = Privesc(self.snap, finder=self.finder, now=self.auth.now)
             pv.only_admin_grants = False  # a non-admin policy version may still allow the request
+            pv.need_hops = True  # the edges show the hops of their requests
             for plan, step in pv.usable(todo, load_techniques().techniques):
                 self._edges[plan.caller.arn] += self._edges_of(plan, step)
         return {e.arn: self._edges.get(e.arn, []) for e in callers}

@@ -116,6 +116,9 @@ class Privesc:
     # A grant bounded by existing policy versions counts only when it makes the target admin;
     # path searches (escalation.py) turn this off: a version may still allow a narrower request.
     only_admin_grants = True
+    # The witness hops of every usable technique's checks in the authorizer's cache; privesc
+    # needs the outcomes only (path searches, escalation.py, turn this on).
+    need_hops = False
 
     def __init__(
         self,
@@ -333,8 +336,9 @@ class Privesc:
         todo: dict[tuple, HopCheck] = {}
         for c in checks:
             todo.setdefault(hop_cache_key(c), c)
-        ask = self.auth.check_by_class if self.by_class else self.auth.check_many
-        return {k: r.outcome for k, r in zip(todo, ask(list(todo.values())))}
+        checks = list(todo.values())
+        found = self.auth.check_by_class(checks, hops=self.need_hops) if self.by_class else self.auth.check_many(checks)
+        return {k: r.outcome for k, r in zip(todo, found)}
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
         entities = [self.snap.entity(start)] if start else sorted(self.snap.principals.values(), key=lambda e: e.arn)
