@@ -1,14 +1,15 @@
 """Generate a synthetic organization snapshot bundle for scale benchmarks (deterministic, seeded).
 
-    .venv/bin/python bench/gen_org.py OUT.json [--accounts 20] [--roles 250] [--buckets 40] [--seed 0]
+    .venv/bin/python bench/gen_org.py OUT.json [--accounts 20] [--roles 250] [--buckets 40] [--keys 10] [--seed 0]
 
-`generate(n_accounts, n_roles, n_buckets=40, seed=0)` returns one bundle (reasoner/account/snapshot.py)
+`generate(n_accounts, n_roles, n_buckets=40, seed=0, n_keys=10)` returns one bundle (reasoner/account/snapshot.py)
 holding every account's authorization details, resource policies and VPC endpoints, and the
 organization tree:
 
 * each account is bench/gen_account.py's account (`n_roles` roles, users, groups, managed and
   inline policies, trust policies, buckets with policies, KMS keys) with its own seed, its own
-  12-digit id and its own bucket names (S3 names are global);
+  12-digit id and its own bucket names (S3 names are global), keeping the first `n_keys` of its 30
+  KMS key policies;
 * cross-account trust: the "other account" gen_account's trust and bucket policies name
   (210987654321) is the next account of the organization, so ~3% of the roles trust a role of a
   sibling account (with sts:ExternalId) and some buckets grant to it; 444455556666 stays an
@@ -79,9 +80,13 @@ def account_id(i: int) -> str:
     return f"{100000000000 + i * 1111:012d}"
 
 
-def _account(i: int, n_accounts: int, n_roles: int, n_buckets: int, seed: int) -> dict:
-    """gen_account's account i, renamed: its id, its buckets, its sibling for cross-account trust."""
+def _account(i: int, n_accounts: int, n_roles: int, n_buckets: int, n_keys: int, seed: int) -> dict:
+    """gen_account's account i, renamed: its id, its buckets, its sibling for cross-account trust;
+    only its first `n_keys` KMS key policies."""
     bundle = gen_account.generate(n_roles, n_buckets, seed=seed * 1000 + i)
+    keys = [rp for rp in bundle["resource_policies"] if ":kms:" in rp["Resource"]]
+    drop = {rp["Resource"] for rp in keys[n_keys:]}
+    bundle["resource_policies"] = [rp for rp in bundle["resource_policies"] if rp["Resource"] not in drop]
     text = json.dumps(bundle)
     text = text.replace(gen_account.ACCOUNT, account_id(i))
     text = text.replace(gen_account.OTHER_ACCOUNTS[0], account_id((i + 1) % n_accounts))
@@ -124,13 +129,14 @@ def organization(n_accounts: int) -> dict:
     }
 
 
-def generate(n_accounts: int, n_roles: int, n_buckets: int = 40, seed: int = 0) -> dict:
+def generate(n_accounts: int, n_roles: int, n_buckets: int = 40, seed: int = 0, n_keys: int = 10) -> dict:
     """The organization bundle (same arguments, same bundle)."""
     if n_accounts < 1:
         raise ValueError("n_accounts must be at least 1")
-    accounts = [_account(i, n_accounts, n_roles, n_buckets, seed) for i in range(n_accounts)]
+    accounts = [_account(i, n_accounts, n_roles, n_buckets, n_keys, seed) for i in range(n_accounts)]
     return {
-        "description": f"bench/gen_org.py: {n_accounts} accounts x {n_roles} roles, {n_buckets} buckets each",
+        "description": f"bench/gen_org.py: {n_accounts} accounts x {n_roles} roles, {n_buckets} buckets and "
+        f"{n_keys} KMS keys each",
         "authorization_details": [a["authorization_details"] for a in accounts],
         "resource_policies": [rp for a in accounts for rp in a["resource_policies"]],
         "vpc_endpoints": [e for a in accounts for e in a["vpc_endpoints"]["VpcEndpoints"]],
@@ -145,9 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--accounts", type=int, default=20)
     ap.add_argument("--roles", type=int, default=250)
     ap.add_argument("--buckets", type=int, default=40)
+    ap.add_argument("--keys", type=int, default=10, help="KMS key policies per account (at most 30)")
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args(argv)
-    bundle = generate(a.accounts, a.roles, a.buckets, a.seed)
+    bundle = generate(a.accounts, a.roles, a.buckets, a.seed, a.keys)
     a.out.parent.mkdir(parents=True, exist_ok=True)
     a.out.write_text(json.dumps(bundle))
     roles = sum(len(g["RoleDetailList"]) for g in bundle["authorization_details"])

@@ -63,8 +63,6 @@ def _version() -> str:
         return "0.1.0+unknown"
 
 
-__version__ = _version()
-
 __all__ = [
     "CanAnswer",
     "CheckResult",
@@ -108,8 +106,11 @@ _API = set(__all__) - _ERRORS - {"__version__"}
 
 
 def __getattr__(name: str) -> Any:
-    """Load the API on first use (module-level __getattr__, PEP 562)."""
-    if name in _API:
+    """Load the API on first use (module-level __getattr__, PEP 562); the version too (reading the
+    installed metadata costs about as much as the rest of `import reasoner`)."""
+    if name == "__version__":
+        value: Any = _version()
+    elif name in _API:
         from reasoner import api
 
         value = getattr(api, name)
@@ -124,4 +125,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | _API | _ERRORS)
+    return sorted(set(globals()) | _API | _ERRORS | {"__version__"})
