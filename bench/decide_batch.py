@@ -1,9 +1,15 @@
 """Benchmark: decisions per second of `reasoner decide --batch` on a generated 20,000-line batch
-(mixed layers and operators), and the wall time of one `reasoner decide` call.
+(mixed layers and operators), against the reference open evaluator (@cloud-copilot/iam-simulate,
+installed on demand under bench/peer/) on the same lines in the same run, and the wall time of
+one `reasoner decide` call.
 
-    .venv/bin/python bench/decide_batch.py [--lines 20000] [--seed 7]
+    .venv/bin/python bench/decide_batch.py [--lines 20000] [--seed 7] [--rounds 2] [--no-peer]
 
-Prints figures; asserts nothing. The batch is written to bench/out/batch.jsonl.
+Ours and the peer's runs alternate (--rounds times each); the ratio is ours / the peer's
+throughput per round, ours on 1 process (the peer's is one node process) and on the default
+workers. The peer skips what it cannot express (counted) and refuses some lines (counted as its
+errors, still timed). Prints figures; asserts nothing. The batch is written to
+bench/out/batch.jsonl.
 """
 
 from __future__ import annotations
@@ -19,6 +25,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+sys.path.insert(0, str(ROOT / "bench" / "peer"))
+
+from peer import run_peer, version  # noqa: E402
 
 from reasoner.cli.decide_cmd import run_batch  # noqa: E402
 
@@ -170,10 +180,25 @@ def generate(lines: int, seed: int) -> list[str]:
     return out
 
 
+def _agreement(rows: list[dict], answers: Path) -> None:
+    """How often the peer's decision is ours (on the lines both decided)."""
+    ours = {r["id"]: r["decision"] for r in rows}
+    same = differ = 0
+    for line in answers.read_text().splitlines():
+        got = json.loads(line)
+        if got["decision"] is None or ours.get(got["id"]) is None:
+            continue
+        same += got["decision"] == ours[got["id"]]
+        differ += got["decision"] != ours[got["id"]]
+    print(f"  decisions: the peer agrees with ours on {same} lines and differs on {differ}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=20000)
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=2, help="alternating runs of ours and the peer's")
+    ap.add_argument("--no-peer", action="store_true", help="skip the reference evaluator")
     args = ap.parse_args()
     lines = generate(args.lines, args.seed)
     outdir = ROOT / "bench" / "out"
@@ -181,15 +206,35 @@ def main() -> None:
     batch = outdir / "batch.jsonl"
     batch.write_text("\n".join(lines) + "\n")
 
-    sink = io.StringIO()
-    t0 = time.perf_counter()
-    n = run_batch(io.StringIO(batch.read_text()), sink, str(batch))
-    dt = time.perf_counter() - t0
-    rows = [json.loads(x) for x in sink.getvalue().splitlines()]
-    counts: dict = {}
-    for r in rows:
-        counts[r["decision"] or "error"] = counts.get(r["decision"] or "error", 0) + 1
-    print(f"batch: {n} requests in {dt:.2f} s in-process = {n / dt:,.0f} decisions/s  {counts}")
+    text = batch.read_text()
+    for rnd in range(max(1, args.rounds)):
+        mine = {}
+        for workers in (1, None):
+            sink = io.StringIO()
+            t0 = time.perf_counter()
+            n = run_batch(io.StringIO(text), sink, str(batch), workers=workers)
+            dt = time.perf_counter() - t0
+            mine[workers] = n / dt
+            rows = [json.loads(x) for x in sink.getvalue().splitlines()]
+            counts: dict = {}
+            for r in rows:
+                counts[r["decision"] or "error"] = counts.get(r["decision"] or "error", 0) + 1
+            label = "1 process" if workers == 1 else "default workers"
+            print(f"round {rnd + 1} ours ({label}): {n} requests in {dt:.2f} s = {n / dt:,.0f} decisions/s  {counts}")
+        if args.no_peer:
+            continue
+        answers = outdir / "batch-peer.jsonl"
+        peer = run_peer(batch, answers)
+        print(
+            f"round {rnd + 1} peer (@cloud-copilot/iam-simulate {version()}): {peer['lines'] - peer['skipped']} "
+            f"simulated in {peer['seconds']:.2f} s = {peer['per_second']:,.0f}/s; skipped {peer['skipped']} "
+            f"{peer['skip_reasons']}; refused by the peer {peer['errors']}"
+        )
+        print(
+            f"round {rnd + 1} ratio ours/peer: {mine[1] / peer['per_second']:.2f}x on 1 process, "
+            f"{mine[None] / peer['per_second']:.2f}x on the default workers"
+        )
+        _agreement(rows, answers)
 
     t0 = time.perf_counter()
     subprocess.run(
