@@ -50,27 +50,34 @@ def sensitive(ctx: Context) -> list[tuple[str, str, str]]:
 def run(ctx: Context) -> list[Finding]:
     targets = sensitive(ctx)
     total = len(ctx.snap.principals)
-    for i, (arn, action, res) in enumerate(targets):
+    for i, target in enumerate(targets):
         ctx.progress("exposure", i, len(targets))
-        if ctx.out_of_time():
-            ctx.exposures.append(
-                Exposure(
-                    resource=arn, action=action, total_principals=total, status="unknown", reason=ctx.budget_reason
-                )
-            )
-            continue
-        try:
-            ctx.exposures.append(_exposure(ctx, arn, action, res, total))
-        except (ValueError, InputError) as exc:  # a malformed part of the export: unknown, never exact
-            ctx.exposures.append(
-                Exposure(
-                    resource=arn,
-                    action=action,
-                    total_principals=total,
-                    status="unknown",
-                    reason=f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
-                )
-            )
+        ctx.exposures.append(measure(ctx, target, total))
+    return finish(ctx, [])
+
+
+def measure(ctx: Context, target: tuple[str, str, str], total: int) -> Exposure:
+    """One resource's exposure, independent of the others' (reasoner.audit.rule_groups runs them
+    as tasks): unknown when the budget is spent or a part of the export is malformed."""
+    arn, action, res = target
+    if ctx.out_of_time():
+        return Exposure(resource=arn, action=action, total_principals=total, status="unknown", reason=ctx.budget_reason)
+    try:
+        return _exposure(ctx, arn, action, res, total)
+    except (ValueError, InputError) as exc:  # a malformed part of the export: unknown, never exact
+        return Exposure(
+            resource=arn,
+            action=action,
+            total_principals=total,
+            status="unknown",
+            reason=f"{type(exc).__name__}: {str(exc).splitlines()[0]}",
+        )
+
+
+def finish(ctx: Context, exposures: list[Exposure]) -> list[Finding]:
+    """The report's part of the rule once every sensitive resource is measured: `exposures` (in
+    `sensitive` order) added to those already in ctx, the access levels, the count of inexact ones."""
+    ctx.exposures.extend(exposures)
     ctx.access_levels = access_levels(ctx)
     inexact = [e for e in ctx.exposures if e.status != "exact"]
     if not inexact:

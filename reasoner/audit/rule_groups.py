@@ -2,7 +2,9 @@
 
 Rules that share an engine's work run in one task, in the audit's order: the privilege-escalation
 search runs once for `privilege-escalation`, `admin-equivalent` and `sensitive-without-mfa`
-(Context.privesc_results); every other rule is a task of its own. Each task runs the rules exactly
+(Context.privesc_results); the exposure rule is split per resource (up to EXPOSURE_SHARDS tasks of
+rule_exposure.measure, put together by rule_exposure.finish here); every other rule is a task of
+its own. Each task runs the rules exactly
 as the serial audit does (same Context, same budgets), decides its pending witnesses
 (Context.resolve) and returns its findings, so a report made on any executor has the findings of
 the serial run. A worker builds the Context (the snapshot loaded, its PathFinder) once, for its
@@ -14,12 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, as_completed
+from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Literal
 
 from reasoner.account.snapshot import load_snapshot
+from reasoner.audit import rule_exposure
 from reasoner.audit.findings import Exposure, Finding, PrincipalAccess, RuleRun
 from reasoner.audit.rulebase import Context
 from reasoner.errors import InputError
@@ -27,6 +30,8 @@ from reasoner.fanout import sharing, worker_value
 
 # Rules reading Context.privesc_results(): one task, so the search runs once.
 SHARED_PRIVESC = ("privilege-escalation", "admin-equivalent", "sensitive-without-mfa")
+# The exposure rule measures each sensitive resource on its own: at most this many tasks.
+EXPOSURE_SHARDS = 16
 
 
 @dataclass(frozen=True)
@@ -115,6 +120,56 @@ def run_group_task(spec: AuditSpec, ids: tuple[str, ...]) -> list[RuleOutcome] |
         return (exc.message, exc.source, tuple(exc.path))
 
 
+def exposure_task(spec: AuditSpec, shard: int, shards: int) -> tuple[list[Exposure], bool] | str:
+    """A task: every `shards`-th sensitive resource from `shard` on, measured as the exposure rule
+    does (each resource on its own; the task has the rule's budget). A failure comes back as text."""
+    ctx = worker_value(("audit-context", spec), lambda: context(spec))
+    ctx.start_rule()
+    try:
+        targets = rule_exposure.sensitive(ctx)
+        total = len(ctx.snap.principals)
+        got = [rule_exposure.measure(ctx, targets[i], total) for i in range(shard, len(targets), shards)]
+    except Exception as exc:  # the rule failed: unknown, as run_rule reports it
+        return repr(exc)
+    return got, ctx.out_of_time()
+
+
+def _exposure_outcome(ctx: Context, parts: list[tuple[list[Exposure], bool] | str], seconds: float) -> RuleOutcome:
+    """The exposure rule's outcome from its shards (shard k holds resources k, k + n, ...)."""
+    r = rule_exposure.RULE
+    failed = [p for p in parts if isinstance(p, str)]
+    ctx.start_rule()
+    if failed:
+        got = [ctx.finding(r, "rule-error", "medium", "unknown", f"{r.title}: the rule failed", reason=failed[0])]
+        run = RuleRun(id=r.id, title=r.title, status="unknown", seconds=seconds, reason=failed[0], findings=1)
+        return RuleOutcome(run, got)
+    shards = [p for p in parts if not isinstance(p, str)]
+    n = len(shards)
+    ordered = [shards[i % n][0][i // n] for i in range(sum(len(e) for e, _ in shards))]
+    partial = any(late for _, late in shards)
+    before = len(ctx.exposures)
+    got = rule_exposure.finish(ctx, ordered)
+    status: Literal["ran", "partial"] = "partial" if partial else "ran"
+    reason = ctx.budget_reason if partial else None
+    run = RuleRun(id=r.id, title=r.title, status=status, seconds=seconds, reason=reason, findings=len(got))
+    return RuleOutcome(run, got, ctx.exposures[before:], ctx.access_levels)
+
+
+def _submit(
+    ex: Executor, spec: AuditSpec, mods: list[ModuleType], exposure_shards: int
+) -> dict[Future, tuple[str, bool]]:
+    """Every task with its label for the progress line and whether it is an exposure shard."""
+    futures: dict[Future, tuple[str, bool]] = {}
+    for g in groups(mods):
+        if g[0] is rule_exposure and exposure_shards > 1:
+            for k in range(exposure_shards):
+                futures[ex.submit(exposure_task, spec, k, exposure_shards)] = (f"{g[0].RULE.title} {k + 1}", True)
+        else:
+            label = ", ".join(m.RULE.title for m in g)
+            futures[ex.submit(run_group_task, spec, tuple(m.RULE.id for m in g))] = (label, False)
+    return futures
+
+
 def run_groups(
     ctx: Context,
     spec: AuditSpec,
@@ -123,19 +178,28 @@ def run_groups(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, RuleOutcome]:
     """Every rule's outcome by rule id: in this process over `ctx` when `ex` is None, else one
-    task per group on the executor."""
+    task per group on the executor, the exposure rule one task per shard of its resources."""
     if ex is None:
         return {o.run.id: o for o in run_rules(ctx, mods)}
-    tasks = groups(mods)
+    shards = min(EXPOSURE_SHARDS, len(rule_exposure.sensitive(ctx))) if rule_exposure in mods else 0
     out: dict[str, RuleOutcome] = {}
+    t = time.perf_counter()
     with sharing(("audit-context", spec), ctx):  # a forked pool starts with this Context
-        futures = {ex.submit(run_group_task, spec, tuple(m.RULE.id for m in g)): g for g in tasks}
+        futures = _submit(ex, spec, mods, shards)
+        exposure_parts: dict[Future, tuple[list[Exposure], bool] | str] = {}
         for done, f in enumerate(as_completed(futures), 1):
             got = f.result()
-            if isinstance(got, tuple):
+            label, shard = futures[f]
+            if shard:
+                exposure_parts[f] = got
+            elif isinstance(got, tuple):
                 message, source, path = got
                 raise InputError(message, source=source, path=path)
-            out.update((o.run.id, o) for o in got)
+            else:
+                out.update((o.run.id, o) for o in got)
             if progress is not None:
-                progress(", ".join(m.RULE.title for m in futures[f]), done, len(tasks))
+                progress(label, done, len(futures))
+    if exposure_parts:
+        parts = [exposure_parts[f] for f in futures if f in exposure_parts]  # in shard order
+        out[rule_exposure.RULE.id] = _exposure_outcome(ctx, parts, round(time.perf_counter() - t, 2))
     return out
