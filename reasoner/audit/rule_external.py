@@ -71,14 +71,19 @@ def run(ctx: Context) -> list[Finding]:
     ts = targets(ctx)
     for i, t in enumerate(ts):
         ctx.progress("external access", i, len(ts))
-        if ctx.out_of_time():
-            out.append(_unknown(ctx, t, ctx.budget_reason))
-            continue
-        try:
-            out += _check(ctx, t)
-        except (ValueError, InputError) as exc:  # a malformed part of the export: unknown, never a pass
-            out.append(_unknown(ctx, t, f"{type(exc).__name__}: {str(exc).splitlines()[0]}"))
+        out += check(ctx, t)
     return out
+
+
+def check(ctx: Context, t: Target) -> list[Finding]:
+    """One target's findings, independent of the others' (reasoner.audit.rule_groups runs them as
+    tasks): unknown when the budget is spent or a part of the export is malformed."""
+    if ctx.out_of_time():
+        return [_unknown(ctx, t, ctx.budget_reason)]
+    try:
+        return _check(ctx, t)
+    except (ValueError, InputError) as exc:  # a malformed part of the export: unknown, never a pass
+        return [_unknown(ctx, t, f"{type(exc).__name__}: {str(exc).splitlines()[0]}")]
 
 
 def _unknown(ctx: Context, t: Target, reason: str) -> Finding:

@@ -2,10 +2,10 @@
 
 Rules that share an engine's work run in one task, in the audit's order: the privilege-escalation
 search runs once for `privilege-escalation`, `admin-equivalent` and `sensitive-without-mfa`
-(Context.privesc_results); the exposure rule is split per resource (up to EXPOSURE_SHARDS tasks of
-rule_exposure.measure, put together by rule_exposure.finish here); every other rule is a task of
-its own. Each task runs the rules exactly
-as the serial audit does (same Context, same budgets), decides its pending witnesses
+(Context.privesc_results); the rules that answer each target on its own (PER_TARGET: exposure per
+sensitive resource, external-access per resource or trust policy) are split into up to MAX_SHARDS
+tasks each and put back together in target order; every other rule is a task of its own. Each task
+runs the rules exactly as the serial audit does (same Context, same budgets), decides its pending witnesses
 (Context.resolve) and returns its findings, so a report made on any executor has the findings of
 the serial run. A worker builds the Context (the snapshot loaded, its PathFinder) once, for its
 first task, and keeps it for the next ones (reasoner.fanout.worker_value).
@@ -19,10 +19,10 @@ from collections.abc import Callable
 from concurrent.futures import Executor, Future, as_completed
 from dataclasses import dataclass, field
 from types import ModuleType
-from typing import Literal
+from typing import Any, Literal
 
 from reasoner.account.snapshot import load_snapshot
-from reasoner.audit import rule_exposure
+from reasoner.audit import rule_exposure, rule_external
 from reasoner.audit.findings import Exposure, Finding, PrincipalAccess, RuleRun
 from reasoner.audit.rulebase import Context
 from reasoner.errors import InputError
@@ -30,8 +30,8 @@ from reasoner.fanout import sharing, worker_value
 
 # Rules reading Context.privesc_results(): one task, so the search runs once.
 SHARED_PRIVESC = ("privilege-escalation", "admin-equivalent", "sensitive-without-mfa")
-# The exposure rule measures each sensitive resource on its own: at most this many tasks.
-EXPOSURE_SHARDS = 16
+# Rules answering each target on their own (PER_TARGET) run as at most this many tasks each.
+MAX_SHARDS = 16
 
 
 @dataclass(frozen=True)
@@ -120,23 +120,56 @@ def run_group_task(spec: AuditSpec, ids: tuple[str, ...]) -> list[RuleOutcome] |
         return (exc.message, exc.source, tuple(exc.path))
 
 
-def exposure_task(spec: AuditSpec, shard: int, shards: int) -> tuple[list[Exposure], bool] | str:
-    """A task: every `shards`-th sensitive resource from `shard` on, measured as the exposure rule
-    does (each resource on its own; the task has the rule's budget). A failure comes back as text."""
+@dataclass(frozen=True)
+class PerTarget:
+    """A rule that answers each of its targets on its own: how to list them, answer one, and put
+    the answers together into the rule's findings and exposures (in target order)."""
+
+    targets: Callable[[Context], list[Any]]
+    one: Callable[[Context, Any], Any]
+    finish: Callable[[Context, list[Any]], tuple[list[Finding], list[Exposure]]]
+
+
+def _exposure_finish(ctx: Context, exposures: list[Exposure]) -> tuple[list[Finding], list[Exposure]]:
+    before = len(ctx.exposures)
+    got = rule_exposure.finish(ctx, exposures)
+    return got, ctx.exposures[before:]
+
+
+PER_TARGET = {
+    rule_exposure.RULE.id: PerTarget(
+        rule_exposure.sensitive,
+        lambda ctx, t: rule_exposure.measure(ctx, t, len(ctx.snap.principals)),
+        _exposure_finish,
+    ),
+    rule_external.RULE.id: PerTarget(
+        rule_external.targets, rule_external.check, lambda ctx, parts: ([f for p in parts for f in p], [])
+    ),
+}
+
+
+def shard_task(spec: AuditSpec, rule_id: str, shard: int, shards: int) -> tuple[list[Any], bool] | str:
+    """A task: every `shards`-th target of a PER_TARGET rule from `shard` on, each answered as the
+    rule does (the task has the rule's budget), witnesses decided. A failure comes back as text."""
     ctx = worker_value(("audit-context", spec), lambda: context(spec))
+    rule = PER_TARGET[rule_id]
     ctx.start_rule()
     try:
-        targets = rule_exposure.sensitive(ctx)
-        total = len(ctx.snap.principals)
-        got = [rule_exposure.measure(ctx, targets[i], total) for i in range(shard, len(targets), shards)]
+        targets = rule.targets(ctx)
+        got = [rule.one(ctx, targets[i]) for i in range(shard, len(targets), shards)]
+        ctx.resolve()
+    except InputError:
+        raise
     except Exception as exc:  # the rule failed: unknown, as run_rule reports it
         return repr(exc)
     return got, ctx.out_of_time()
 
 
-def _exposure_outcome(ctx: Context, parts: list[tuple[list[Exposure], bool] | str], seconds: float) -> RuleOutcome:
-    """The exposure rule's outcome from its shards (shard k holds resources k, k + n, ...)."""
-    r = rule_exposure.RULE
+def _shards_outcome(
+    ctx: Context, mod: ModuleType, parts: list[tuple[list[Any], bool] | str], seconds: float
+) -> RuleOutcome:
+    """A PER_TARGET rule's outcome from its shards (shard k holds targets k, k + n, ...)."""
+    r = mod.RULE
     failed = [p for p in parts if isinstance(p, str)]
     ctx.start_rule()
     if failed:
@@ -147,26 +180,28 @@ def _exposure_outcome(ctx: Context, parts: list[tuple[list[Exposure], bool] | st
     n = len(shards)
     ordered = [shards[i % n][0][i // n] for i in range(sum(len(e) for e, _ in shards))]
     partial = any(late for _, late in shards)
-    before = len(ctx.exposures)
-    got = rule_exposure.finish(ctx, ordered)
+    levels_before = ctx.access_levels
+    got, exposures = PER_TARGET[r.id].finish(ctx, ordered)
     status: Literal["ran", "partial"] = "partial" if partial else "ran"
     reason = ctx.budget_reason if partial else None
     run = RuleRun(id=r.id, title=r.title, status=status, seconds=seconds, reason=reason, findings=len(got))
-    return RuleOutcome(run, got, ctx.exposures[before:], ctx.access_levels)
+    levels = ctx.access_levels if ctx.access_levels is not levels_before else None
+    return RuleOutcome(run, got, exposures, levels)
 
 
 def _submit(
-    ex: Executor, spec: AuditSpec, mods: list[ModuleType], exposure_shards: int
-) -> dict[Future, tuple[str, bool]]:
-    """Every task with its label for the progress line and whether it is an exposure shard."""
-    futures: dict[Future, tuple[str, bool]] = {}
+    ex: Executor, spec: AuditSpec, mods: list[ModuleType], shards: dict[str, int]
+) -> dict[Future, tuple[str, ModuleType | None]]:
+    """Every task with its label for the progress line and, for a shard, its rule."""
+    futures: dict[Future, tuple[str, ModuleType | None]] = {}
     for g in groups(mods):
-        if g[0] is rule_exposure and exposure_shards > 1:
-            for k in range(exposure_shards):
-                futures[ex.submit(exposure_task, spec, k, exposure_shards)] = (f"{g[0].RULE.title} {k + 1}", True)
+        n = shards.get(g[0].RULE.id, 0)
+        if n > 1:
+            for k in range(n):
+                futures[ex.submit(shard_task, spec, g[0].RULE.id, k, n)] = (f"{g[0].RULE.title} {k + 1}/{n}", g[0])
         else:
             label = ", ".join(m.RULE.title for m in g)
-            futures[ex.submit(run_group_task, spec, tuple(m.RULE.id for m in g))] = (label, False)
+            futures[ex.submit(run_group_task, spec, tuple(m.RULE.id for m in g))] = (label, None)
     return futures
 
 
@@ -178,20 +213,22 @@ def run_groups(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> dict[str, RuleOutcome]:
     """Every rule's outcome by rule id: in this process over `ctx` when `ex` is None, else one
-    task per group on the executor, the exposure rule one task per shard of its resources."""
+    task per group on the executor, a PER_TARGET rule one task per shard of its targets."""
     if ex is None:
         return {o.run.id: o for o in run_rules(ctx, mods)}
-    shards = min(EXPOSURE_SHARDS, len(rule_exposure.sensitive(ctx))) if rule_exposure in mods else 0
+    shards = {
+        m.RULE.id: min(MAX_SHARDS, len(PER_TARGET[m.RULE.id].targets(ctx))) for m in mods if m.RULE.id in PER_TARGET
+    }
     out: dict[str, RuleOutcome] = {}
     t = time.perf_counter()
     with sharing(("audit-context", spec), ctx):  # a forked pool starts with this Context
         futures = _submit(ex, spec, mods, shards)
-        exposure_parts: dict[Future, tuple[list[Exposure], bool] | str] = {}
+        parts: dict[Future, tuple[list[Any], bool] | str] = {}
         for done, f in enumerate(as_completed(futures), 1):
             got = f.result()
-            label, shard = futures[f]
-            if shard:
-                exposure_parts[f] = got
+            label, sharded = futures[f]
+            if sharded is not None:
+                parts[f] = got
             elif isinstance(got, tuple):
                 message, source, path = got
                 raise InputError(message, source=source, path=path)
@@ -199,7 +236,9 @@ def run_groups(
                 out.update((o.run.id, o) for o in got)
             if progress is not None:
                 progress(label, done, len(futures))
-    if exposure_parts:
-        parts = [exposure_parts[f] for f in futures if f in exposure_parts]  # in shard order
-        out[rule_exposure.RULE.id] = _exposure_outcome(ctx, parts, round(time.perf_counter() - t, 2))
+    seconds = round(time.perf_counter() - t, 2)
+    for m in mods:
+        mine = [parts[f] for f, (_, rule) in futures.items() if rule is m]  # in shard order
+        if mine:
+            out[m.RULE.id] = _shards_outcome(ctx, m, mine, seconds)
     return out
