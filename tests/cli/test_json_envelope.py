@@ -152,6 +152,19 @@ def test_batch_lines_are_each_an_envelope(tmp_path):
     results = [d["result"] for d in docs]
     assert [r["id"] for r in results] == ["direct", "bad", "via-athena"]
     assert results[0]["decision"] == "implicit_deny" and results[1]["error"] and results[2]["decision"] == "allow"
+    # decide --snapshot --batch: the lines name only the request; the same envelope per line.
+    lines = [
+        {
+            "id": "s",
+            "request": {"principal": ROLE, "action": "s3:GetObject", "resource": OBJECT},
+        },
+        {"id": "bad"},
+    ]
+    batch.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    docs = [json.loads(x) for x in run(["decide", "--snapshot", SNAP, "--batch", str(batch)], tmp_path).splitlines()]
+    assert [d["result"]["id"] for d in docs] == ["s", "bad"]
+    for d in docs:
+        check_document(d, "decide")
 
 
 def test_envelope_schema_is_generated_from_the_model():
