@@ -38,6 +38,7 @@ from reasoner.account.model import Entity, Snapshot
 from reasoner.account.trust import trust_entry
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
+from reasoner.policy.patterns import arn_match, plain, plain_glob_match
 from reasoner.policy.principals import has_identity_policies, parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, can
@@ -328,12 +329,22 @@ def who_can_outside(
     for rp in _governing_policies(snap, resource):
         owner = rp.account or (rp.arn.split(":")[4] if rp.arn.count(":") >= 5 else "") or ""
         _add(answer, snap, Target(rp.arn, owner, rp.policy), inside, [action], [resource], [], cons)
-    for arn, hops in sorted(role_paths.items()):
+    # The question is itself a role assumption: the trust policy of each role it names.
+    asked: dict[str, list[Hop]] = {r.arn: [] for r in _assumed_roles(snap, action, resource)}
+    for arn, hops in sorted({**role_paths, **asked}.items()):
         role = snap.principals.get(arn)
         if role is None or role.kind != "role" or role.trust_policy is None or not _trusts_outside(role, inside):
             continue
         _add(answer, snap, Target(arn, role.account, role.trust_policy, role), inside, None, None, hops, cons)
     return answer
+
+
+def _assumed_roles(snap: Snapshot, action: str, resource: str) -> list[Entity]:
+    """The snapshot's roles `resource` names when `action` covers sts:AssumeRole."""
+    if not plain_glob_match(action.lower(), "sts:assumerole"):
+        return []
+    pattern = plain(resource)
+    return [e for e in snap.principals.values() if e.kind == "role" and arn_match(pattern, e.arn)]
 
 
 def _governing_policies(snap: Snapshot, resource: str) -> list[Any]:

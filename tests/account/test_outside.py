@@ -229,3 +229,15 @@ def test_cli_lists_outside_principals_in_their_own_group(tmp_path):
     data = json_result(run_cli(*args, "--json").stdout)
     assert [p["principal"] for p in data["principals"]] == [f"arn:aws:iam::{ACCOUNT}:role/Reader"]
     assert [g["account"] for g in data["outside"]["principals"]] == [PARTNER]
+
+
+def test_assuming_the_role_itself_lists_the_outside_account_its_trust_policy_names(tmp_path):
+    """who-can sts:AssumeRole on a role: the trust policy is the role's resource policy (IAM User
+    Guide, "Cross-account policy evaluation logic": the trust policy and the caller's own policies)."""
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{PARTNER}:root"}, "Action": "sts:AssumeRole"})
+    snap = snapshot(tmp_path, [role("Partner", trust, READ)], {})
+    role_arn = f"arn:aws:iam::{ACCOUNT}:role/Partner"
+    got = outside(snap, "sts:AssumeRole", role_arn)
+    assert set(got) == {"outside-account"} and got["outside-account"]["account"] == PARTNER
+    assert got["outside-account"]["resource"] == role_arn and "path" not in got["outside-account"]
+    assert outside(snap, "sts:TagSession", role_arn) == {}  # the trust policy allows only AssumeRole
