@@ -2,7 +2,7 @@
 pool and on a local Dask cluster (dask.distributed LocalCluster, worker processes), and print the
 speed-up on the same workers and the per-task overhead of each executor (issue 14 item 5).
 
-    .venv/bin/python bench/org_scale.py --quick                  # 3 accounts x 6 roles
+    .venv/bin/python bench/org_scale.py --quick                  # 2 accounts x 4 roles
     .venv/bin/python bench/org_scale.py --accounts 20 --roles 250 --budget 600
     .venv/bin/python bench/org_scale.py --scheduler tcp://HOST:8786   # a real cluster instead of a local one
 
@@ -115,13 +115,13 @@ def main() -> int:
     ap.add_argument("--keys", type=int, default=10, help="KMS key policies per account")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--budget", type=float, default=600.0, help="seconds per rule")
-    ap.add_argument("--quick", action="store_true", help="3 accounts x 6 roles, 5 buckets, 2 keys")
+    ap.add_argument("--quick", action="store_true", help="2 accounts x 4 roles, 5 buckets, 1 key")
     ap.add_argument("--scheduler", help="a Dask scheduler address instead of a LocalCluster")
     ap.add_argument("--no-dask", action="store_true")
     ap.add_argument("--out", type=Path, default=HERE / "out")
     args = ap.parse_args()
     if args.quick:
-        args.accounts, args.roles, args.buckets, args.keys = 3, 6, 5, 2
+        args.accounts, args.roles, args.buckets, args.keys = 2, 4, 5, 1
     path = args.out / f"org-{args.accounts}x{args.roles}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(gen_org.generate(args.accounts, args.roles, args.buckets, n_keys=args.keys)))
