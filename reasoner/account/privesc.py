@@ -268,23 +268,20 @@ class Privesc:
         checks are asked one request per resource class (classes.py)."""
         opened = [(caller, t) for caller in callers for t in techniques if self._may_use(caller, t)]
         shared = {(c.arn, t.id): self._shared_checks(c, t) for c, t in opened}
+        # Outcomes by check object (the plans hold them): each key computed once.
         outcomes = self._outcomes([c for checks in shared.values() for c in checks])
         plans = [
             plan
             for caller, t in opened
-            if all(outcomes[hop_cache_key(c)] == "possible" for c in shared[(caller.arn, t.id)])
+            if all(outcomes[id(c)] == "possible" for c in shared[(caller.arn, t.id)])
             for plan in self._plans(caller, t, shared[(caller.arn, t.id)])
         ]
         outcomes.update(self._outcomes([c for plan in plans for c in plan.specific]))
+        vias: dict[int, str] = {}
         out: list[tuple[TechniquePlan, Step]] = []
         for plan in plans:
-            checks = plan.shared + plan.specific
-            if all(outcomes[hop_cache_key(c)] == "possible" for c in plan.specific):
-                via = [
-                    f"{c.action} on {c.resource}"
-                    + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
-                    for c in checks
-                ]
+            if all(outcomes[id(c)] == "possible" for c in plan.specific):
+                via = [vias.get(id(c)) or vias.setdefault(id(c), _via(c)) for c in plan.shared + plan.specific]
                 t = plan.technique
                 target = plan.target if not t.creates_target else "a new role"
                 out.append((plan, Step(t.id, plan.caller.arn, target, via, plan.assumes)))
@@ -331,14 +328,18 @@ class Privesc:
             plans.append(TechniquePlan(caller, t, target, group, shared, specific, assumes))
         return plans
 
-    def _outcomes(self, checks: list[HopCheck]) -> dict[tuple, Outcome]:
-        """Outcome per hop check (distinct checks asked once, in one call of the authorizer)."""
+    def _outcomes(self, checks: list[HopCheck]) -> dict[int, Outcome]:
+        """Outcome per hop check object (distinct checks asked once, in one call of the authorizer)."""
+        keys = [hop_cache_key(c) for c in checks]
         todo: dict[tuple, HopCheck] = {}
-        for c in checks:
-            todo.setdefault(hop_cache_key(c), c)
-        checks = list(todo.values())
-        found = self.auth.check_by_class(checks, hops=self.need_hops) if self.by_class else self.auth.check_many(checks)
-        return {k: r.outcome for k, r in zip(todo, found)}
+        for k, c in zip(keys, checks):
+            todo.setdefault(k, c)
+        distinct = list(todo.values())
+        found = (
+            self.auth.check_by_class(distinct, hops=self.need_hops) if self.by_class else self.auth.check_many(distinct)
+        )
+        by_key = {k: r.outcome for k, r in zip(todo, found)}
+        return {id(c): by_key[k] for k, c in zip(keys, checks)}
 
     def run(self, start: str | None = None) -> list[PrincipalPrivesc]:
         entities = [self.snap.entity(start)] if start else sorted(self.snap.principals.values(), key=lambda e: e.arn)
@@ -655,6 +656,11 @@ def _may_do(e: Entity, action: str) -> bool:
 
 # Placeholders that change with the target: a requirement naming one is checked per binding.
 _BOUND = frozenset({"target", "group", "policy"})
+
+
+def _via(c: HopCheck) -> str:
+    """A step's permission as shown: the action on the resource, with the context it fixes."""
+    return f"{c.action} on {c.resource}" + (f" with {dict(c.constraints.where)}" if c.constraints.where else "")
 
 
 def _check(caller: Entity, r, values: dict[str, str]) -> HopCheck:

@@ -75,7 +75,11 @@ def placeholders_in(text: str) -> set[str]:
 def fill(text: str, values: dict[str, str]) -> str:
     """`text` with its placeholders replaced (each must have a value): Technique.bind without
     building models, for the many bindings of a large account."""
-    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text) if "{" in text else text
+    if "{" not in text:
+        return text
+    if text[0] == "{" and text.index("}") == len(text) - 1:  # one placeholder, e.g. "{target}"
+        return values[text[1:-1]]
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
 
 
 class _Strict(BaseModel):
