@@ -135,7 +135,8 @@ def _other_versions(versions: list[dict], default: int, arn: str) -> dict[str, N
     for k, v in enumerate(versions):
         if k == default:
             continue
-        vid = v.get("VersionId") if isinstance(v.get("VersionId"), str) else f"#{k}"
+        raw_id = v.get("VersionId")
+        vid = raw_id if isinstance(raw_id, str) else f"#{k}"
         try:
             pol = parse_policy(policy_text(v.get("Document")), source=arn, prefix=("PolicyVersionList", k))
         except InputError:
