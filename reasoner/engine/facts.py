@@ -16,13 +16,15 @@ from pathlib import Path
 
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
-from reasoner.policy.coverage import covers_action
+from reasoner.policy.coverage import action_matches, covers_action
 from reasoner.policy.document import Policy, Statement
-from reasoner.policy.patterns import Template, arn_match, fill, parse_template, plain_glob_match
+from reasoner.policy.patterns import Template, arn_match, fill, parse_template
 from reasoner.policy.principals import (
+    IDENTITY_POLICY_TYPES,
     Principal,
     account_of_arn,
     derived_context,
+    has_identity_policies,
     parse_principal,
     rcps_apply,
     role_path_ambiguity,
@@ -77,7 +79,7 @@ _AWS_RULES: dict[int, tuple[str, str, str]] = {
 # "No permissions are required to perform this operation. If an administrator adds a policy ...
 # that explicitly denies access to the sts:GetCallerIdentity action, you can still perform this
 # operation" (AWS STS API Reference, GetCallerIdentity): for every caller with credentials.
-_CALLER_TYPES = frozenset({"user", "role_session", "root", "federated_user"})
+_CALLER_TYPES = IDENTITY_POLICY_TYPES  # the callers with an account's credentials (policy/principals.py)
 # "You cannot change the permissions defined in AWS managed policies" (IAM User Guide, AWS managed
 # policies): IAM refuses to edit, delete or tag arn:aws:iam::aws:policy/...
 _POLICY_CHANGES = frozenset(
@@ -502,7 +504,7 @@ class FactProgram:
     ) -> list[tuple[str, str, NamedPolicy]]:
         """The policies that apply, as (layer atom, kind, policy), in AWS's layer order; emits
         the OU levels of the SCPs and RCPs that apply (req_level)."""
-        if principal.type in ("service", "anonymous", "web_identity") and (
+        if not has_identity_policies(principal) and (
             inp.identity_policies or inp.permission_boundary or inp.session_policy
         ):
             raise InputError(
@@ -642,7 +644,7 @@ class FactProgram:
                 for x in st.actions:
                     ok = self.action_cache.get((x, action_l))
                     if ok is None:
-                        ok = plain_glob_match(self.action_plain[x], action_l)
+                        ok = action_matches(self.action_plain[x], action_l)
                         self.action_cache[(x, action_l)] = ok
                     if ok:
                         hits.append(x)
