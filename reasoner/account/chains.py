@@ -37,7 +37,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
 
 from reasoner.policy import catalogue
-from reasoner.policy.patterns import glob_match, plain
+from reasoner.policy.coverage import action_matches
 from reasoner.resources import data_file
 
 DATA_FILE = data_file("service_chains.json")
@@ -48,11 +48,6 @@ _SERVICE_PRINCIPAL = re.compile(r"^[a-z0-9][a-z0-9.-]*\.amazonaws\.com$")
 
 class CatalogueDataError(ValueError):
     """A bundled catalogue (service chains, techniques) is malformed or names unknown actions."""
-
-
-def action_matches(pattern: str, action: str) -> bool:
-    """Does an Action pattern (`*`, `?` wildcards) match an action name, ignoring case as AWS does?"""
-    return glob_match(plain(pattern.lower()), action.lower())
 
 
 def expand_pattern(pattern: str) -> list[str]:

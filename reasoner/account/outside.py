@@ -38,7 +38,8 @@ from reasoner.account.model import Entity, Snapshot
 from reasoner.account.trust import trust_entry
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
-from reasoner.policy.patterns import arn_match, plain, plain_glob_match
+from reasoner.policy.coverage import action_matches
+from reasoner.policy.patterns import arn_match, plain
 from reasoner.policy.principals import has_identity_policies, parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, can
@@ -341,7 +342,7 @@ def who_can_outside(
 
 def _assumed_roles(snap: Snapshot, action: str, resource: str) -> list[Entity]:
     """The snapshot's roles `resource` names when `action` covers sts:AssumeRole."""
-    if not plain_glob_match(action.lower(), "sts:assumerole"):
+    if not action_matches(action, "sts:AssumeRole"):
         return []
     pattern = plain(resource)
     return [e for e in snap.principals.values() if e.kind == "role" and arn_match(pattern, e.arn)]

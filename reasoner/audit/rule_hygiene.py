@@ -17,8 +17,8 @@ from reasoner.audit.findings import Finding
 from reasoner.audit.lint import action_findings, redundant_statements
 from reasoner.audit.rulebase import Context, action_ref, rule
 from reasoner.policy import catalogue
+from reasoner.policy.coverage import action_matches
 from reasoner.policy.document import Statement
-from reasoner.policy.patterns import plain_glob_match
 from reasoner.policy.request import NamedPolicy
 
 RULE = rule(
@@ -99,7 +99,7 @@ def _statement_checks(ctx: Context, named: NamedPolicy, i: int, st: Statement) -
         )
     actions = st.Action or []
     resources = st.Resource or []
-    passrole = [a for a in actions if plain_glob_match(a.lower(), "iam:passrole")]
+    passrole = [a for a in actions if action_matches(a, "iam:PassRole")]
     if "*" in resources and passrole:
         guarded = any(k.lower() == "iam:passedtoservice" for _, k, _ in st.operators())
         out.append(
