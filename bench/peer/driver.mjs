@@ -1,6 +1,7 @@
 // The reference open evaluator (@cloud-copilot/iam-simulate) on `reasoner decide --batch` lines,
 // one request at a time: node driver.mjs BATCH.jsonl [OUT.jsonl]
-// Prints one JSON summary line: {"lines", "skipped", "skip_reasons", "errors", "seconds", "per_second"}.
+// Prints one JSON summary line: {"lines", "skipped", "skip_reasons", "errors", "seconds", "cpu_seconds",
+// "per_second"}.
 // The clock covers parsing each line, building the simulation and running it (as our batch figure
 // covers parsing, validating and deciding). OUT gets {"id", "decision"} per simulated line.
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -54,6 +55,7 @@ const out = []
 const skipReasons = {}
 let skipped = 0
 let errors = 0
+const cpu0 = process.cpuUsage()
 const t0 = process.hrtime.bigint()
 for (const raw of lines) {
   const line = JSON.parse(raw)
@@ -72,8 +74,18 @@ for (const raw of lines) {
   out.push({ id: line.id, decision: DECISIONS[res.overallResult] || res.overallResult })
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9
+const cpu = process.cpuUsage(cpu0)
+const cpuSeconds = (cpu.user + cpu.system) / 1e6
 if (output) writeFileSync(output, out.map((o) => JSON.stringify(o)).join('\n') + '\n')
 const simulated = lines.length - skipped
 console.log(
-  JSON.stringify({ lines: lines.length, skipped, skip_reasons: skipReasons, errors, seconds, per_second: simulated / seconds })
+  JSON.stringify({
+    lines: lines.length,
+    skipped,
+    skip_reasons: skipReasons,
+    errors,
+    seconds,
+    cpu_seconds: cpuSeconds,
+    per_second: simulated / seconds
+  })
 )

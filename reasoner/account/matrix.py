@@ -34,7 +34,7 @@ from reasoner.policy.document import open_input
 from reasoner.policy.patterns import plain_glob_match
 from reasoner.policy.request import DecideInput, Request
 
-CELLS_PER_GROUNDING = 20_000  # cells of one chunk of principals (its requests are the classes among them)
+CELLS_PER_GROUNDING = 100_000  # cells of one chunk of principals (its requests are the classes among them)
 
 
 def snapshot_input(
@@ -207,6 +207,15 @@ class _Answers:
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
         self.items: list[dict] = []
+        self._decisions: dict[tuple, int] = {}
+
+    def add_decision(self, d: Decision) -> int:
+        """add() for a decision, without dumping the ones seen before."""
+        key = (d.decision, d.error, d.decided_by, tuple(d.determining_statements), tuple(d.missing_allow))
+        i = self._decisions.get(key)
+        if i is None:
+            i = self._decisions[key] = self.add(_without_id(d))
+        return i
 
     def add(self, obj: dict) -> int:
         key = json.dumps(obj, sort_keys=True, separators=(",", ":"))
@@ -353,7 +362,7 @@ class _Job:
             for (slot, fixed), per_action in zip(grid_of, decide_grid(grid_rows, self.actions)):
                 for a, (class_of, decisions) in enumerate(per_action):
                     decided += len(decisions)
-                    ids = [answers.add(_without_id(d)) for d in decisions]
+                    ids = [answers.add_decision(d) for d in decisions]
                     todo = iter(class_of)
                     fixed[a] = [ids[next(todo)] if f is None else f for f in fixed[a]]
                 rows[slot] = fixed

@@ -279,7 +279,6 @@ def _row_classes(
                     side_keys[(id(side), action_l)] = side_key
             key = (
                 side_key,
-                needs_resource_policy(action, r),
                 aws_rule(principal, action, r) if rule_matters and principal is not None else None,
                 tuple(x for x in own_templates if program.resource_matches(x, r, singles)),
             )
@@ -333,7 +332,8 @@ def _side_key(program: FactProgram, side: ResourceSide, action_l: str, singles: 
             rp_key = ("present, nothing in scope",)
     matched_rcp = tuple(x for x in rcp_templates if program.resource_matches(x, side.resource, singles))
     shared = not any(program.resource_by_id[x].has_vars for x in [*templates, *rcp_templates])
-    return (side.resource_account, rcp_key, rcp_names, matched_rcp, rp_key), shared
+    needs_rp = needs_resource_policy(action_l, side.resource)
+    return (side.resource_account, rcp_key, rcp_names, matched_rcp, rp_key, needs_rp), shared
 
 
 def _valid_layer(program: FactProgram, cp: CompiledPolicy, rp: NamedPolicy) -> bool:
