@@ -22,8 +22,8 @@ admin, or that some principal P can become can grant to, or that can join an adm
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
-import heapq
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -400,9 +400,8 @@ class Privesc:
         proved = e.arn in graph.proved_from
         while not tree.done and self._count_upto(tree, edges, graph, tree.expanded + 1, proved) < 5:
             tree.expand()
-        cands, unknown = self._candidates(tree, edges, graph, None if tree.done else tree.expanded + 1)
         # A chain that rests on no precondition first: it is what makes the answer "proved".
-        best = heapq.nsmallest(5, cands)
+        best, unknown = self._candidates(tree, edges, graph, None if tree.done else tree.expanded + 1)
         if best:
             return PrincipalPrivesc(e.arn, True, [tree.build(*c[3]) for c in best])
         if unknown:
@@ -443,27 +442,29 @@ class Privesc:
         length, order found, how to build it), and the unknown admin checks among them; with a
         `limit`, only the paths of at most that many steps. Only the five first by
         (precondition, length, order) are ever built."""
-        cands: list[tuple[bool, int, int, tuple]] = []
+        top = _Best(5)
         unknown = []
         # The identities that end a path or are unknown, in the order found.
         ends = tree.ends_found()
         for arn in ends:
             adm = self._admin.get(arn + "|")
             if adm:
-                cands.append((tree.assumes[arn], tree.depth[arn], len(cands), (arn,)))
+                top.add(tree.assumes[arn], tree.depth[arn], (arn,))
             elif adm is None:
                 unknown.append(f"{arn}: {self._reasons.get(arn + '|', 'unknown')}")
         for arn in ends:
-            if limit is not None and tree.depth[arn] >= limit:
+            d, flag = tree.depth[arn], tree.assumes[arn]
+            # Every path through `arn` is at least as long and as conditional as this.
+            if (limit is not None and d >= limit) or not top.may_take(flag, d + 1):
                 continue
             for step, tail in self._escalations(tree, arn, edges.grants.get(arn, []), edges.joins.get(arn, [])):
-                flag = tree.assumes[arn] or bool(step.assumes) or (tail is not None and tree.assumes[tail])
-                length = tree.depth[arn] + 1 + (tree.depth[tail] if tail is not None else 0)
+                length = d + 1 + (tree.depth[tail] if tail is not None else 0)
                 if limit is None or length <= limit:
-                    cands.append((flag, length, len(cands), (arn, step, tail)))
+                    rests = flag or bool(step.assumes) or (tail is not None and tree.assumes[tail])
+                    top.add(rests, length, (arn, step, tail))
             for st in edges.new_role_admin.get(arn, []):
-                cands.append((tree.assumes[arn] or bool(st.assumes), tree.depth[arn] + 1, len(cands), (arn, st, None)))
-        return cands, unknown
+                top.add(flag or bool(st.assumes), d + 1, (arn, st, None))
+        return top.items, unknown
 
     def _escalations(
         self,
@@ -504,6 +505,25 @@ class Privesc:
                 ),
             )
         )
+
+
+class _Best:
+    """The first `n` candidate paths by (rests on a precondition, length, order added)."""
+
+    def __init__(self, n: int):
+        self.n = n
+        self.items: list[tuple[bool, int, int, tuple]] = []
+        self.added = 0
+
+    def may_take(self, flag: bool, length: int) -> bool:
+        """Can a path of at least this length and precondition still be among the first?"""
+        return len(self.items) < self.n or (flag, length) < self.items[-1][:2]
+
+    def add(self, flag: bool, length: int, how: tuple) -> None:
+        self.added += 1
+        if self.may_take(flag, length):
+            bisect.insort(self.items, (flag, length, self.added, how))
+            del self.items[self.n :]
 
 
 class _BecomeGraph:
