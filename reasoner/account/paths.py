@@ -189,6 +189,8 @@ class PathFinder:
         """Principals not in `best` with an escalation edge into it (or a grant to themselves after
         which the request is allowed) join it; the roles among them (to search assumption into)."""
         edges = self.escalations.out_of([e for e in self.snap.principals.values() if e.arn not in best])
+        grants = [edge for arn, out in edges.items() if arn not in best for edge in out if edge.kind == "grant"]
+        self._granted_routes(grants, action, resource, cons)
         new: list[str] = []
         changed = True
         while changed:
@@ -219,6 +221,35 @@ class PathFinder:
         chains, _, _ = self._chains(self.snap.principals[arn], cons)
         return chains[edge.target] + tail if edge.target in chains else None
 
+    def _granted_routes(self, edges: list[Escalation], action: str, resource: str, cons: Constraints) -> None:
+        """_granted_route for many grant edges at once: the targets that gain the same policies
+        share one authorizer (each target once), their requests asked in one batch."""
+        todo: dict[tuple | None, dict[str, Escalation]] = {}
+        for edge in edges:
+            gains = None if edge.gains is None else tuple(p.name for p in edge.gains)
+            if (edge.target, gains, action, resource, cons) not in self._granted:
+                todo.setdefault(gains, {}).setdefault(edge.target, edge)
+        for gains, by_target in todo.items():
+            auth = Authorizer(self.snap, self.auth.now)
+            granted = [after_grant(self.snap, edge) for edge in by_target.values()]
+            found = RouteFinder(self.snap, auth).routes(granted, action, resource, cons)
+            for target in by_target:
+                routes, _ = found[target]
+                self._granted[(target, gains, action, resource, cons)] = (
+                    min(routes, key=lambda r: len(r.hops)).hops if routes else None
+                )
+
+    def _after_hops(self, edge: Escalation, gains: tuple | None, hops: list[Hop] | None) -> list[Hop] | None:
+        """The granted target's hops, marked with the grant they rest on (this edge's)."""
+        # Allowed only once the grant is made (the witness carries the granted policies).
+        what = "Allow * on *" if gains is None else ", ".join(gains)
+        after = f"{edge.target} has been granted {what} (the previous hops)"
+        if edge.target == edge.caller:
+            after = f"the principal has granted itself {what} (the previous hops)"
+        if edge.new_role:
+            after = f"the caller has created {edge.target} allowing * on * (the previous hops)"
+        return [dataclasses.replace(h, assumes=after) for h in hops] if hops else None
+
     def _granted_route(self, edge: Escalation, action: str, resource: str, cons: Constraints) -> list[Hop] | None:
         """The target request of the grant's target once the grant is made (its own authorizer:
         these answers must not be cached as the principal's own)."""
@@ -228,16 +259,8 @@ class PathFinder:
             auth = Authorizer(self.snap, self.auth.now)
             granted = after_grant(self.snap, edge)
             routes, _ = RouteFinder(self.snap, auth).routes([granted], action, resource, cons)[granted.arn]
-            hops = min(routes, key=lambda r: len(r.hops)).hops if routes else None
-            # Allowed only once the grant is made (the witness carries the granted policies).
-            what = "Allow * on *" if gains is None else ", ".join(gains)
-            after = f"{edge.target} has been granted {what} (the previous hops)"
-            if edge.target == edge.caller:
-                after = f"the principal has granted itself {what} (the previous hops)"
-            if edge.new_role:
-                after = f"the caller has created {edge.target} allowing * on * (the previous hops)"
-            self._granted[key] = [dataclasses.replace(h, assumes=after) for h in hops] if hops else None
-        return self._granted[key]
+            self._granted[key] = min(routes, key=lambda r: len(r.hops)).hops if routes else None
+        return self._after_hops(edge, gains, self._granted[key])
 
     def _unknown_through_roles(self, best: dict[str, Path], unknown: dict[str, str], cons: Constraints) -> None:
         """Whoever may become a role whose answer is unknown is unknown too, never impossible."""
