@@ -32,6 +32,7 @@ from reasoner.policy.document import parse_policy  # noqa: E402
 from reasoner.policy.principals import parse_principal  # noqa: E402
 from reasoner.policy.request import NamedPolicy  # noqa: E402
 from reasoner.search.can import Query, can  # noqa: E402
+from reasoner.search.resources import account_dimension  # noqa: E402
 
 HOME, OTHER = "111122223333", "444455556666"
 PRINCIPALS = [
@@ -127,8 +128,7 @@ def main() -> None:
         t = time.perf_counter()
         a = can(q)
         times.append(time.perf_counter() - t)
-        parts = q.resource.split(":", 5)
-        if len(parts) == 6 and ("*" in parts[4] or "?" in parts[4]):
+        if account_dimension(q, parse_principal(q.principal)) is not None:
             open_times.append(times[-1])
             t = time.perf_counter()
             can(dataclasses.replace(q, resource_account=parse_principal(q.principal).account))

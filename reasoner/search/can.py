@@ -53,7 +53,11 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
         (
             account,
             _can_in_account(
-                replace(query, resource=with_account(query.resource, arn_account), resource_account=account),
+                replace(
+                    query,
+                    resource=query.resource if arn_account is None else with_account(query.resource, arn_account),
+                    resource_account=account,
+                ),
                 principal,
                 all_witnesses,
             ),
@@ -80,7 +84,7 @@ def _over_accounts(
                     update={"regions": max(old.regions, d.regions), "complete": old.complete and d.complete}
                 )
             )
-    accounts = [arn for arn, _ in dimension.accounts]
+    accounts = [arn or str(account) for arn, account in dimension.accounts]
     scope = [
         Dimension(
             name=f"resource account ({dimension.field})",

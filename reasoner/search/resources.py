@@ -71,23 +71,26 @@ class AccountDimension:
     account that is none of them. A partial account glob (1111*) in a policy could tell apart
     two unnamed accounts: then the dimension is not complete ("impossible" becomes "unknown")."""
 
-    field: str  # the account field of the query's pattern
-    accounts: tuple[tuple[str, str | None], ...]
+    field: str  # the account field of the query's pattern ("*" when a wildcard spans it)
+    accounts: tuple[tuple[str | None, str | None], ...]
     complete: bool
     note: str = ""
 
 
 def account_dimension(query: Query, principal: Principal) -> AccountDimension | None:
-    """The accounts to search when the query's resource pattern leaves its account open, else None
-    (the account is given, in the ARN, or the ARN has none: S3 names no account, its resource
-    account is --resource-account or the principal's)."""
-    field = _account_field(query.resource)
-    if not field or not is_pattern(field):
+    """The accounts to search when the query's resource pattern leaves its account open ("*",
+    arn:aws:dynamodb:*, arn:aws:iam::*:role/X), else None (the account is given, or in the ARN, or
+    the ARN has none: S3 names no account, its resource account is --resource-account or the
+    principal's). An account of `accounts` is None when the pattern has no account field to write
+    it into: resource_facts then keeps the ARNs of that account (or of none)."""
+    field = _open_account_field(query.resource)
+    if field is None:
         return None
+    short = len(query.resource.split(":", 5)) < 6
     glob = plain(field)
     if query.resource_account is not None:
         # The account is given: the ARN names it too, so a policy's account field sees it.
-        if not glob_match(glob, query.resource_account):
+        if short or not glob_match(glob, query.resource_account):
             return None
         return AccountDimension(field, ((query.resource_account, query.resource_account),), True)
     texts = [json.dumps(named.policy.model_dump(mode="json", exclude_none=True)) for named in _policies(query)]
@@ -96,12 +99,12 @@ def account_dimension(query: Query, principal: Principal) -> AccountDimension | 
     named_accounts |= {a for a in (principal.account, query.management_account) if a}
     first = [principal.account] if principal.account else []
     ordered = first + sorted(named_accounts - set(first))
-    accounts: list[tuple[str, str | None]] = [(a, a) for a in ordered if glob_match(glob, a)]
-    if glob_match(glob, "aws") and _arns_meet(with_account(query.resource, "aws"), _AWS_OWNED):
+    accounts: list[tuple[str | None, str | None]] = [(None if short else a, a) for a in ordered if glob_match(glob, a)]
+    if not short and glob_match(glob, "aws") and _arns_meet(with_account(query.resource, "aws"), _AWS_OWNED):
         accounts.append(("aws", principal.account))  # decide's account for an ARN without a 12-digit one
     fresh = _fresh_account(field, named_accounts)
     if fresh is not None:
-        accounts.append((fresh, fresh))
+        accounts.append((None if short else fresh, fresh))
     partial = sorted(_partial_account_globs(query))
     if partial:
         return AccountDimension(
@@ -127,6 +130,15 @@ def _arns_meet(a: str, b: str) -> bool:
     """Some ARN matches both ARN patterns (component by component, as the Resource element)."""
     pa, pb = a.split(":", 5), b.split(":", 5)
     return len(pa) == len(pb) == 6 and all(globs_meet(plain(x), plain(y)) for x, y in zip(pa, pb))
+
+
+def _open_account_field(resource: str) -> str | None:
+    """The account field of a pattern that leaves it open: a wildcard account field, or "*" for a
+    pattern with fewer than six fields whose `*` reaches the account ("*", arn:aws:dynamodb:*)."""
+    parts = resource.split(":", 5)
+    if len(parts) == 6:
+        return parts[4] if is_pattern(parts[4]) else None
+    return "*" if "*" in resource else None
 
 
 def _account_field(resource: str) -> str:
@@ -205,6 +217,10 @@ def resource_facts(
     # The resources AWS decides apart whatever the policies say (protected.lp) and KMS keys, whose
     # key policy must allow (facts.needs_resource_policy; aliases are decided by IAM policies).
     groups.extend([("arn_like", plain(p))] for p in (*AWS_RULE_RESOURCE_PATTERNS, KMS_KEY_PATTERN))
+    # The ARN's account field is the request's resource account (or the ARN names none, as S3's):
+    # every rule that reads the account sees one value (cross-account evaluation, Resource).
+    in_account = _account_comparisons(resource_account, c.principal)
+    groups.extend([cmp] for cmp in in_account)
     comps = [cmp for g in groups for cmp in g]
     query_comp = ("arn_like", plain(q.resource))
     groups.append([query_comp])
@@ -217,7 +233,12 @@ def resource_facts(
         q.resource.replace("*", "x").replace("?", "x"),
     ] + list(extra_resources)
     dom = build_domain(f"resource ({q.resource})", comps + [query_comp], extra_candidates=generic, groups=groups)
-    regions = [rg for rg in dom.regions if compare("arn_like", plain(q.resource), rg.witness)]
+    regions = [
+        rg
+        for rg in dom.regions
+        if compare("arn_like", plain(q.resource), rg.witness)
+        and (rg.witness == "*" or not in_account or any(compare(f, p, rg.witness) for f, p in in_account))
+    ]
     # A request names an ARN: a region whose witness is not one may still hold ARNs.
     dom.regions = [rg for rg in regions if rg.witness == "*" or len(rg.witness.split(":", 5)) == 6]
     if len(dom.regions) < len(regions):
@@ -241,3 +262,14 @@ def resource_facts(
                 c.facts.append(f"resource_hit({rid},{x}).")
     if not dom.regions:
         raise AbstractionError(f"no ARN matches the resource pattern {q.resource!r}")
+
+
+def _account_comparisons(resource_account: str | None, principal: Principal | None) -> list[tuple[str, tuple]]:
+    """The ARNs of the resource account: its account field is the account, or empty (an S3 ARN
+    names none), or `aws` (IAM's own policies, which decide counts in the principal's account)."""
+    if resource_account is None:
+        return []
+    patterns = [f"arn:*:*:*:{resource_account}:*", "arn:*:*:*::*"]
+    if principal is not None and resource_account == principal.account:
+        patterns.append("arn:*:iam::aws:*")
+    return [("arn_like", plain(p)) for p in patterns]

@@ -93,6 +93,20 @@ def test_aws_resource_account_is_the_account_of_the_chosen_resource():
     assert can(q).answer == "impossible"
 
 
+def test_a_pattern_whose_wildcard_spans_the_account_keeps_each_arn_in_its_account():
+    """'*' and arn:aws:dynamodb:* reach tables of every account: a table of OTHER is decided as a
+    table of OTHER (cross-account: the identity policy alone does not reach it), never as one of
+    the caller's account (the search once paired OTHER's ARN with the caller's account)."""
+    ident = _p({"Effect": "Allow", "Action": "dynamodb:GetItem", "Resource": f"arn:aws:dynamodb:*:{OTHER}:table/*"})
+    rp = _p({"Effect": "Allow", "Principal": {"AWS": HOME}, "Action": "dynamodb:*", "Resource": "*"})
+    for pattern in ("*", "arn:aws:dynamodb:*"):
+        q = Query(USER, "dynamodb:GetItem", pattern, identity_policies=[ident], now=NOW)
+        assert can(q).answer == "impossible", pattern
+        q.resource_policy = rp
+        r = _request(can(q))
+        assert _account_field(r["resource"]) == OTHER == r["resource_account"], r
+
+
 def test_a_given_resource_account_is_written_into_the_arn():
     ident = _p({"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"})
     q = Query(USER, "iam:GetRole", "arn:aws:iam::*:role/X", resource_account=HOME, identity_policies=[ident])
@@ -165,11 +179,13 @@ def _random_requests(rnd: random.Random, principal: str, pattern: str, n: int) -
     st.lists(statements(False), min_size=1, max_size=2),
     st.one_of(st.none(), st.lists(statements(True), min_size=1, max_size=2)),
     st.sampled_from([USER, HOME, f"arn:aws:iam::{OTHER}:user/v"]),
-    st.sampled_from(["arn:aws:dynamodb:us-east-1:*:table/*", "arn:aws:dynamodb:*:*:table/t"]),
+    st.sampled_from(
+        ["arn:aws:dynamodb:us-east-1:*:table/*", "arn:aws:dynamodb:*:*:table/t", "*", "arn:aws:dynamodb:*"]
+    ),
     st.integers(0, 10**6),
 )
 def test_search_over_open_accounts_agrees_with_the_decider(ident_stmts, rp_stmts, principal, pattern, seed):
-    """A witness names one account in its ARN, as its resource account and as aws:ResourceAccount
+    """A witness names one account in its ARN (or none), as its resource account and as aws:ResourceAccount
     (can() re-decides it concretely); "impossible" holds for random concrete requests on tables
     of every account, named or not."""
     ident = _p(*ident_stmts)
@@ -179,7 +195,8 @@ def test_search_over_open_accounts_agrees_with_the_decider(ident_stmts, rp_stmts
     event(a.answer)
     if a.answer == "possible":
         r = a.witness["request"]
-        assert _account_field(r["resource"]) == r["resource_account"]
+        # The ARN names the resource account, or no account (an ARN shape without one, as S3's).
+        assert _account_field(r["resource"]) in (r["resource_account"], "")
         assert r["context"].get("aws:ResourceAccount", r["resource_account"]) == r["resource_account"]
         return
     reqs = _random_requests(random.Random(seed), principal, pattern, 30)
