@@ -25,7 +25,7 @@ from typing import IO, Any
 from reasoner.account.authorizer import Authorizer
 from reasoner.account.model import Entity, Snapshot, SnapshotUnknown
 from reasoner.engine.answers import Decision
-from reasoner.engine.batch import BATCH_CHUNK, Line, chunks, decode_line, numbered_lines
+from reasoner.engine.batch import BATCH_CHUNK, Line, chunks, decode_line, numbered_lines, valid_id
 from reasoner.engine.decide import GridRow, ResourceSide, decide_grid, decide_many
 from reasoner.engine.facts import check_action_and_resource
 from reasoner.errors import InputError
@@ -103,6 +103,10 @@ def _snapshot_line(snap: Snapshot, auth: Authorizer, line: Line, source: str) ->
     try:
         if not isinstance(decoded, dict):
             raise InputError("a line must be a JSON object", source=where)
+        if not valid_id(ident):
+            ident = None
+            if decoded.get("id") is not None:
+                raise InputError("id must be a string or an integer", source=where, path=("id",))
         extra = sorted(set(decoded) - _REQUEST_LINE_KEYS)
         if extra:
             raise InputError(
@@ -119,7 +123,9 @@ def _snapshot_line(snap: Snapshot, auth: Authorizer, line: Line, source: str) ->
         except SnapshotUnknown as exc:
             return {"id": ident, "decision": None, "error": None, "unknown": exc.reason}
         except InputError as exc:
-            raise InputError(exc.message, source=where, path=("request",) + exc.path) from None
+            # Snapshot.entity names the principal as who-can's --from.
+            path = ("request", "principal") if exc.path[:1] == ("from",) else ("request",) + exc.path
+            raise InputError(exc.message, source=where, path=path) from None
         return DecideInput(request=inp.request, id=ident, **_layers(inp))
     except InputError as exc:
         return _error_line(ident, exc)

@@ -243,18 +243,20 @@ def test_snapshot_batch_lines_name_only_the_request(tmp_path):
         json.dumps({"id": "who", "request": {**req, "principal": "nobody"}}),
         json.dumps({"id": "typo", "request": {**req, "action": "s3:GetObjekt"}}),
         json.dumps({"id": "owner", "request": {**req, "resource_account": B}}),
+        json.dumps({"id": 1.5, "request": req}),
     ]
     got = list(answer_snapshot_batch(snap, io.StringIO("\n".join(lines) + "\n"), "b.jsonl"))
-    assert [g["id"] for g in got] == ["ok", 2, None, "layers", "who", "typo", "owner"]
+    assert [g["id"] for g in got] == ["ok", 2, None, "layers", "who", "typo", "owner", None]
     assert {k: v for k, v in got[0].items() if k != "id"} == _single(
         snap, req["principal"], "s3:GetObject", req["resource"]
     )
     assert got[1]["decision"] == _single(snap, req["principal"], "s3:PutObject", req["resource"])["decision"]
     assert got[2]["error"].startswith("b.jsonl:3: $: malformed JSON")
     assert "b.jsonl:4: $.identity_policies: with --snapshot a line names only the request" in got[3]["error"]
-    assert got[4]["error"].startswith("b.jsonl:5: $.request.from") or "no single principal" in got[4]["error"]
+    assert got[4]["error"].startswith("b.jsonl:5: $.request.principal: no single principal 'nobody'")
     assert "did you mean 's3:GetObject'" in got[5]["error"] and got[5]["error"].startswith("b.jsonl:6: ")
     assert "drop resource_account" in got[6]["error"]
+    assert got[7]["error"] == "b.jsonl:8: $.id: id must be a string or an integer"
 
 
 def test_snapshot_batch_unknown_when_a_layer_could_not_be_read(tmp_path):
