@@ -166,9 +166,21 @@ def worker_privesc(a) -> int:
     if a.drop_resource_policies:  # the workaround run: see main()
         snap.resource_policies.clear()
     t0 = time.perf_counter()
-    p = Privesc(snap)
+    phases: dict[str, float] = {}
+    current = {"what": "", "since": t0}
+
+    def progress(what: str, done: int, total: int) -> None:
+        # Seconds per phase (admin checks, escalation steps, role assumption, paths).
+        if what != current["what"]:
+            now = time.perf_counter()
+            if current["what"]:
+                phases[current["what"]] = phases.get(current["what"], 0.0) + now - current["since"]
+            current.update(what=what, since=now)
+
+    p = Privesc(snap, progress=progress)
     try:
         res = p.run()
+        progress("", 0, 0)
     except Exception as exc:  # noqa: BLE001 - reported, not hidden
         _emit(
             event="privesc",
@@ -186,6 +198,7 @@ def worker_privesc(a) -> int:
         **c,
         searches=p.auth.stats.searches,
         plain_decisions=p.auth.stats.plain_decisions,
+        phases={k: round(v, 2) for k, v in phases.items()},
     )
     return 0
 
@@ -421,6 +434,8 @@ def privesc(row: dict, path: Path, a, on_event) -> None:
                 f"{ev.get('unknown', 0)} unknown; {ev['searches']} searches, {ev['plain_decisions']} plain",
                 flush=True,
             )
+            if ev.get("phases"):
+                print("    phases: " + ", ".join(f"{k} {v:.1f} s" for k, v in ev["phases"].items()), flush=True)
             return
         print(
             f"  {label} FAILED after {ev['seconds']:.1f} s ({ev['searches']} searches, "
