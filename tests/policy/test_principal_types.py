@@ -11,7 +11,7 @@ policy wins).
 
 from __future__ import annotations
 
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from reasoner.engine.decide import decide_many
@@ -20,7 +20,9 @@ from reasoner.policy.request import decide_input_from_obj
 
 ACCOUNT = "111122223333"
 NAMES = st.text("abcXYZ019_-", min_size=1, max_size=8)
-PRINCIPALS = st.one_of(
+SERVICE = st.builds(lambda n: f"{n.lower()}.amazonaws.com", st.text("abcdefghij", min_size=1, max_size=8))
+# One strategy per principal form, drawn evenly (every type of the list and of its complement).
+FORMS = [
     st.builds(lambda n: f"arn:aws:iam::{ACCOUNT}:user/{n}", NAMES),
     st.builds(lambda n: f"arn:aws:iam::{ACCOUNT}:user/path/{n}", NAMES),
     st.builds(lambda n: f"arn:aws:iam::{ACCOUNT}:role/{n}", NAMES),
@@ -28,7 +30,7 @@ PRINCIPALS = st.one_of(
     st.builds(lambda n: f"arn:aws:sts::{ACCOUNT}:federated-user/{n}", NAMES),
     st.sampled_from([ACCOUNT, f"arn:aws:iam::{ACCOUNT}:root"]),
     st.sampled_from(["anonymous", "*"]),
-    st.builds(lambda n: f"{n.lower()}.amazonaws.com", st.text("abcdefghij", min_size=1, max_size=8)),
+    SERVICE,
     st.sampled_from(
         [
             "federated:cognito-identity.amazonaws.com",
@@ -38,7 +40,8 @@ PRINCIPALS = st.one_of(
             f"arn:aws:iam::{ACCOUNT}:oidc-provider/token.actions.githubusercontent.com",
         ]
     ),
-)
+]
+PRINCIPALS = st.integers(0, len(FORMS) - 1).flatmap(lambda i: FORMS[i])
 ALLOW_ANYONE = {
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": "*"}],
@@ -63,6 +66,15 @@ def _decide(principal: str, identity: list[dict]):
 
 @settings(max_examples=150, deadline=None)
 @given(PRINCIPALS)
+# Every form at least once, whatever the draw.
+@example(ACCOUNT)
+@example(f"arn:aws:iam::{ACCOUNT}:root")
+@example("anonymous")
+@example("*")
+@example("athena.amazonaws.com")
+@example("federated:cognito-identity.amazonaws.com")
+@example(f"arn:aws:iam::{ACCOUNT}:saml-provider/Okta")
+@example(f"arn:aws:sts::{ACCOUNT}:federated-user/f")
 def test_identity_policies_take_effect_exactly_for_the_listed_types(principal):
     p = parse_principal(principal)
     event(p.type)
