@@ -44,7 +44,8 @@ MAX_WITNESSES = 50
 def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     """Is some request in the query's space allowed (goal deny: not allowed)? A resource pattern
     that leaves its account open is asked once per account of its finite abstraction
-    (resources.account_dimension), the account written into the ARN."""
+    (resources.account_dimension), the account written into the ARN (or, for a wildcard that spans
+    it, only the ARNs of that account searched: resources.resource_facts)."""
     principal = parse_principal(query.principal, path=("principal",))
     dimension = account_dimension(query, principal)
     if dimension is None:
