@@ -60,3 +60,24 @@ def test_the_shortcut_and_the_rule_agree_with_the_decider(action, resource):
 def test_the_shortcut_is_exactly_some_resource_needs_it():
     for action in ACTIONS:
         assert may_need_resource_policy(action) == any(needs_resource_policy(action, r) for r in RESOURCES), action
+
+
+ARN_PARTS = st.tuples(
+    st.sampled_from(["aws", "aws-cn"]),
+    st.sampled_from(["kms", "iam", "s3", "kmsx"]),
+    st.sampled_from(["us-east-1", ""]),
+    st.sampled_from([ACCOUNT, "", "aws"]),
+    st.sampled_from(["key/k", "key/", "alias/key/x", "keys/k", "alias/a", "role/key/r", "key"]),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(ARN_PARTS)
+def test_the_resource_regions_split_where_the_rule_changes(parts):
+    """search/resources.KMS_KEY_PATTERN, the resources a search tells apart for the key policy
+    rule, holds exactly the ARNs on which facts.needs_resource_policy asks for a KMS action."""
+    from reasoner.policy.patterns import arn_match, plain
+    from reasoner.search.resources import KMS_KEY_PATTERN
+
+    arn = "arn:{}:{}:{}:{}:{}".format(*parts)
+    assert needs_resource_policy("kms:Decrypt", arn) == arn_match(plain(KMS_KEY_PATTERN), arn), arn
