@@ -105,6 +105,9 @@ def account_dimension(query: Query, principal: Principal) -> AccountDimension | 
     fresh = _fresh_account(field, named_accounts)
     if fresh is not None:
         accounts.append((None if short else fresh, fresh))
+    given = {k.lower(): v for k, v in query.where.items()}.get("aws:resourceaccount")
+    if given:  # --where aws:ResourceAccount names the resource's account
+        return AccountDimension(field, tuple(a for a in accounts if a[1] in given), True)
     partial = sorted(_partial_account_globs(query))
     if partial:
         return AccountDimension(

@@ -203,3 +203,16 @@ def test_search_over_open_accounts_agrees_with_the_decider(ident_stmts, rp_stmts
     got = decide_many([DecideInput(request=r, identity_policies=[ident], resource_policy=rp) for r in reqs])
     allowed = [(r.resource, r.context) for r, d in zip(reqs, got) if d.decision == "allow"]
     assert not allowed, allowed
+
+
+def test_a_fixed_aws_resource_account_picks_the_account():
+    """--where aws:ResourceAccount=OTHER: only resources of OTHER are searched (the key is the
+    resource owner's account)."""
+    ident = _p({"Effect": "Allow", "Action": "iam:GetRole", "Resource": "*"})
+    q = Query(USER, "iam:GetRole", "arn:aws:iam::*:role/X", identity_policies=[ident])
+    q.where = {"aws:ResourceAccount": [OTHER]}
+    a = can(q)
+    assert a.answer == "impossible", a  # IAM has no resource policy: another account's role is out of reach
+    assert a.scope[0].examples == [OTHER]
+    q.where = {"aws:ResourceAccount": [HOME]}
+    assert _request(can(q))["resource"] == f"arn:aws:iam::{HOME}:role/X"
