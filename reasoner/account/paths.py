@@ -189,7 +189,15 @@ class PathFinder:
         """Principals not in `best` with an escalation edge into it (or a grant to themselves after
         which the request is allowed) join it; the roles among them (to search assumption into)."""
         edges = self.escalations.out_of([e for e in self.snap.principals.values() if e.arn not in best])
-        grants = [edge for arn, out in edges.items() if arn not in best for edge in out if edge.kind == "grant"]
+        # Only grants to a principal the granter can become lead anywhere: their targets' routes
+        # are searched, the others' never (a grant of Allow * to every role is common).
+        grants = [
+            edge
+            for arn, out in edges.items()
+            if arn not in best
+            for edge in out
+            if edge.kind == "grant" and self._become_after_grant(arn, edge, cons) is not None
+        ]
         self._granted_routes(grants, action, resource, cons)
         new: list[str] = []
         changed = True
@@ -215,11 +223,19 @@ class PathFinder:
     ) -> list[Hop] | None:
         """The rest of a path through a grant edge out of `arn`: becoming the target (itself, a
         role it creates, or one it can become along become/assume edges), then the request."""
+        become = self._become_after_grant(arn, edge, cons)
+        if become is None:
+            return None
         tail = self._granted_route(edge, action, resource, cons)
-        if tail is None or edge.target == arn or edge.new_role:
-            return tail
+        return None if tail is None else become + tail
+
+    def _become_after_grant(self, arn: str, edge: Escalation, cons: Constraints) -> list[Hop] | None:
+        """The hops by which `arn` becomes the grant's target ([] for itself or a role it creates),
+        or None when it cannot become it."""
+        if edge.target == arn or edge.new_role:
+            return []
         chains, _, _ = self._chains(self.snap.principals[arn], cons)
-        return chains[edge.target] + tail if edge.target in chains else None
+        return chains.get(edge.target)
 
     def _granted_routes(self, edges: list[Escalation], action: str, resource: str, cons: Constraints) -> None:
         """_granted_route for many grant edges at once: the targets that gain the same policies
