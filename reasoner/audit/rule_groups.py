@@ -148,12 +148,18 @@ PER_TARGET = {
 }
 
 
-def shard_task(spec: AuditSpec, rule_id: str, shard: int, shards: int) -> tuple[list[Any], bool] | str:
+def shard_task(
+    spec: AuditSpec, rule_id: str, shard: int, shards: int, budget: float | None = None
+) -> tuple[list[Any], bool] | str:
     """A task: every `shards`-th target of a PER_TARGET rule from `shard` on, each answered as the
-    rule does (the task has the rule's budget), witnesses decided. A failure comes back as text."""
+    rule does (the task has its share of the rule's budget), witnesses decided. A failure comes
+    back as text."""
     ctx = worker_value(("audit-context", spec), lambda: context(spec))
     rule = PER_TARGET[rule_id]
+    saved = ctx.budget  # the worker's Context serves its next tasks with the rule budget
+    ctx.budget = spec.budget if budget is None else budget
     ctx.start_rule()
+    ctx.budget = saved
     try:
         targets = rule.targets(ctx)
         got = [rule.one(ctx, targets[i]) for i in range(shard, len(targets), shards)]
@@ -190,15 +196,19 @@ def _shards_outcome(
 
 
 def _submit(
-    ex: Executor, spec: AuditSpec, mods: list[ModuleType], shards: dict[str, int]
+    ex: Executor, spec: AuditSpec, mods: list[ModuleType], shards: dict[str, int], workers: int
 ) -> dict[Future, tuple[str, ModuleType | None]]:
-    """Every task with its label for the progress line and, for a shard, its rule."""
+    """Every task with its label for the progress line and, for a shard, its rule. A rule's shards
+    share its budget: `workers` of them at a time, so the rule's wall time stays within the
+    budget (with a full budget each, 16 shards on 2 workers took 8 budgets)."""
     futures: dict[Future, tuple[str, ModuleType | None]] = {}
     for g in groups(mods):
         n = shards.get(g[0].RULE.id, 0)
         if n > 1:
+            share = spec.budget * min(max(1, workers), n) / n
             for k in range(n):
-                futures[ex.submit(shard_task, spec, g[0].RULE.id, k, n)] = (f"{g[0].RULE.title} {k + 1}/{n}", g[0])
+                f = ex.submit(shard_task, spec, g[0].RULE.id, k, n, share)
+                futures[f] = (f"{g[0].RULE.title} {k + 1}/{n}", g[0])
         else:
             label = ", ".join(m.RULE.title for m in g)
             futures[ex.submit(run_group_task, spec, tuple(m.RULE.id for m in g))] = (label, None)
@@ -211,6 +221,7 @@ def run_groups(
     mods: list[ModuleType],
     ex: Executor | None,
     progress: Callable[[str, int, int], None] | None = None,
+    workers: int = 1,
 ) -> dict[str, RuleOutcome]:
     """Every rule's outcome by rule id: in this process over `ctx` when `ex` is None, else one
     task per group on the executor, a PER_TARGET rule one task per shard of its targets."""
@@ -222,7 +233,7 @@ def run_groups(
     out: dict[str, RuleOutcome] = {}
     t = time.perf_counter()
     with sharing(("audit-context", spec), ctx):  # a forked pool starts with this Context
-        futures = _submit(ex, spec, mods, shards)
+        futures = _submit(ex, spec, mods, shards, workers)
         parts: dict[Future, tuple[list[Any], bool] | str] = {}
         for done, f in enumerate(as_completed(futures), 1):
             got = f.result()

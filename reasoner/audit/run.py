@@ -60,12 +60,12 @@ def _run_rules(
     skipped = {m.RULE.id for m in selected if m is rule_invariants and not spec.invariants}
     mods = [m for m in selected if m.RULE.id not in skipped]
     if isinstance(executor, Executor):
-        outcomes = run_groups(ctx, spec, mods, executor, progress)
+        outcomes = run_groups(ctx, spec, mods, executor, progress, workers)
     elif dask_scheduler is None and (executor == "serial" or (executor == "process" and workers < 2)):
         outcomes = run_groups(ctx, spec, mods, None, progress)
     else:
         with make_executor("dask" if dask_scheduler else executor, workers, dask_scheduler) as ex:
-            outcomes = run_groups(ctx, spec, mods, ex, progress)
+            outcomes = run_groups(ctx, spec, mods, ex, progress, workers)
     runs: list[RuleRun] = []
     findings: list[Finding] = []
     exposures: list[Exposure] = []

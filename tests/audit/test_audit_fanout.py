@@ -130,3 +130,23 @@ def test_audit_flags(cli, small_org):
     assert json.loads(proc.stdout)
     proc = cli("audit", small_org, "--workers", "0")
     assert proc.returncode == 2 and "--workers" in proc.stderr
+
+
+def test_a_rules_shards_share_its_budget(small_org, monkeypatch):
+    """--budget is per rule: n shards on w workers get budget * w / n each, so the rule's wall time
+    stays within it (a full budget per shard made 16 shards on 2 workers take 8 budgets)."""
+    from reasoner.audit import rule_groups
+
+    seen: list[tuple[str, int, float]] = []
+    real = rule_groups.shard_task
+
+    def spy(spec, rule_id, shard, shards, budget=None):
+        seen.append((rule_id, shards, budget))
+        return real(spec, rule_id, shard, shards, budget)
+
+    monkeypatch.setattr(rule_groups, "shard_task", spy)
+    with fanout.SerialExecutor() as ex:
+        run_audit([small_org], now=NOW, executor=ex, workers=2, budget=120.0, only=["exposure"])
+    assert seen
+    for _, shards, budget in seen:
+        assert budget == pytest.approx(120.0 * min(2, shards) / shards)
