@@ -220,13 +220,19 @@ class Authorizer:
                 out[i] = early
             else:
                 todo.append((i, c, early))
+        self._answer_todo(checks, todo, groups, out)
+        self.stats.seconds += time.perf_counter() - t0
+        return out
+
+    def _answer_todo(
+        self, checks: list[HopCheck], todo: list[tuple[int, HopCheck, Query]], groups: list | None, out: list
+    ) -> None:
+        """Concrete tries, then searches, for the checks not answered early; results cached."""
         settled = self._try_concrete(todo, out)
         self._search(checks, todo, settled, groups, out)
         for i, c, _q in todo:
             if (result := out[i]) is not None:
                 self.cache[hop_cache_key(c)] = result
-        self.stats.seconds += time.perf_counter() - t0
-        return out
 
     def check_by_class(self, checks: list[HopCheck], *, hops: bool = True) -> list[HopResult]:
         """Answer every check, asking one request per resource class (classes.py: requests that
@@ -256,11 +262,7 @@ class Authorizer:
                 out[i] = early
             else:
                 todo.append((i, c, early))
-        settled = self._try_concrete(todo, out)
-        self._search(checks, todo, settled, None, out)
-        for i, c, _q in todo:
-            if (result := out[i]) is not None:
-                self.cache[hop_cache_key(c)] = result
+        self._answer_todo(checks, todo, None, out)
         for i, c, rep in members:
             rep_result = out[rep]
             if rep_result is None:
