@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import overload
 
-from reasoner.account.classes import document_key, resource_class
+from reasoner.account.classes import caller_class, document_key, resource_class
 from reasoner.account.concrete import (
     candidate_contexts,
     candidate_resources,
@@ -227,12 +227,46 @@ class Authorizer:
     def _answer_todo(
         self, checks: list[HopCheck], todo: list[tuple[int, HopCheck, Query]], groups: list | None, out: list
     ) -> None:
-        """Concrete tries, then searches, for the checks not answered early; results cached."""
-        settled = self._try_concrete(todo, out)
-        self._search(checks, todo, settled, groups, out)
+        """Concrete tries, then searches, for the checks not answered early; results cached. One
+        check per caller class (classes.caller_class) is asked; the others of its class take its
+        outcome, a possible one only once the concrete decider allows its witness for them."""
+        reps, members = _by_caller_class(todo)
+        settled = self._try_concrete(reps, out)
+        self._search(checks, reps, settled, groups, out)
+        rest = self._from_caller_reps(members, out)
+        if rest:
+            settled = self._try_concrete(rest, out)
+            self._search(checks, rest, settled, groups, out)
         for i, c, _q in todo:
             if (result := out[i]) is not None:
                 self.cache[hop_cache_key(c)] = result
+
+    def _from_caller_reps(
+        self, members: list[tuple[int, HopCheck, Query, int]], out: list[HopResult | None]
+    ) -> list[tuple[int, HopCheck, Query]]:
+        """Members of a caller class answered from their representative: its outcome, and for a
+        possible one its witness request made by the member, kept only when the decider allows it.
+        The members left (no answer of the representative, or a witness not allowed) are returned."""
+        rest: list[tuple[int, HopCheck, Query]] = []
+        tries: list[tuple[int, HopCheck, Query]] = []
+        inputs: list[DecideInput] = []
+        for i, c, q, rep in members:
+            r = out[rep]
+            if r is None:
+                rest.append((i, c, q))
+            elif r.outcome != "possible" or r.hop is None:
+                out[i] = HopResult(r.outcome, reason=r.reason)
+            else:
+                ctx = {k: v if isinstance(v, list) else [v] for k, v in r.hop.context.items() if not _caller_key(k)}
+                inputs.append(plain_input(q, {**ctx, "__resource__": r.hop.resource}))
+                tries.append((i, c, q))
+        self.stats.plain_decisions += len(inputs)
+        for (i, c, q), inp, d in zip(tries, inputs, decide_many(inputs) if inputs else []):
+            if d.decision == "allow":
+                out[i] = HopResult("possible", hop=self._with_command(hop_from_input(c, inp)))
+            else:
+                rest.append((i, c, q))
+        return rest
 
     def check_by_class(self, checks: list[HopCheck], *, hops: bool = True) -> list[HopResult]:
         """Answer every check, asking one request per resource class (classes.py: requests that
@@ -475,3 +509,28 @@ class Authorizer:
             if ep.id not in cons.not_from_vpce:
                 checks.append(HopCheck(who, action, resource, (), ep.id, cons, target))
         return checks
+
+
+def _by_caller_class(
+    todo: list[tuple[int, HopCheck, Query]],
+) -> tuple[list[tuple[int, HopCheck, Query]], list[tuple[int, HopCheck, Query, int]]]:
+    """The checks to ask (one per caller class, and those of no class) and the class members,
+    each with its representative's index."""
+    reps: list[tuple[int, HopCheck, Query]] = []
+    members: list[tuple[int, HopCheck, Query, int]] = []
+    seen: dict[tuple, int] = {}
+    for i, c, q in todo:
+        cls = caller_class(q)
+        if cls is not None and cls in seen:
+            members.append((i, c, q, seen[cls]))
+            continue
+        if cls is not None:
+            seen[cls] = i
+        reps.append((i, c, q))
+    return reps, members
+
+
+def _caller_key(key: str) -> bool:
+    """A context key whose value comes from the caller (its own request sets it)."""
+    k = key.lower()
+    return k.startswith("aws:principal") or k in ("aws:userid", "aws:username", "aws:sourceidentity")

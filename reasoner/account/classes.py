@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from reasoner.account.prefilters import has_variable, query_policies
+from reasoner.account.prefilters import has_variable, keys_read, may_cover_resource, query_policies
 from reasoner.engine.facts import aws_rule
 from reasoner.errors import InputError
 from reasoner.policy.coverage import covers_action
@@ -166,3 +166,115 @@ def _principal(arn: str) -> Principal | None:
         return parse_principal(arn)
     except InputError:
         return None
+
+
+# ---- caller classes ---------------------------------------------------------------------------
+# Callers of one request (action, resource, context space) get the same decision for every context
+# when every layer treats them alike. A request's decision depends on its principal only through
+# (IAM User Guide, "Policy evaluation logic", "AWS JSON policy elements: Principal", "AWS global
+# condition context keys"):
+# * the identity-based policies, the permissions boundary and the session policy: only their
+#   statements whose Action and Resource can match the request can apply, so two callers whose
+#   applicable statements say the same thing are alike there;
+# * the names a Principal / NotPrincipal element can use for it (resource and endpoint policies);
+# * the keys derived from it (aws:PrincipalArn, aws:userid, aws:username, ...), its tags
+#   (aws:PrincipalTag/*), type, account and organization, when a statement that can apply reads
+#   them;
+# * the requests AWS decides whatever the policies say (encodings/protected.lp).
+# A caller whose identity keys are read by a statement that can apply is a class of its own.
+
+# Keys the class accounts for through the principal's type, account and organization (the same
+# for two callers of one class) or through `where` (its tags); any other aws:principal* key or
+# identity key read makes the caller a class of its own.
+_CLASS_KEYS = ("aws:principaltype", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths")
+_IDENTITY_KEYS = ("aws:userid", "aws:username", "aws:sourceidentity", "aws:federatedprovider")
+
+_STATEMENT_TEXT: dict[int, tuple[object, str]] = {}
+
+
+def _statement_text(st) -> str:
+    hit = _STATEMENT_TEXT.get(id(st))
+    if hit is None:
+        if len(_STATEMENT_TEXT) > 200_000:
+            _STATEMENT_TEXT.clear()
+        # Sid labels the statement and changes no decision.
+        hit = _STATEMENT_TEXT[id(st)] = (st, st.model_copy(update={"Sid": None}).model_dump_json())
+    return hit[1]
+
+
+def _applicable_texts(policies: list[NamedPolicy], action: str, resource: str) -> frozenset[str]:
+    return frozenset(
+        _statement_text(st)
+        for p in policies
+        for st in p.policy.Statement
+        if covers_action(st, action) and may_cover_resource(st, resource)
+    )
+
+
+def _principal_texts(q: Query, action: str) -> str:
+    """Every Principal / NotPrincipal value of a statement that can apply (lower case)."""
+    texts = []
+    for p in (q.resource_policy, q.vpc_endpoint_policy):
+        for st in p.policy.Statement if p is not None else []:
+            if not covers_action(st, action):
+                continue
+            for element in (st.Principal, st.NotPrincipal):
+                if element is not None:
+                    texts += [v.lower() for _, v in element.entries()]
+    return "\n".join(texts)
+
+
+def caller_class(q: Query) -> tuple | None:
+    """The class of a request's caller among the callers of the same request: requests of one
+    class have the same decision for every context. None: the caller is a class of its own."""
+    if is_pattern(q.action):
+        return None
+    principal = _principal(q.principal)
+    if principal is None:
+        return None
+    action = q.action.lower()
+    read = keys_read(q)
+    if any(
+        k in _IDENTITY_KEYS or (k.startswith("aws:principal") and not k.startswith("aws:principaltag/"))
+        for k in read
+        if k not in _CLASS_KEYS
+    ):
+        return None
+    # The names a Principal element can use for the caller: a name whose text no such element
+    # contains matches none of them (the account's name is shared by its callers).
+    mentioned = _principal_texts(q, action)
+    names = frozenset(n for n in principal.names if n[1].lower() in mentioned)
+    # The caller's tags that no statement which can apply reads cannot change the decision.
+    kept = [k for k in q.where if not k.lower().startswith("aws:principaltag/") or k.lower() in read]
+    where = tuple(sorted((k, tuple(q.where[k])) for k in kept))
+
+    def stmts(p: NamedPolicy | None) -> frozenset[str] | None:
+        return None if p is None else _applicable_texts([p], action, q.resource)
+
+    layers = _layers_key(q)
+    return (
+        action,
+        q.resource,
+        q.resource_account,
+        principal.type,
+        principal.account,
+        principal.service_linked,
+        principal.role_path_known,
+        names,
+        aws_rule(principal, q.action, q.resource) if not is_pattern(q.resource) else None,
+        _applicable_texts(q.identity_policies, action, q.resource),
+        stmts(q.permission_boundary),
+        stmts(q.session_policy),
+        # The resource policy's document, the endpoint, SCP and RCP layers, the management account.
+        (layers[1], *layers[4:]),
+        where,
+        tuple(sorted(q.absent)),
+        tuple(sorted(q.present)),
+        tuple(sorted((k, tuple(v)) for k, v in q.exclude.items())),
+        tuple(q.without_via),
+        tuple(q.not_from_vpce),
+        q.absent_prefixes,
+        q.goal,
+        q.policies_only,
+        q.now,
+    )

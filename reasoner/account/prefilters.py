@@ -6,24 +6,35 @@ ever makes an answer "possible"."""
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from reasoner.account.model import Entity
 from reasoner.policy.coverage import covers_action
 from reasoner.policy.document import Policy
-from reasoner.policy.patterns import arn_match, plain
+from reasoner.policy.patterns import arn_match, globs_meet, plain
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, is_pattern
 
 
-def _may_cover_resource(st, resource: str) -> bool:
+def may_cover_resource(st, resource: str) -> bool:
+    """Can the statement's Resource / NotResource match `resource` (a pattern: any ARN in it)?"""
     if st.NotResource is not None:
         return True
     for r in st.Resource or []:
-        if "${" in r or r == "*" or is_pattern(resource):
+        if "${" in r or r == "*":
             return True
-        if arn_match(plain(r), resource):
+        if is_pattern(resource) and _patterns_meet(r, resource):
+            return True
+        if not is_pattern(resource) and arn_match(plain(r), resource):
             return True
     return False
+
+
+@lru_cache(maxsize=1 << 16)
+def _patterns_meet(pattern: str, resource: str) -> bool:
+    """Some ARN matches both patterns. Case folded and with `*` crossing ':' (Resource matching
+    is case-sensitive and its wildcards stay in an ARN's first five fields): a superset, so sound."""
+    return globs_meet(plain(pattern.lower()), plain(resource.lower()))
 
 
 _MAY_ALLOW: dict[tuple[int, str, str], tuple[Policy, bool]] = {}
@@ -40,7 +51,7 @@ def _policy_may_allow(policy: Policy, action: str, resource: str) -> bool:
         hit = _MAY_ALLOW[key] = (
             policy,
             any(
-                st.Effect == "Allow" and covers_action(st, action) and _may_cover_resource(st, resource)
+                st.Effect == "Allow" and covers_action(st, action) and may_cover_resource(st, resource)
                 for st in policy.Statement
             ),
         )

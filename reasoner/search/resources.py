@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from reasoner.engine.facts import AWS_RULE_RESOURCE_PATTERNS, StmtInfo
 from reasoner.policy.patterns import fill, glob_match, globs_meet, plain
@@ -207,13 +208,15 @@ def resource_facts(
             if p is not None and compare("arn_like", p, q.resource):
                 c.facts.append(f"resource_match(1,{x}).")
         return
-    # One OR-group per Resource / NotResource element: only "some entry matches" matters.
+    # One OR-group per Resource / NotResource element: only "some entry matches" matters. A
+    # pattern that no ARN of the query's pattern matches is false on every region kept below, so
+    # it splits none of them: only the others are searched (resource_hit still reads them all).
     groups = []
     for st in statements:
         g = [
             ("arn_like", p)
             for x in st.resources
-            if (p := c.filled(program.resource_by_id[x], "a Resource element")) is not None
+            if (p := c.filled(program.resource_by_id[x], "a Resource element")) is not None and _may_meet(p, q.resource)
         ]
         if g:
             groups.append(g)
@@ -265,6 +268,13 @@ def resource_facts(
                 c.facts.append(f"resource_hit({rid},{x}).")
     if not dom.regions:
         raise AbstractionError(f"no ARN matches the resource pattern {q.resource!r}")
+
+
+@lru_cache(maxsize=1 << 16)
+def _may_meet(pattern: tuple, resource: str) -> bool:
+    """Some ARN may match both: plain globs, case folded (ArnLike's wildcards stay inside the
+    first five fields and it may compare case-sensitively, so this is a superset)."""
+    return globs_meet(tuple((ch.lower(), w) for ch, w in pattern), plain(resource.lower()))
 
 
 def _account_comparisons(resource_account: str | None, principal: Principal | None) -> list[tuple[str, tuple]]:
