@@ -17,8 +17,10 @@ before conditions, denies and boundaries; the exact answers are the searches abo
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from reasoner.account.hops import Constraints
+from reasoner.account.paths import WhoCanAnswer
 from reasoner.audit.findings import Exposure, ExposureBucket, Finding, PrincipalAccess
 from reasoner.audit.rulebase import Context, rule, short
 from reasoner.errors import InputError
@@ -96,13 +98,29 @@ def finish(ctx: Context, exposures: list[Exposure]) -> list[Finding]:
     ]
 
 
+class _OutOfTime(Exception):
+    """The budget ran out between two of one resource's questions."""
+
+
 def _exposure(ctx: Context, arn: str, action: str, res: str, total: int) -> Exposure:
-    f = ctx.finder
-    base = f.who_can(action, res)
+    try:
+        return _counted(ctx, arn, action, res, total)
+    except _OutOfTime:
+        return Exposure(resource=arn, action=action, total_principals=total, status="unknown", reason=ctx.budget_reason)
+
+
+def _counted(ctx: Context, arn: str, action: str, res: str, total: int) -> Exposure:
+    def who_can(*args: Any) -> WhoCanAnswer:
+        # The budget is checked before each of the resource's questions, not only between resources.
+        if ctx.out_of_time():
+            raise _OutOfTime
+        return ctx.finder.who_can(*args)
+
+    base = who_can(action, res)
     can = [p.principal for p in base.principals]
     unknown = [f"{u.principal}: {u.reason}" for u in base.unknown]
     buckets = []
-    strict = f.who_can(action, res, Constraints(strict=True))
+    strict = who_can(action, res, Constraints(strict=True))
     direct = [
         p.principal
         for p in strict.principals
@@ -111,7 +129,7 @@ def _exposure(ctx: Context, arn: str, action: str, res: str, total: int) -> Expo
     buckets.append(ExposureBucket(label="unconditionally", principals=direct))
     services = sorted({s for p in base.principals if p.path for h in p.path.hops for s in h.called_via})
     for s in services:
-        other = {p.principal for p in f.who_can(action, res, Constraints(without_via=(s,))).principals}
+        other = {p.principal for p in who_can(action, res, Constraints(without_via=(s,))).principals}
         buckets.append(ExposureBucket(label=f"only via {s}", principals=[a for a in can if a not in other]))
     svc = action.split(":")[0]
     used = _endpoints_used(base.principals)
@@ -120,7 +138,7 @@ def _exposure(ctx: Context, arn: str, action: str, res: str, total: int) -> Expo
             # No shortest path comes through it: every principal that can, can without it (exact).
             buckets.append(ExposureBucket(label=f"only from {ep.id}", principals=[]))
             continue
-        other = {p.principal for p in f.who_can(action, res, Constraints(not_from_vpce=(ep.id,))).principals}
+        other = {p.principal for p in who_can(action, res, Constraints(not_from_vpce=(ep.id,))).principals}
         buckets.append(ExposureBucket(label=f"only from {ep.id}", principals=[a for a in can if a not in other]))
     return Exposure(
         resource=arn,

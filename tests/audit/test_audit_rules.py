@@ -283,3 +283,28 @@ def test_corpus_exports_audit(export):
     assert r.findings and all(run.status in ("ran", "partial", "skipped") for run in r.rules)
     # an unknown is never counted as a pass
     assert r.summary.by_status["pass"] == sum(1 for f in r.findings if f.status == "pass")
+
+
+def test_exposure_budget_is_checked_between_one_resources_questions(monkeypatch):
+    """A resource asks several who-can questions (all, strict, per service, per endpoint); a budget
+    that runs out after the first one makes the resource unknown with the reason (never a count
+    from part of its questions), instead of running all of them past the budget."""
+    from reasoner.account.snapshot import load_snapshot
+    from reasoner.audit import rule_exposure
+    from reasoner.audit.rulebase import Context
+
+    ctx = Context(load_snapshot(SEED), "sha", now=NOW)
+    ctx.start_rule()
+    asked = []
+    real = ctx.finder.who_can
+
+    def who_can(*args):
+        asked.append(args)
+        ctx.deadline = 0.0  # the budget runs out during the first question
+        return real(*args)
+
+    monkeypatch.setattr(ctx.finder, "who_can", who_can)
+    target = next(t for t in rule_exposure.sensitive(ctx) if t[0] == "arn:aws:s3:::examplecorp-business-data")
+    e = rule_exposure.measure(ctx, target, len(ctx.snap.principals))
+    assert len(asked) == 1
+    assert e.status == "unknown" and "budget" in (e.reason or "") and not e.can
