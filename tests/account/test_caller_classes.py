@@ -68,6 +68,8 @@ RESOURCES = [
     BUCKET + "/data/*",
     "arn:aws:s3:::other/*",
     "arn:aws:s3:::b2/*",
+    "arn:aws:s3:::*/data/*",  # patterns that meet the queried pattern in part
+    "arn:aws:s3:::b?/*",
     BUCKET + "/${aws:PrincipalTag/team}/*",  # a policy variable read from the caller's tags
 ]
 CONDITIONS = [
@@ -130,16 +132,17 @@ ENDPOINT_POLICIES = [
 
 def identity_statements(identity_keys: bool):
     return st.builds(
-        lambda effect, action, resource, condition: {
+        lambda effect, action, resource, condition, negated: {
             "Effect": effect,
             **action,
-            "Resource": resource,
+            ("NotResource" if negated else "Resource"): resource,
             "Condition": condition,
         },
         st.sampled_from(["Allow", "Allow", "Deny"]),
         st.sampled_from(ACTIONS),
         st.sampled_from(RESOURCES + (IDENTITY_RESOURCES * 2 if identity_keys else [])),
         st.sampled_from(CONDITIONS + (IDENTITY_CONDITIONS * 2 if identity_keys else [])),
+        st.sampled_from([False, False, False, True]),
     )
 
 
@@ -410,6 +413,29 @@ def test_a_tag_no_statement_reads_does_not_split_callers(tmp_path, resource):
         resource=resource,
     )
     assert got[0] is not None and got[0] == got[1] != got[2]
+
+
+def test_a_statement_no_arn_of_the_pattern_can_match_does_not_split_callers(tmp_path):
+    """For a resource pattern, only statements whose Resource can match some ARN inside it can
+    apply ("IAM JSON policy elements: Resource"): a Deny on arn:aws:s3:::b2/* says nothing about
+    arn:aws:s3:::b/*, a Deny on arn:aws:s3:::*/data/* does (arn:aws:s3:::b/data/x)."""
+
+    def with_deny(resource: str) -> dict:
+        return _doc(
+            [
+                {"Effect": "Allow", "Action": ACTION, "Resource": "*"},
+                {"Effect": "Deny", "Action": ACTION, "Resource": resource},
+            ]
+        )
+
+    roles = [
+        {"policy": _allow()},
+        {"policy": with_deny("arn:aws:s3:::b2/*")},
+        {"policy": with_deny("arn:aws:s3:::*/data/*")},
+    ]
+    got = _caller_classes(tmp_path, roles, resource=PATTERN)
+    assert None not in got
+    assert got[0] == got[1] != got[2]
 
 
 def test_a_principal_element_naming_a_role_splits_it_out(tmp_path):
