@@ -10,6 +10,7 @@ reported. No model proves "impossible" when every domain is complete; otherwise 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -32,6 +33,7 @@ from reasoner.search.domains import AbstractionError, Domain
 from reasoner.search.principals import Layer, compile_layers, query_layers
 from reasoner.search.program import Decoder, search_facts
 from reasoner.search.query import CanAnswer, Dimension, Query, is_pattern
+from reasoner.search.relax import VARIABLE_SEARCHED, relax_variables, variable_sample
 from reasoner.search.resources import AccountDimension, account_dimension, resource_account_of, with_account
 from reasoner.search.witness import batch_line, decide_command_for, recheck, witness_size
 
@@ -42,7 +44,54 @@ MAX_WITNESSES = 50
 
 
 def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
-    """Is some request in the query's space allowed (goal deny: not allowed)? A resource pattern
+    """Is some request in the query's space allowed (goal deny: not allowed)? When a policy
+    variable's value would have to be searched, the answer is unknown unless the relaxed policies
+    (search/relax.py: every statement using a variable made to allow more) allow no request."""
+    answer = _can(query, all_witnesses)
+    if answer.answer != "unknown" or query.goal != "allow" or VARIABLE_SEARCHED not in (answer.reason or ""):
+        return answer
+    witnessed = _with_variables_fixed(query, answer, all_witnesses)
+    if witnessed is not None:
+        return witnessed
+    relaxed = relax_variables(query)
+    if relaxed is None:
+        return answer
+    proof = _can(relaxed, all_witnesses)
+    if proof.answer != "impossible":
+        return answer
+    return CanAnswer(
+        answer="impossible",
+        scope=proof.scope,
+        reason="no request in scope is allowed even with every condition or Resource entry that uses a "
+        "searched policy variable taken as met in Allow statements and unmet in Deny statements",
+    )
+
+
+def _with_variables_fixed(query: Query, answer: CanAnswer, all_witnesses: bool) -> CanAnswer | None:
+    """A possible answer of the query with the searched variables' keys fixed to a sample value
+    (a smaller request space, so its witness, checked by the decider, is one of the query's), or
+    None. Up to MAX_FIXED_VARIABLES keys, one sample value each."""
+    where = dict(query.where)
+    for _ in range(MAX_FIXED_VARIABLES):
+        found = _SEARCHED_VARIABLE.search(answer.reason or "")
+        if found is None or found.group(1) in {k.lower() for k in where}:
+            return None
+        key = found.group(1)
+        where[key] = [variable_sample(key)]
+        answer = _can(replace(query, where=dict(where)), all_witnesses)
+        if answer.answer == "possible":
+            return answer
+        if answer.answer != "unknown" or VARIABLE_SEARCHED not in (answer.reason or ""):
+            return None
+    return None
+
+
+MAX_FIXED_VARIABLES = 3
+_SEARCHED_VARIABLE = re.compile(r"policy variable \$\{([^}]+)\}, whose value is searched")
+
+
+def _can(query: Query, all_witnesses: bool) -> CanAnswer:
+    """`can` without the relaxation for searched policy variables. A resource pattern
     that leaves its account open is asked once per account of its finite abstraction
     (resources.account_dimension), the account written into the ARN (or, for a wildcard that spans
     it, only the ARNs of that account searched: resources.resource_facts)."""
