@@ -4,8 +4,8 @@ query with every statement that reads such a variable relaxed so that it allows 
 IAM User Guide, "IAM policy elements: Variables and tags": a variable in a Condition value or a
 Resource / NotResource entry takes its value from the request context. Whatever that value is:
 * an Allow statement applies at least as often without the condition keys whose values use a
-  variable (a condition block is the AND of its keys), and with each Resource entry that uses one
-  widened to "*";
+  variable (a condition block is the AND of its keys), and with each variable of a Resource entry's
+  resource part widened to "*" (elsewhere in the ARN, the whole entry);
 * a Deny statement that uses a variable anywhere denies at most what it denied before when it is
   left out.
 So every request the original policies allow, the relaxed ones allow too ("Policy evaluation
@@ -16,6 +16,7 @@ answer stays unknown). Only for `goal == "allow"`: for a universal check the dir
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from reasoner.policy.document import Policy, Statement
@@ -37,6 +38,21 @@ def _has_variable(values) -> bool:
     return any("${" in str(v) for v in values or [])
 
 
+_VARIABLE = re.compile(r"\$\{[^}]*\}")
+
+
+def _widened(entry: str) -> str:
+    """A Resource entry that matches every ARN the entry matches with any value of its variables:
+    each variable in the resource part (after the fifth ':', where '*' matches any run of
+    characters) becomes '*'; a variable in another part makes the entry '*'."""
+    if "${" not in entry:
+        return entry
+    parts = entry.split(":", 5)
+    if len(parts) == 6 and "${" not in ":".join(parts[:5]):
+        return ":".join(parts[:5]) + ":" + _VARIABLE.sub("*", parts[5])
+    return "*"
+
+
 def _relaxed_statement(st: Statement) -> Statement | None:
     """The statement relaxed (None: left out); the statement itself when it uses no variable."""
     cond = st.Condition or {}
@@ -52,7 +68,7 @@ def _relaxed_statement(st: Statement) -> Statement | None:
         kept = {op: block for op, block in kept.items() if block}
         update["Condition"] = kept or None
     if _has_variable(st.Resource):
-        update["Resource"] = ["*" if "${" in r else r for r in st.Resource or []]
+        update["Resource"] = [_widened(r) for r in st.Resource or []]
     if _has_variable(st.NotResource):
         # Fewer exclusions: the statement applies to more resources; none left, to every one.
         left = [r for r in st.NotResource or [] if "${" not in r]

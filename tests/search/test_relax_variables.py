@@ -101,7 +101,11 @@ def test_relaxation_only_widens_allows_and_drops_denies():
     )
     assert q is not None
     (st,) = q.identity_policies[0].policy.Statement
-    assert st.Effect == "Allow" and st.Resource == ["*"] and st.Condition == {"StringEquals": {"aws:SourceVpce": ["v"]}}
+    assert (
+        st.Effect == "Allow"
+        and st.Resource == ["arn:aws:s3:::*/*"]
+        and st.Condition == {"StringEquals": {"aws:SourceVpce": ["v"]}}
+    )
 
 
 def test_universal_checks_are_not_relaxed():
@@ -123,3 +127,20 @@ def test_sample_value_that_misses_stays_unknown_never_impossible():
     cond = {"StringEquals": {"aws:PrincipalOrgID": "o-real", "aws:ResourceOrgID": "${aws:PrincipalOrgID}"}}
     q = Query(principal=ROLE, action="s3:GetObject", resource=OBJECT, identity_policies=[_p(_allow("s3:*", "*", cond))])
     assert can(q).answer == "unknown"
+
+
+def test_widened_resource_keeps_its_literal_parts():
+    """The caller may assume only roles named ..._${aws:PrincipalAccount}, under a condition on a
+    searched variable: widening the variable to '*' still leaves every other role out."""
+    st = {
+        "Effect": "Allow",
+        "Action": "sts:AssumeRole",
+        "Resource": "arn:aws:iam::*:role/SharingRole_${aws:PrincipalAccount}",
+        "Condition": ORG_CONDITION,
+    }
+    target = "arn:aws:iam::111122223333:role/other"
+    trust = _p({"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111122223333:root"}, "Action": "sts:AssumeRole"})
+    q = Query(
+        principal=ROLE, action="sts:AssumeRole", resource=target, identity_policies=[_p(st)], resource_policy=trust
+    )
+    assert can(q).answer == "impossible"
