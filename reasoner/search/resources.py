@@ -204,7 +204,8 @@ def resource_facts(
     resource_ids = sorted({x for st in statements for x in st.resources})
     if not is_pattern(q.resource):
         for x in resource_ids:
-            p = fill(program.resource_by_id[x], c.singles)
+            # A variable whose key is searched: no silent non-match (Compilation.filled raises).
+            p = c.filled(program.resource_by_id[x], "a Resource element")
             if p is not None and compare("arn_like", p, q.resource):
                 c.facts.append(f"resource_match(1,{x}).")
         return

@@ -6,8 +6,15 @@ out) allow no request, and "unknown" otherwise."""
 
 from __future__ import annotations
 
+import itertools
+import json
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from reasoner.engine.decide import decide_many
 from reasoner.policy.document import parse_policy
-from reasoner.policy.request import NamedPolicy
+from reasoner.policy.request import NamedPolicy, Request
 from reasoner.search.can import Query, can
 from reasoner.search.relax import relax_variables
 
@@ -144,3 +151,109 @@ def test_widened_resource_keeps_its_literal_parts():
         principal=ROLE, action="sts:AssumeRole", resource=target, identity_policies=[_p(st)], resource_policy=trust
     )
     assert can(q).answer == "impossible"
+
+
+# ---- property: the fallback against the decider ---------------------------------------------------------
+# IAM User Guide, "Policy variables" and "Policy evaluation logic": whatever values the request
+# context gives the variables, a request is allowed only by an applicable Allow and not denied.
+ACCOUNT = "111122223333"
+VAR_RESOURCES = {
+    "s3": ["arn:aws:s3:::b/${aws:PrincipalTag/team}/*", "arn:aws:s3:::*-reg-${aws:RequestedRegion}/*"],
+    "iam": ["arn:aws:iam::*:role/R_${aws:PrincipalAccount}"],
+}
+PLAIN_RESOURCES = ["*", "arn:aws:s3:::b/team-a/*", "arn:aws:s3:::x-reg-us-east-1/*", f"arn:aws:iam::{ACCOUNT}:role/R_x"]
+VAR_CONDITIONS = [
+    ORG_CONDITION,
+    {"StringNotEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}"}},
+    {"StringEquals": {"aws:RequestedRegion": "${aws:PrincipalTag/r}"}},
+    {"StringEquals": {"aws:ResourceOrgID": "${aws:PrincipalOrgID}", "aws:SourceVpce": "vpce-1"}},
+]
+PLAIN_CONDITIONS = [{"StringEquals": {"aws:SourceVpce": "vpce-1"}}, {"StringNotEquals": {"aws:SourceVpce": "vpce-1"}}]
+# Query action -> (queried resource, the concrete ARNs decided: the resource itself or ARNs inside the pattern).
+QUERIED = {
+    "s3:GetObject": [
+        ("arn:aws:s3:::b/team-a/k", ["arn:aws:s3:::b/team-a/k"]),
+        ("arn:aws:s3:::x-reg-eu-west-1/k", ["arn:aws:s3:::x-reg-eu-west-1/k"]),
+        ("arn:aws:s3:::b/*", ["arn:aws:s3:::b/team-a/k", "arn:aws:s3:::b/team-b/k", "arn:aws:s3:::b/k"]),
+        ("arn:aws:s3:::*-reg-*/*", ["arn:aws:s3:::x-reg-us-east-1/k", "arn:aws:s3:::y-reg-eu-west-1/k"]),
+    ],
+    "sts:AssumeRole": [
+        (f"arn:aws:iam::{ACCOUNT}:role/R_{ACCOUNT}", [f"arn:aws:iam::{ACCOUNT}:role/R_{ACCOUNT}"]),
+        (
+            f"arn:aws:iam::{ACCOUNT}:role/R_*",
+            [f"arn:aws:iam::{ACCOUNT}:role/R_{ACCOUNT}", f"arn:aws:iam::{ACCOUNT}:role/R_x"],
+        ),
+    ],
+}
+# Each key absent or set to one of two values: equalities between keys (and with the ARNs above) both
+# hold and fail. The first org and region are the search's sample values (domains.HINTS).
+CONTEXT_VALUES = {
+    "aws:PrincipalOrgID": ["o-exampleorgid", "o-bbbb2222"],
+    "aws:ResourceOrgID": ["o-exampleorgid", "o-bbbb2222"],
+    "aws:RequestedRegion": ["us-east-1", "eu-west-1"],
+    "aws:PrincipalTag/r": ["us-east-1", "eu-west-1"],
+    "aws:PrincipalTag/team": ["team-a", "team-b"],
+    "aws:SourceVpce": ["vpce-1", "vpce-2"],
+}
+TRUST = _p({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "sts:AssumeRole"})
+
+
+@st.composite
+def _statements(draw) -> dict:
+    s: dict = {
+        "Effect": draw(st.sampled_from(["Allow", "Allow", "Deny"])),
+        "Action": draw(st.sampled_from(["s3:GetObject", "s3:*", "sts:AssumeRole"])),
+        "Resource": draw(st.sampled_from([*VAR_RESOURCES["s3"], *VAR_RESOURCES["iam"], *PLAIN_RESOURCES])),
+    }
+    condition = draw(st.sampled_from([None, None, *VAR_CONDITIONS, *PLAIN_CONDITIONS]))
+    return {**s, "Condition": condition} if condition else s
+
+
+def _contexts(statements: list[dict], where: dict[str, list[str]]) -> list[dict]:
+    """Every combination of absent / each value for the keys the statements mention (a fixed key
+    keeps its value)."""
+    text = json.dumps(statements).lower()
+    keys = [k for k in CONTEXT_VALUES if k.lower() in text or k in where]
+    options = [[None, *CONTEXT_VALUES[k]] if k not in where else where[k] for k in keys]
+    return [{k: v for k, v in zip(keys, combo) if v is not None} for combo in itertools.product(*options)]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(_statements(), min_size=1, max_size=3),
+    st.sampled_from(sorted(QUERIED)),
+    st.integers(0, 3),
+    st.booleans(),
+)
+def test_searched_variable_answers_agree_with_the_decider_for_every_variable_value(stmts, action, pick, fix_vpce):
+    """Soundness of the fallback (relax_variables, _with_variables_fixed) against the decider: an
+    'impossible' must hold whatever values the context gives the variables' keys (or none), since
+    IAM fills each variable from the request; a 'possible' witness must be allowed when decided again."""
+    resource, concrete = QUERIED[action][pick % len(QUERIED[action])]
+    where = {"aws:SourceVpce": ["vpce-2"]} if fix_vpce else {}
+    q = Query(
+        principal=ROLE,
+        action=action,
+        resource=resource,
+        resource_account=ACCOUNT,
+        where=where,
+        identity_policies=[_p(*stmts)],
+        resource_policy=TRUST if action == "sts:AssumeRole" else None,
+    )
+    a = can(q)
+    relaxed = "searched policy variable" in (a.reason or "")
+    event(f"{a.answer}{' (relaxed)' if relaxed else ''}")
+    if a.answer == "possible":
+        assert a.witness is not None
+        again = decide_many([q.decide_input(Request.model_validate(a.witness["request"]))], raise_errors=True)
+        assert again[0].decision == "allow", (a.witness["request"], stmts)
+    if a.answer != "impossible":
+        return
+    requests = [
+        Request(principal=ROLE, action=action, resource=arn, resource_account=ACCOUNT, context=ctx)
+        for arn in concrete
+        for ctx in _contexts(stmts, where)
+    ]
+    got = decide_many([q.decide_input(r) for r in requests], raise_errors=True)
+    allowed = [(r.resource, r.context) for r, d in zip(requests, got) if d.decision == "allow"]
+    assert not allowed, (a.reason, stmts, allowed[:3])
