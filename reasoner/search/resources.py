@@ -285,5 +285,5 @@ def _account_comparisons(resource_account: str | None, principal: Principal | No
         return []
     patterns = [f"arn:*:*:*:{resource_account}:*", "arn:*:*:*::*"]
     if principal is not None and resource_account == principal.account:
-        patterns.append("arn:*:iam::aws:*")
+        patterns.append("arn:*:iam::aws:policy/*")
     return [("arn_like", plain(p)) for p in patterns]
