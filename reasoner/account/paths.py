@@ -103,6 +103,7 @@ class PathFinder:
         self.escalations = EscalationEdges(snap, self.auth, self)
         self._granted: dict[tuple, list[Hop] | None] = {}
         self._forward: dict[tuple, tuple[dict[str, list[Hop]], list[str], list[str]]] = {}
+        self._assumable: dict[str, list[Entity]] | None = None
 
     def routes(
         self, who_list: list[Entity], action: str, resource: str, cons: Constraints, *, all_routes: bool = False
@@ -338,6 +339,18 @@ class PathFinder:
         chains, order, unknown = self._forward[key]
         return chains, list(order), list(unknown)
 
+    def _roles_assumable_by(self, arn: str) -> list[Entity]:
+        """The roles whose trust policies may let `arn` in (TrustGraph.assume_candidates, indexed
+        the other way once), in the snapshot's order."""
+        if self._assumable is None:
+            index: dict[str, list[Entity]] = {}
+            for role in self.snap.principals.values():
+                if role.kind == "role":
+                    for e in self.assume_candidates(role):
+                        index.setdefault(e.arn, []).append(role)
+            self._assumable = index
+        return self._assumable.get(arn, [])
+
     def _chains_from(self, origin: Entity, cons: Constraints) -> tuple[dict[str, list[Hop]], list[str], list[str]]:
         chains: dict[str, list[Hop]] = {origin.arn: []}
         order = [origin.arn]
@@ -350,12 +363,8 @@ class PathFinder:
                 if edge.kind == "become" and edge.target not in chains:
                     chains[edge.target] = chains[cur.arn] + edge.hops
                     order.append(edge.target)
-            for role in self.snap.principals.values():
-                if (
-                    role.kind != "role"
-                    or role.arn in chains
-                    or all(e.arn != cur.arn for e in self.assume_candidates(role))
-                ):
+            for role in self._roles_assumable_by(cur.arn):
+                if role.arn in chains:
                     continue
                 for e, r in self.assume_edges_into(role, cons):
                     if e.arn != cur.arn:
