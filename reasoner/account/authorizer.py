@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from typing import overload
 
-from reasoner.account.classes import caller_class, document_key, resource_class
+from reasoner.account.classes import caller_class, caller_key, document_key, resource_class
 from reasoner.account.concrete import (
     candidate_contexts,
     candidate_resources,
@@ -257,7 +257,7 @@ class Authorizer:
             elif r.outcome != "possible" or r.hop is None:
                 out[i] = HopResult(r.outcome, reason=r.reason)
             else:
-                ctx = {k: v if isinstance(v, list) else [v] for k, v in r.hop.context.items() if not _caller_key(k)}
+                ctx = {k: v if isinstance(v, list) else [v] for k, v in r.hop.context.items() if not caller_key(k)}
                 inputs.append(plain_input(q, {**ctx, "__resource__": r.hop.resource}))
                 tries.append((i, c, q))
         self.stats.plain_decisions += len(inputs)
@@ -528,9 +528,3 @@ def _by_caller_class(
             seen[cls] = i
         reps.append((i, c, q))
     return reps, members
-
-
-def _caller_key(key: str) -> bool:
-    """A context key whose value comes from the caller (its own request sets it)."""
-    k = key.lower()
-    return k.startswith("aws:principal") or k in ("aws:userid", "aws:username", "aws:sourceidentity")

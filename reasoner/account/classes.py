@@ -72,6 +72,13 @@ def _space_key(q: Query) -> tuple:
         q.action.lower(),
         q.resource_account,
         tuple(sorted((k, tuple(v)) for k, v in q.where.items())),
+        *_constraints_key(q),
+    )
+
+
+def _constraints_key(q: Query) -> tuple:
+    """The request space's constraints but the fixed values (`where`)."""
+    return (
         tuple(sorted(q.absent)),
         tuple(sorted(q.present)),
         tuple(sorted((k, tuple(v)) for k, v in q.exclude.items())),
@@ -79,6 +86,7 @@ def _space_key(q: Query) -> tuple:
         tuple(q.not_from_vpce),
         q.absent_prefixes,
         q.goal,
+        q.policies_only,
         q.now,
     )
 
@@ -189,6 +197,14 @@ def _principal(arn: str) -> Principal | None:
 _CLASS_KEYS = ("aws:principaltype", "aws:principalaccount", "aws:principalorgid", "aws:principalorgpaths")
 _IDENTITY_KEYS = ("aws:userid", "aws:username", "aws:sourceidentity", "aws:federatedprovider")
 
+
+def caller_key(key: str) -> bool:
+    """A context key whose value comes from the caller (aws:Principal*, its ids and name): a
+    request made by another caller cannot carry it over."""
+    k = key.lower()
+    return k.startswith("aws:principal") or k in _IDENTITY_KEYS
+
+
 _STATEMENT_TEXT: dict[int, tuple[object, str]] = {}
 
 
@@ -234,11 +250,7 @@ def caller_class(q: Query) -> tuple | None:
         return None
     action = q.action.lower()
     read = keys_read(q)
-    if any(
-        k in _IDENTITY_KEYS or (k.startswith("aws:principal") and not k.startswith("aws:principaltag/"))
-        for k in read
-        if k not in _CLASS_KEYS
-    ):
+    if any(caller_key(k) and not k.startswith("aws:principaltag/") for k in read if k not in _CLASS_KEYS):
         return None
     # The names a Principal element can use for the caller: a name whose text no such element
     # contains matches none of them (the account's name is shared by its callers).
@@ -268,13 +280,5 @@ def caller_class(q: Query) -> tuple | None:
         # The resource policy's document, the endpoint, SCP and RCP layers, the management account.
         (layers[1], *layers[4:]),
         where,
-        tuple(sorted(q.absent)),
-        tuple(sorted(q.present)),
-        tuple(sorted((k, tuple(v)) for k, v in q.exclude.items())),
-        tuple(q.without_via),
-        tuple(q.not_from_vpce),
-        q.absent_prefixes,
-        q.goal,
-        q.policies_only,
-        q.now,
+        *_constraints_key(q),
     )

@@ -33,8 +33,16 @@ def may_cover_resource(st, resource: str) -> bool:
 @lru_cache(maxsize=1 << 16)
 def _patterns_meet(pattern: str, resource: str) -> bool:
     """Some ARN matches both patterns. Case folded and with `*` crossing ':' (Resource matching
-    is case-sensitive and its wildcards stay in an ARN's first five fields): a superset, so sound."""
+    is case-sensitive and its wildcards stay in an ARN's first five fields): a superset, so sound.
+    Patterns too long to intersect cheaply (the search bounds its own work) may meet."""
+    if len(pattern) * len(resource) > MAX_MEET_PRODUCT:
+        return True
     return globs_meet(plain(pattern.lower()), plain(resource.lower()))
+
+
+# Positions of the two patterns' product automaton the prefilter explores at most (an ARN is a few
+# hundred characters; a 100,000-character Resource entry is input the search bounds itself).
+MAX_MEET_PRODUCT = 200_000
 
 
 _MAY_ALLOW: dict[tuple[int, str, str], tuple[Policy, bool]] = {}

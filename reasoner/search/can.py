@@ -10,7 +10,6 @@ reported. No model proves "impossible" when every domain is complete; otherwise 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -29,11 +28,12 @@ from reasoner.policy.principals import (
     with_principal_arn,
 )
 from reasoner.search.actions import allowable_actions, query_actions
+from reasoner.search.compilation import searched_variable
 from reasoner.search.domains import AbstractionError, Domain
 from reasoner.search.principals import Layer, compile_layers, query_layers
 from reasoner.search.program import Decoder, search_facts
 from reasoner.search.query import CanAnswer, Dimension, Query, is_pattern
-from reasoner.search.relax import VARIABLE_SEARCHED, relax_variables, variable_sample
+from reasoner.search.relax import relax_variables, variable_sample
 from reasoner.search.resources import AccountDimension, account_dimension, resource_account_of, with_account
 from reasoner.search.witness import batch_line, decide_command_for, recheck, witness_size
 
@@ -48,7 +48,7 @@ def can(query: Query, *, all_witnesses: bool = False) -> CanAnswer:
     variable's value would have to be searched, the answer is unknown unless the relaxed policies
     (search/relax.py: every statement using a variable made to allow more) allow no request."""
     answer = _can(query, all_witnesses)
-    if answer.answer != "unknown" or query.goal != "allow" or VARIABLE_SEARCHED not in (answer.reason or ""):
+    if answer.answer != "unknown" or query.goal != "allow" or searched_variable(answer.reason) is None:
         return answer
     witnessed = _with_variables_fixed(query, answer, all_witnesses)
     if witnessed is not None:
@@ -73,21 +73,19 @@ def _with_variables_fixed(query: Query, answer: CanAnswer, all_witnesses: bool) 
     None. Up to MAX_FIXED_VARIABLES keys, one sample value each."""
     where = dict(query.where)
     for _ in range(MAX_FIXED_VARIABLES):
-        found = _SEARCHED_VARIABLE.search(answer.reason or "")
-        if found is None or found.group(1) in {k.lower() for k in where}:
+        key = searched_variable(answer.reason)
+        if key is None or key in {k.lower() for k in where}:
             return None
-        key = found.group(1)
         where[key] = [variable_sample(key)]
         answer = _can(replace(query, where=dict(where)), all_witnesses)
         if answer.answer == "possible":
             return answer
-        if answer.answer != "unknown" or VARIABLE_SEARCHED not in (answer.reason or ""):
+        if answer.answer != "unknown":
             return None
     return None
 
 
 MAX_FIXED_VARIABLES = 3
-_SEARCHED_VARIABLE = re.compile(r"policy variable \$\{([^}]+)\}, whose value is searched")
 
 
 def _can(query: Query, all_witnesses: bool) -> CanAnswer:

@@ -3,6 +3,7 @@ the names a model's atoms decode back to. Each dimension's module adds its part.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from reasoner.engine.facts import FactProgram
@@ -39,11 +40,23 @@ class Compilation:
         if p is None:
             missing = [k for k in template.keys if k not in self.singles]
             if any(k not in self.absent for k in missing):
-                raise AbstractionError(
-                    f"{what} uses the policy variable ${{{missing[0]}}}, whose value is "
-                    "searched; fix it with --where to search the rest"
-                )
+                raise AbstractionError(f"{what} {searched_variable_text(missing[0])}")
         return p
 
     def key_id(self, key: str) -> int:
         return self.program.intern("k:" + key)
+
+
+# The reason of an answer left unknown by a policy variable whose value would be searched; `can`
+# reads the key back from it (searched_variable) to try the variable's fallback (search/relax.py).
+_SEARCHED = re.compile(r"uses the policy variable \$\{([^}]+)\}, whose value is searched")
+
+
+def searched_variable_text(key: str) -> str:
+    return f"uses the policy variable ${{{key}}}, whose value is searched; fix it with --where to search the rest"
+
+
+def searched_variable(reason: str | None) -> str | None:
+    """The key of the variable an unknown answer's reason says is searched, or None."""
+    found = _SEARCHED.search(reason or "")
+    return found.group(1) if found else None

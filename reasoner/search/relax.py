@@ -16,16 +16,13 @@ answer stays unknown). Only for `goal == "allow"`: for a universal check the dir
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 
 from reasoner.policy.document import Policy, Statement
+from reasoner.policy.patterns import parse_template
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.domains import HINTS
 from reasoner.search.query import Query
-
-# The text of the search's answer when a variable's value is searched (search/compilation.py).
-VARIABLE_SEARCHED = "uses the policy variable"
 
 
 def variable_sample(key: str) -> str:
@@ -35,22 +32,27 @@ def variable_sample(key: str) -> str:
 
 
 def _has_variable(values) -> bool:
-    return any("${" in str(v) for v in values or [])
-
-
-_VARIABLE = re.compile(r"\$\{[^}]*\}")
+    return any(parse_template(str(v), True).has_vars for v in values or [])
 
 
 def _widened(entry: str) -> str:
     """A Resource entry that matches every ARN the entry matches with any value of its variables:
     each variable in the resource part (after the fifth ':', where '*' matches any run of
-    characters) becomes '*'; a variable in another part makes the entry '*'."""
-    if "${" not in entry:
-        return entry
-    parts = entry.split(":", 5)
-    if len(parts) == 6 and "${" not in ":".join(parts[:5]):
-        return ":".join(parts[:5]) + ":" + _VARIABLE.sub("*", parts[5])
-    return "*"
+    characters) becomes '*'; a variable in another part makes the entry '*'. Escapes (${*}, ${?},
+    ${$}) stay as they are."""
+    out = []
+    colons = 0
+    for part in parse_template(entry, True).parts:
+        if part[0] == "text":
+            colons += part[1].count(":")
+            out.append(part[1])
+        elif part[0] == "lit":
+            out.append("${" + part[1] + "}")
+        elif colons < 5:
+            return "*"
+        else:
+            out.append("*")
+    return "".join(out)
 
 
 def _relaxed_statement(st: Statement) -> Statement | None:
@@ -71,7 +73,7 @@ def _relaxed_statement(st: Statement) -> Statement | None:
         update["Resource"] = [_widened(r) for r in st.Resource or []]
     if _has_variable(st.NotResource):
         # Fewer exclusions: the statement applies to more resources; none left, to every one.
-        left = [r for r in st.NotResource or [] if "${" not in r]
+        left = [r for r in st.NotResource or [] if not _has_variable([r])]
         update["NotResource"] = left or None
         if not left:
             update["Resource"] = ["*"]
