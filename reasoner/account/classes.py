@@ -282,3 +282,26 @@ def caller_class(q: Query) -> tuple | None:
         where,
         *_constraints_key(q),
     )
+
+
+def caller_class_on_pattern(q: Query) -> tuple | None:
+    """The caller class of a request on a resource pattern standing for each resource it covers
+    (privesc binds one technique to every target role or user): callers of one class get the same
+    decision on every resource the pattern covers, for every context. None: a class of its own.
+
+    From the pattern to one resource it covers, each part of `caller_class` can only get finer:
+    the statements that can apply there are those of the pattern's whose Resource covers it (equal
+    texts give equal subsets), and the keys they read are among the pattern's. The resource policy
+    is the one part that could differ per resource, so a request with a resource or endpoint policy
+    is a class of its own: the caller must know none applies to any covered resource (IAM's only
+    resource-based policy is a role's trust policy, which governs sts:AssumeRole* alone: IAM User
+    Guide, "Identity-based policies and resource-based policies"). The built-in AWS rules
+    (engine/facts.aws_rule) depend on the caller through its type, whether it is service-linked,
+    and whether its role name starts with AWSServiceRoleFor."""
+    if q.resource_policy is not None or q.vpc_endpoint_policy is not None:
+        return None
+    base = caller_class(q)
+    principal = _principal(q.principal)
+    if base is None or principal is None:
+        return None
+    return (base, (principal.role_name or "").startswith("AWSServiceRoleFor"))

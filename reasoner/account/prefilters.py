@@ -71,6 +71,46 @@ def may_allow_identity(e: Entity, action: str, resource: str) -> bool:
     return any(_policy_may_allow(p.policy, action, resource) for p in e.identity_policies)
 
 
+# (entity id, action) -> (the entity, its Allow Resource patterns or None); the entry holds the
+# entity, so its id is not reused while the entry lives.
+_ALLOW_PATTERNS: dict[tuple[int, str], tuple[Entity, tuple | None]] = {}
+
+
+def identity_allow_patterns(e: Entity, action: str) -> tuple | None:
+    """`may_allow_identity` for many concrete ARNs at once: the Resource entries (plain patterns)
+    of the entity's Allow statements that cover the action, or None when one of them may match
+    any resource (NotResource, '*', a policy variable). For a concrete ARN r,
+    may_allow_identity(e, action, r) == (patterns is None or any(arn_match(p, r) for p in patterns))."""
+    action = action.lower()
+    key = (id(e), action)
+    hit = _ALLOW_PATTERNS.get(key)
+    if hit is None:
+        if len(_ALLOW_PATTERNS) > 200_000:
+            _ALLOW_PATTERNS.clear()
+        hit = _ALLOW_PATTERNS[key] = (e, _allow_patterns(e, action))
+    return hit[1]
+
+
+def _allow_patterns(e: Entity, action: str) -> tuple | None:
+    out = []
+    for p in e.identity_policies:
+        for st in p.policy.Statement:
+            if st.Effect != "Allow" or not covers_action(st, action):
+                continue
+            if st.NotResource is not None:
+                return None
+            for r in st.Resource or []:
+                if "${" in r or r == "*":
+                    return None
+                out.append(plain(r))
+    return tuple(dict.fromkeys(out))
+
+
+def allowed_by_patterns(patterns: tuple | None, arn: str) -> bool:
+    """May an Allow statement with one of `patterns` (identity_allow_patterns) match the ARN?"""
+    return patterns is None or any(arn_match(p, arn) for p in patterns)
+
+
 def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:
     if rp is None:
         return False

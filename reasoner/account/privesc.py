@@ -30,16 +30,18 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from reasoner.account.authorizer import Authorizer
+from reasoner.account.classes import caller_class, caller_class_on_pattern
 from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, Outcome, assume_action, hop_cache_key
 from reasoner.account.model import Entity, Snapshot
 from reasoner.account.paths import PathFinder
 from reasoner.account.preconditions import check_precondition
-from reasoner.account.prefilters import may_allow_identity
+from reasoner.account.prefilters import allowed_by_patterns, identity_allow_patterns, may_allow_identity
 from reasoner.account.session import plain_time_context
 from reasoner.account.techniques import Technique, fill
+from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.coverage import covers_action
-from reasoner.search.can import Query, can
+from reasoner.search.can import Query, can, is_pattern
 
 
 @dataclass
@@ -139,6 +141,8 @@ class Privesc:
         self._target_index: dict[tuple, list[Entity]] | None = None
         self._become_graph: tuple[Edges, _BecomeGraph] | None = None
         self._may: dict[tuple[str, str], bool] = {}
+        self._req_class: dict[tuple, tuple | None] = {}
+        self.merged_pairs = 0  # (caller, technique) pairs answered by their class's representative
         # One request per resource class (classes.py); False asks every check on its own (the
         # reference the tests compare with).
         self.by_class = by_class
@@ -267,25 +271,91 @@ class Privesc:
         technique; only the techniques they leave open are bound to their targets, whose own
         checks are asked one request per resource class (classes.py)."""
         opened = [(caller, t) for caller in callers for t in techniques if self._may_use(caller, t)]
-        shared = {(c.arn, t.id): self._shared_checks(c, t) for c, t in opened}
+        # One caller per class asks (below); its plans are every member's.
+        rep_of: dict[tuple[str, str], Entity] = {}
+        grouped = self.by_class and not self.need_hops
+        asked = self._caller_classes(opened, rep_of) if grouped else opened
+        shared = {(c.arn, t.id): self._shared_checks(c, t) for c, t in asked}
         # Outcomes by check object (the plans hold them): each key computed once.
         outcomes = self._outcomes([c for checks in shared.values() for c in checks])
         plans = [
             plan
-            for caller, t in opened
+            for caller, t in asked
             if all(outcomes[id(c)] == "possible" for c in shared[(caller.arn, t.id)])
-            for plan in self._plans(caller, t, shared[(caller.arn, t.id)])
+            for plan in self._plans(caller, t, shared[(caller.arn, t.id)], skip_self=not grouped)
         ]
         outcomes.update(self._outcomes([c for plan in plans for c in plan.specific]))
         vias: dict[int, str] = {}
-        out: list[tuple[TechniquePlan, Step]] = []
+        found: dict[tuple[str, str], list[tuple[TechniquePlan, list[str]]]] = {}
         for plan in plans:
             if all(outcomes[id(c)] == "possible" for c in plan.specific):
                 via = [vias.get(id(c)) or vias.setdefault(id(c), _via(c)) for c in plan.shared + plan.specific]
-                t = plan.technique
+                found.setdefault((plan.caller.arn, plan.technique.id), []).append((plan, via))
+        # Every caller's steps in the order of its own pairs, its representative's plans in theirs.
+        out: list[tuple[TechniquePlan, Step]] = []
+        for who, t in opened:
+            rep = rep_of.get((who.arn, t.id), who)
+            for plan, via in found.get((rep.arn, t.id), []):
+                if t.kind == "become" and plan.target == who.arn:
+                    continue  # nobody becomes itself
+                mine = plan if rep is who else plan._replace(caller=who)
                 target = plan.target if not t.creates_target else "a new role"
-                out.append((plan, Step(t.id, plan.caller.arn, target, via, plan.assumes)))
+                out.append((mine, Step(t.id, who.arn, target, via, plan.assumes)))
         return out
+
+    def _caller_classes(
+        self, opened: list[tuple[Entity, Technique]], rep_of: dict[tuple[str, str], Entity]
+    ) -> list[tuple[Entity, Technique]]:
+        """The (caller, technique) pairs of one representative per caller class of the technique,
+        filling `rep_of` with each member's representative. Callers of one class
+        get the same decision on every request the technique makes, whatever the target
+        (classes.caller_class_on_pattern), so the same usable bindings; a caller with no class
+        is its own. Only the outcomes are shared: the plans of a member hold its
+        representative's checks (need_hops is off)."""
+        reps: dict[tuple, Entity] = {}
+        out = []
+        for caller, t in opened:
+            key = self._technique_class(caller, t)
+            rep = reps.setdefault(key, caller) if key is not None else caller
+            if rep is caller:
+                out.append((caller, t))
+            else:
+                rep_of[(caller.arn, t.id)] = rep
+        self.merged_pairs += len(rep_of)
+        return out
+
+    def _technique_class(self, caller: Entity, t: Technique) -> tuple | None:
+        """The caller's class for every request of the technique (None: a class of its own). A
+        target-bound request is asked on the pattern of every target ('*' for the target, group or
+        policy): its class holds for each target only when no resource policy applies there, so a
+        request to STS (a trust policy per target role) has no class."""
+        parts = []
+        for r in t.requires:
+            if r.self_granted:
+                continue
+            if "caller" in r.placeholders():
+                return None  # its request names the caller: each caller's own
+            bound = bool(r.placeholders() & _BOUND)
+            key = (caller.arn, r.action, r.resource, tuple(r.context.items()))
+            if key not in self._req_class:
+                self._req_class[key] = self._requirement_class(caller, r, bound)
+            cls = self._req_class[key]
+            if cls is None:
+                return None
+            parts.append(cls)
+        return (t.id, caller.account, tuple(parts))
+
+    def _requirement_class(self, caller: Entity, r, bound: bool) -> tuple | None:
+        if bound and r.action.lower().startswith("sts:"):
+            return None
+        values = {"caller": caller.arn, "account": caller.account}
+        if bound:
+            values.update({p: "*" for p in _BOUND})
+        try:
+            q = self.auth.query(_check(caller, r, values))
+        except InputError:
+            return None
+        return caller_class_on_pattern(q) if bound else caller_class(q)
 
     def _may_use(self, caller: Entity, t: Technique) -> bool:
         """Sound prefilters: the technique has requests the caller makes, every one of them has
@@ -312,12 +382,31 @@ class Privesc:
         values = {"caller": caller.arn, "account": caller.account}
         return [_check(caller, r, values) for r in t.requires if not r.self_granted and not r.placeholders() & _BOUND]
 
-    def _plans(self, caller: Entity, t: Technique, shared: list[HopCheck]) -> list[TechniquePlan]:
-        """The technique bound to each target the caller may use it on, with the checks it needs."""
+    def _plans(
+        self, caller: Entity, t: Technique, shared: list[HopCheck], skip_self: bool = True
+    ) -> list[TechniquePlan]:
+        """The technique bound to each target the caller may use it on, with the checks it needs
+        (with `skip_self` off, the caller itself too: a member of its class may become it)."""
         specific_reqs = [r for r in t.requires if not r.self_granted and r.placeholders() & _BOUND]
+        # A request on the bound resource itself no Allow statement of the caller can match, with
+        # no resource policy there, is impossible (prefilters.may_allow_query): the binding is
+        # never usable, and is not built.
+        needed = [
+            (r.resource[1:-1], identity_allow_patterns(caller, r.action))
+            for r in specific_reqs
+            if r.resource in _WHOLE_BOUND
+        ]
+        needed = [(name, pats) for name, pats in needed if pats is not None]
         plans = []
         for target, group, values in self._bindings(t, caller):
-            if target == caller.arn and t.kind == "become":
+            if skip_self and target == caller.arn and t.kind == "become":
+                continue
+            if needed and not all(
+                is_pattern(values[name])  # a role the caller creates: any name
+                or allowed_by_patterns(pats, values[name])
+                or self.snap.resource_policy_for(values[name]) is not None
+                for name, pats in needed
+            ):
                 continue
             pre = check_precondition(self.snap, t, values, self.is_admin)
             if pre.state == "fails" or (pre.state == "not-admin" and self.only_admin_grants):
@@ -676,6 +765,7 @@ def _may_do(e: Entity, action: str) -> bool:
 
 # Placeholders that change with the target: a requirement naming one is checked per binding.
 _BOUND = frozenset({"target", "group", "policy"})
+_WHOLE_BOUND = frozenset("{" + p + "}" for p in _BOUND)  # a resource that is the bound value itself
 
 
 def _via(c: HopCheck) -> str:

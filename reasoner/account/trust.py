@@ -6,7 +6,7 @@ from __future__ import annotations
 from reasoner.account.authorizer import Authorizer
 from reasoner.account.hops import ASSUME_ACTION, Constraints, HopResult, assume_action
 from reasoner.account.model import Entity, Snapshot
-from reasoner.account.prefilters import covers_action, may_allow_identity
+from reasoner.account.prefilters import allowed_by_patterns, covers_action, identity_allow_patterns, may_allow_identity
 from reasoner.policy.request import NamedPolicy
 
 # Principal ARNs a trust policy names, accounts it names, whether it is open to anyone.
@@ -101,7 +101,7 @@ class TrustGraph:
                 e
                 for acct in accounts
                 for e in self._may_assume_by_account.get(acct, [])
-                if e.arn not in arns and may_allow_identity(e, ASSUME_ACTION, role.arn)
+                if e.arn not in arns and allowed_by_patterns(identity_allow_patterns(e, ASSUME_ACTION), role.arn)
             ]
         unique = {e.arn: e for e in pool}
         return [e for e in unique.values() if e.arn != role.arn and not e.incomplete]

@@ -27,11 +27,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reasoner.account.authorizer import Authorizer
-from reasoner.account.classes import caller_class
+from reasoner.account.classes import caller_class, caller_class_on_pattern
 from reasoner.account.concrete import plain_input
 from reasoner.account.hops import Constraints, HopCheck
 from reasoner.account.snapshot import load_snapshot
 from reasoner.engine.decide import decide_many
+from reasoner.errors import InputError
 from reasoner.policy.request import Request
 from reasoner.search.can import Query, can, is_pattern
 
@@ -310,6 +311,42 @@ def test_callers_alike_in_every_layer_have_the_same_search_answer(bundle, tmp_pa
         answers = [(q.principal, can(q).answer) for q in group[:3]]
         known = {a for _, a in answers if a != "unknown"}
         assert len(known) <= 1, (group[0].resource, group[0].where, answers)
+
+
+# Concrete resources a pattern query stands for (privesc asks one technique of every target this way).
+COVERED = [*INSIDE_PATTERN, BUCKET, "arn:aws:s3:::other/x", "arn:aws:s3:::b2/data/x", "arn:aws:s3:::b3/u0/x"]
+
+
+@settings_
+@given(bundle=accounts())
+def test_callers_alike_on_a_pattern_have_the_same_decision_on_each_resource_it_covers(bundle, tmp_path):
+    """`caller_class_on_pattern`: callers of one class on a pattern ('*' or a bucket's objects)
+    with no resource policy in play are decided alike on every concrete resource the pattern
+    covers, for every context (the statements that can apply there are a subset, by text, of the
+    pattern's; so are the keys they read)."""
+    auth = Authorizer(_load(tmp_path, bundle), NOW)
+    for pattern in ("*", PATTERN):
+        by_class: dict[tuple, list] = {}
+        for e in auth.snap.principals.values():
+            try:
+                q = auth.query(HopCheck(e, ACTION, pattern))
+            except InputError:
+                continue
+            cls = caller_class_on_pattern(q)
+            if cls is not None:
+                by_class.setdefault(cls, []).append(e)
+        groups = [g for g in by_class.values() if len(g) > 1]
+        event(f"{pattern}: classes with several members: {min(len(groups), 3)}")
+        covered = [r for r in COVERED if pattern == "*" or r.startswith(BUCKET + "/")]
+
+        def decisions(e, covered=covered) -> list[str | None]:
+            qs = [auth.query(HopCheck(e, ACTION, r)) for r in covered]
+            return [d.decision for d in decide_many([plain_input(q, dict(ctx)) for q in qs for ctx in CONTEXTS])]
+
+        for group in groups:
+            first = decisions(group[0])
+            for e in group[1:]:
+                assert decisions(e) == first, (pattern, group[0].arn, e.arn)
 
 
 def _witness_allowed(auth: Authorizer, c: HopCheck, hop) -> bool:

@@ -38,11 +38,15 @@ def _answers(results: list[PrincipalPrivesc]) -> dict:
 
 
 def test_classes_answer_as_every_check_on_its_own(generated):
-    """Statuses, admin flags, reasons and the paths shown are identical with and without classes."""
-    fast = Privesc(load_snapshot(generated), now=NOW).run()
+    """Statuses, admin flags, reasons and the paths shown are identical with and without classes
+    (resource classes, and callers of one class per technique sharing their representative's
+    bindings: classes.caller_class_on_pattern)."""
+    pv = Privesc(load_snapshot(generated), now=NOW)
+    fast = pv.run()
     slow = Privesc(load_snapshot(generated), now=NOW, by_class=False).run()
     assert _answers(fast) == _answers(slow)
     assert any(r.status == "proved" for r in fast) and any(r.status == "no" for r in fast)
+    assert pv.merged_pairs > 0  # caller classes did form
 
 
 def _reference_chains(pv: Privesc, e, become) -> dict:
