@@ -12,6 +12,7 @@ SEARCH_WORKERS = default_workers()
 
 
 MIN_PARALLEL_SEARCHES = 12
+SHARES_PER_WORKER = 4
 
 
 def _search_in_order(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanAnswer | str]]:
@@ -34,9 +35,11 @@ def search_groups(groups: list[list[tuple[int, Query]]]) -> list[tuple[int, CanA
     n = sum(len(g) for g in groups)
     if SEARCH_WORKERS < 2 or n < MIN_PARALLEL_SEARCHES or in_worker():
         return _search_in_order(groups)
-    # Balance by the number of queries; each worker keeps its groups' early stops.
-    shares: list[list] = [[] for _ in range(SEARCH_WORKERS)]
-    sizes = [0] * SEARCH_WORKERS
+    # Balance by the number of queries, in a few shares per worker so that one taking longer
+    # does not hold the others idle; each share keeps its groups' early stops.
+    n_shares = min(len(groups), SEARCH_WORKERS * SHARES_PER_WORKER)
+    shares: list[list] = [[] for _ in range(n_shares)]
+    sizes = [0] * n_shares
     for g in sorted(groups, key=len, reverse=True):
         k = sizes.index(min(sizes))
         shares[k].append(g)

@@ -77,10 +77,10 @@ _ALLOW_PATTERNS: dict[tuple[int, str], tuple[Entity, tuple | None]] = {}
 
 
 def identity_allow_patterns(e: Entity, action: str) -> tuple | None:
-    """`may_allow_identity` for many concrete ARNs at once: the Resource entries (plain patterns)
-    of the entity's Allow statements that cover the action, or None when one of them may match
-    any resource (NotResource, '*', a policy variable). For a concrete ARN r,
-    may_allow_identity(e, action, r) == (patterns is None or any(arn_match(p, r) for p in patterns))."""
+    """`may_allow_identity` for many concrete ARNs at once: the Resource entries of the entity's
+    Allow statements that cover the action (literals, prefixes before one trailing '*', other
+    globs), or None when one of them may match any resource (NotResource, '*', a policy
+    variable). For a concrete ARN r, may_allow_identity(e, action, r) == allowed_by_patterns(...)."""
     action = action.lower()
     key = (id(e), action)
     hit = _ALLOW_PATTERNS.get(key)
@@ -92,7 +92,9 @@ def identity_allow_patterns(e: Entity, action: str) -> tuple | None:
 
 
 def _allow_patterns(e: Entity, action: str) -> tuple | None:
-    out = []
+    literals: list[str] = []
+    prefixes: list[str] = []
+    globs: list[tuple] = []
     for p in e.identity_policies:
         for st in p.policy.Statement:
             if st.Effect != "Allow" or not covers_action(st, action):
@@ -102,13 +104,22 @@ def _allow_patterns(e: Entity, action: str) -> tuple | None:
             for r in st.Resource or []:
                 if "${" in r or r == "*":
                     return None
-                out.append(plain(r))
-    return tuple(dict.fromkeys(out))
+                star = r.find("*")
+                if "?" not in r and star < 0:
+                    literals.append(r)  # arn_match of a literal is equality
+                elif "?" not in r and star == len(r) - 1:
+                    prefixes.append(r[:-1])  # one trailing '*': within the last ARN field, a prefix
+                else:
+                    globs.append(plain(r))
+    return frozenset(literals), tuple(dict.fromkeys(prefixes)), tuple(dict.fromkeys(globs))
 
 
 def allowed_by_patterns(patterns: tuple | None, arn: str) -> bool:
     """May an Allow statement with one of `patterns` (identity_allow_patterns) match the ARN?"""
-    return patterns is None or any(arn_match(p, arn) for p in patterns)
+    if patterns is None:
+        return True
+    literals, prefixes, globs = patterns
+    return arn in literals or arn.startswith(prefixes) or any(arn_match(g, arn) for g in globs)
 
 
 def may_allow_resource(rp: NamedPolicy | None, e: Entity, action: str) -> bool:

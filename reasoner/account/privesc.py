@@ -27,12 +27,14 @@ import datetime as dt
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import NamedTuple
 
 from reasoner.account.authorizer import Authorizer
 from reasoner.account.classes import caller_class, caller_class_on_pattern
 from reasoner.account.hops import ASSUME_ACTION, Constraints, HopCheck, Outcome, assume_action, hop_cache_key
 from reasoner.account.model import Entity, Snapshot
+from reasoner.account.parallel import search_groups
 from reasoner.account.paths import PathFinder
 from reasoner.account.preconditions import check_precondition
 from reasoner.account.prefilters import allowed_by_patterns, identity_allow_patterns, may_allow_identity
@@ -41,7 +43,7 @@ from reasoner.account.techniques import Technique, fill
 from reasoner.errors import InputError
 from reasoner.policy import catalogue
 from reasoner.policy.coverage import covers_action
-from reasoner.search.can import Query, can, is_pattern
+from reasoner.search.can import Query, is_pattern
 
 
 @dataclass
@@ -110,8 +112,9 @@ class Edges(NamedTuple):
     new_role_admin: dict[str, list[Step]]  # a role it creates and makes admin
 
 
-def _iam_actions() -> list[str]:
-    return catalogue.expand("iam:*")
+@lru_cache(maxsize=1)
+def _iam_actions() -> tuple[str, ...]:
+    return tuple(a.lower() for a in catalogue.expand("iam:*"))
 
 
 class Privesc:
@@ -149,9 +152,32 @@ class Privesc:
 
     # -- admin-equivalence --------------------------------------------------------------------
     def is_admin(self, e: Entity, extra_policies=()) -> bool | None:
-        key = e.arn + "|" + ",".join(p.name for p in extra_policies)
-        if key in self._admin:
-            return self._admin[key]
+        self.admin_checks([e], extra_policies)
+        return self._admin[_admin_key(e, extra_policies)]
+
+    def admin_checks(self, entities: list[Entity], extra_policies=()) -> None:
+        """Whether each entity is admin-equivalent (True, False, None: unknown), into the cache; the
+        searches left over the search workers (parallel.search_groups)."""
+        todo: list[tuple[str, Query]] = []
+        for e in entities:
+            key = _admin_key(e, extra_policies)
+            if key in self._admin:
+                continue
+            q = self._admin_query(e, key, extra_policies)
+            if isinstance(q, Query):
+                todo.append((key, q))
+        for i, a in search_groups([[(i, q)] for i, (_, q) in enumerate(todo)]):
+            key = todo[i][0]
+            self.auth.stats.searches += 1
+            answer = a if isinstance(a, str) else a.answer
+            value = {"impossible": True, "possible": False}.get(answer)
+            if value is None:
+                self._reasons[key] = a if isinstance(a, str) else a.reason or "the admin check was not complete"
+            self._admin[key] = value
+
+    def _admin_query(self, e: Entity, key: str, extra_policies) -> Query | None:
+        """The search that proves the entity admin-equivalent (no context denies an iam:* request),
+        or None when the answer is known without one (then cached)."""
         if e.incomplete:
             self._reasons[key] = e.incomplete[0]
             self._admin[key] = None
@@ -160,9 +186,9 @@ class Privesc:
         # Prefilter (exact for the action dimension): every IAM action must be covered by some
         # Allow statement, else that action is implicitly denied.
         allows = [st for p in policies for st in p.policy.Statement if st.Effect == "Allow"]
-        if not all(any(covers_action(st, a.lower()) for st in allows) for a in _iam_actions()):
+        if not all(any(covers_action(st, a) for st in allows) for a in _iam_actions()):
             self._admin[key] = False
-            return False
+            return None
         where = {f"aws:PrincipalTag/{k}": [v] for k, v in e.tags.items()}
         where["aws:SecureTransport"] = ["true"]
         where.update(plain_time_context(e.arn, self.now))  # the same time keys as every hop (session.py)
@@ -185,7 +211,7 @@ class Privesc:
             "aws:calledvialast",
         }
         absent = sorted({k for k in keys if k.lower() not in fixed and not k.lower().startswith("aws:principaltag/")})
-        q = Query(
+        return Query(
             principal=e.arn,
             action="iam:*",
             resource="*",
@@ -199,13 +225,6 @@ class Privesc:
             absent_prefixes=("aws:principaltag/",),
             goal="deny",
         )
-        a = can(q)
-        self.auth.stats.searches += 1
-        value = {"impossible": True, "possible": False}.get(a.answer)
-        if value is None:
-            self._reasons[key] = a.reason or "the admin check was not complete"
-        self._admin[key] = value
-        return value
 
     # -- techniques ---------------------------------------------------------------------------
     def _targets(self, account: str, kind: str, service: str | None) -> list[Entity]:
@@ -259,13 +278,13 @@ class Privesc:
         requirements that do not depend on the target are checked first (once per caller and
         technique), then the target-specific ones of the techniques still open, each round in
         one call of the authorizer."""
-        return [
-            (plan.caller.arn, plan.technique.kind, step, plan.group) for plan, step in self.usable(callers, techniques)
-        ]
+        return [(step.source, plan.technique.kind, step, plan.group) for plan, step in self.usable(callers, techniques)]
 
     def usable(self, callers: list[Entity], techniques: list[Technique]) -> list[tuple[TechniquePlan, Step]]:
-        """Every technique bound to a target that a caller can use, with its step; the plan's
-        checks are all possible (their witness hops are in the authorizer's cache).
+        """Every technique bound to a target that a caller can use, with its step (the step names
+        the caller); the plan's checks are all possible (their witness hops are in the authorizer's
+        cache). With need_hops off, a caller in a class of callers (below) gets its class
+        representative's plans.
 
         The requirements that do not depend on the target are checked first, once per caller and
         technique; only the techniques they leave open are bound to their targets, whose own
@@ -298,9 +317,8 @@ class Privesc:
             for plan, via in found.get((rep.arn, t.id), []):
                 if t.kind == "become" and plan.target == who.arn:
                     continue  # nobody becomes itself
-                mine = plan if rep is who else plan._replace(caller=who)
                 target = plan.target if not t.creates_target else "a new role"
-                out.append((mine, Step(t.id, who.arn, target, via, plan.assumes)))
+                out.append((plan, Step(t.id, who.arn, target, via, plan.assumes)))
         return out
 
     def _caller_classes(
@@ -310,8 +328,7 @@ class Privesc:
         filling `rep_of` with each member's representative. Callers of one class
         get the same decision on every request the technique makes, whatever the target
         (classes.caller_class_on_pattern), so the same usable bindings; a caller with no class
-        is its own. Only the outcomes are shared: the plans of a member hold its
-        representative's checks (need_hops is off)."""
+        is its own. Only the outcomes are shared (need_hops is off)."""
         reps: dict[tuple, Entity] = {}
         out = []
         for caller, t in opened:
@@ -450,9 +467,8 @@ class Privesc:
         grants: dict[str, list[Step]] = {e.arn: [] for e in everyone}
         joins: dict[str, list[tuple[Step, str | None]]] = {e.arn: [] for e in everyone}
         new_role_admin: dict[str, list[Step]] = {e.arn: [] for e in everyone}
-        for i, e in enumerate(everyone):
-            self.progress("admin checks", i, len(everyone))
-            self.is_admin(e)
+        self.progress("admin checks", 0, len(everyone))
+        self.admin_checks(everyone)
         # An admin needs no escalation; an incomplete principal is unknown.
         callers = [e for e in everyone if not e.incomplete and not self._admin.get(e.arn + "|")]
         self.progress("escalation steps", 0, len(callers))
@@ -750,6 +766,10 @@ def _precondition(t: Technique, values: dict[str, str]) -> str | None:
         "group": f"the group {values['group']}" if "group" in values else "the group",
     }
     return re.sub(r"\{([a-z]+)\}", lambda m: names.get(m.group(1), m.group(1)), t.assumes)
+
+
+def _admin_key(e: Entity, extra_policies) -> str:
+    return e.arn + "|" + ",".join(p.name for p in extra_policies)
 
 
 def _first_per_target(steps: list[Step]) -> list[Step]:
