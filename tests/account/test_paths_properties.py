@@ -122,13 +122,19 @@ def _bundle(acc) -> dict:
     return out
 
 
-def first_call_origins(acc) -> list[dict]:
-    """Every realistic network origin of a caller's own request (a grid: two public addresses,
-    each endpoint the path may use), with aws:SecureTransport true and false."""
+def first_call_origins(acc, service: str = "s3") -> list[dict]:
+    """Every realistic network origin of a caller's own request to `service` (a grid: two public
+    addresses, each endpoint the path may use), with aws:SecureTransport true and false. A request
+    reaches AWS through an endpoint of its own service only (an S3 endpoint carries no STS call:
+    AWS PrivateLink, "Access AWS services through AWS PrivateLink"); a snapshot that lists no
+    endpoint may have any."""
     banned = set(acc["not_from_vpce"])
     out: list[dict] = [{"aws:SourceIp": "52.1.2.3"}, {"aws:SourceIp": "3.3.3.3"}]
-    listed = [(e["VpcEndpointId"], e["VpcId"]) for e in acc["endpoints"]]
-    for vpce, vpc in listed or [("vpce-1", "vpc-1"), ("vpce-2", "vpc-2")]:
+    listed = [
+        (e["VpcEndpointId"], e["VpcId"]) for e in acc["endpoints"] if e["ServiceName"].rsplit(".", 1)[-1] == service
+    ]
+    unlisted = [("vpce-1", "vpc-1"), ("vpce-2", "vpc-2")] if not acc["endpoints"] else []
+    for vpce, vpc in listed or unlisted:
         if vpce not in banned:
             out.append({"aws:SourceVpce": vpce, "aws:SourceVpc": vpc, "aws:VpcSourceIp": "10.1.2.3"})
     return [{**o, **ALWAYS, "aws:SecureTransport": s} for o in out for s in ("true", "false")]
@@ -153,7 +159,7 @@ def identities_within_two_assumptions(finder, snap, acc, start) -> set[str]:
         for cur in frontier:
             for role in snap.principals.values():
                 if role.kind == "role" and role.arn not in reached:
-                    if _allowed(finder, cur, "sts:AssumeRole", role.arn, first_call_origins(acc)):
+                    if _allowed(finder, cur, "sts:AssumeRole", role.arn, first_call_origins(acc, "sts")):
                         reached.add(role.arn)
                         nxt.append(role.arn)
         frontier = nxt
@@ -207,5 +213,5 @@ def test_who_can_agrees_with_the_concrete_decider(acc, tmp_path):
             continue
         for arn in identities_within_two_assumptions(finder, snap, acc, e.arn):
             assert not _allowed(finder, arn, "s3:GetObject", OBJECT, origins), (e.arn, arn, "direct")
-            if _allowed(finder, arn, "athena:StartQueryExecution", WORKGROUP, origins):
+            if _allowed(finder, arn, "athena:StartQueryExecution", WORKGROUP, first_call_origins(acc, "athena")):
                 assert not _allowed(finder, arn, "s3:GetObject", OBJECT, ATHENA_HOP), (e.arn, arn, "athena")
