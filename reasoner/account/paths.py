@@ -352,22 +352,31 @@ class PathFinder:
         return self._assumable.get(arn, [])
 
     def _chains_from(self, origin: Entity, cons: Constraints) -> tuple[dict[str, list[Hop]], list[str], list[str]]:
+        """Breadth-first, a level at a time: the escalation edges out of a level and the assumption
+        edges into the roles it may assume are asked in one batch each (their searches spread over
+        the cores), then the level is walked in order as one identity at a time would be."""
         chains: dict[str, list[Hop]] = {origin.arn: []}
         order = [origin.arn]
         unknown: list[str] = []
         i = 0
         while i < len(order):
-            cur = self.snap.principals[order[i]]
-            i += 1
-            for edge in self.escalations.out_of([cur])[cur.arn]:
-                if edge.kind == "become" and edge.target not in chains:
-                    chains[edge.target] = chains[cur.arn] + edge.hops
-                    order.append(edge.target)
-            for role in self._roles_assumable_by(cur.arn):
-                if role.arn in chains:
-                    continue
-                for e, r in self.assume_edges_into(role, cons):
-                    if e.arn != cur.arn:
+            level = [self.snap.principals[arn] for arn in order[i:]]
+            i = len(order)
+            out = self.escalations.out_of(level)
+            roles = list(
+                {r.arn: r for e in level for r in self._roles_assumable_by(e.arn) if r.arn not in chains}.values()
+            )
+            self.trust.ask_edges_into(roles, cons)
+            for cur in level:
+                for edge in out[cur.arn]:
+                    if edge.kind == "become" and edge.target not in chains:
+                        chains[edge.target] = chains[cur.arn] + edge.hops
+                        order.append(edge.target)
+                for role in self._roles_assumable_by(cur.arn):
+                    if role.arn in chains or cur.arn == role.arn:
+                        continue
+                    r = self.trust.edge(cur, role, cons)
+                    if r is None:
                         continue
                     if r.outcome == "possible":
                         chains[role.arn] = chains[cur.arn] + [r.possible_hop]

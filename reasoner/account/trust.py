@@ -115,6 +115,19 @@ class TrustGraph:
     ) -> dict[str, list[tuple[Entity, HopResult]]]:
         """assume_edges_into for several roles, their checks in one call of the authorizer (with
         `by_class`, one request per resource class: Authorizer.check_by_class)."""
+        assumable = self.ask_edges_into(roles, cons, by_class=by_class)
+        out: dict[str, list[tuple[Entity, HopResult]]] = {role.arn: [] for role in roles}
+        for role in assumable:
+            out[role.arn] = [(e, self._assume_cache[(e.arn, role.arn, cons)]) for e in self.assume_candidates(role)]
+        return out
+
+    def edge(self, e: Entity, role: Entity, cons: Constraints) -> HopResult | None:
+        """The answer for `e` assuming `role` once ask_edges_into asked it (None: `e` is not a
+        candidate, or the role cannot be assumed)."""
+        return self._assume_cache.get((e.arn, role.arn, cons))
+
+    def ask_edges_into(self, roles: list[Entity], cons: Constraints, *, by_class: bool = False) -> list[Entity]:
+        """Ask (once, cached) every candidate's assumption of each role; the roles that can be assumed."""
         assumable = [
             role
             for role in roles
@@ -140,7 +153,4 @@ class TrustGraph:
                 best[k] = r
         for (arn, role_arn), r in best.items():
             self._assume_cache[(arn, role_arn, cons)] = r
-        out: dict[str, list[tuple[Entity, HopResult]]] = {role.arn: [] for role in roles}
-        for role in assumable:
-            out[role.arn] = [(e, self._assume_cache[(e.arn, role.arn, cons)]) for e in self.assume_candidates(role)]
-        return out
+        return assumable
