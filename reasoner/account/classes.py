@@ -11,7 +11,10 @@ logic" and "IAM JSON policy elements: Resource / NotResource"):
   and /aws-reserved/ roles, AWS managed policies).
 Two requests of one principal, action, context space and layers that agree on all of these have
 the same decision for every context. A statement whose Resource or NotResource holds a policy
-variable (its match depends on the context) leaves the request in a class of its own.
+variable matches as the variable's value fills it: when every such value is fixed by the request
+space (the caller's tags, present or absent, and the other keys `where` fixes), the filled pattern
+is matched like any other; else the match depends on the context, and the request is a class of
+its own.
 """
 
 from __future__ import annotations
@@ -19,10 +22,10 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reasoner.account.prefilters import has_variable, keys_read, may_cover_resource, query_policies
-from reasoner.engine.facts import aws_rule
+from reasoner.engine.facts import aws_rule, variable_value
 from reasoner.errors import InputError
 from reasoner.policy.coverage import covers_action
-from reasoner.policy.patterns import arn_match, plain
+from reasoner.policy.patterns import arn_match, fill, literal_text, parse_template, plain
 from reasoner.policy.principals import Principal, parse_principal
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, is_pattern
@@ -136,18 +139,59 @@ def _applicable_uncached(q: Query) -> tuple | None:
     else the compiled pattern."""
     action = q.action.lower()
     matchers: list = [_STATEMENT]
+    singles = _fixed_variables(q)
     for pol in query_policies(q):
         for st in pol.Statement:
             if not covers_action(st, action):
                 continue
-            if has_variable(st):
-                return None
+            variables = pol.variables_enabled and has_variable(st)
             element = st.Resource if st.Resource is not None else st.NotResource
             for r in element or []:
-                p = plain(r)
-                matchers.append(True if p == _ANY else r if not any(w for _, w in p) else _Glob(p))
+                if variables:
+                    t = parse_template(r, True)
+                    if singles is None or not all(k in singles for k in _variable_keys(t)):
+                        return None  # its match depends on a value the request space leaves open
+                    # Filled as the decider fills it (engine/facts: the key's one value, else the
+                    # default, else the entry matches nothing).
+                    p = fill(t, {k: v for k, v in singles.items() if v is not None})
+                    if p is None:
+                        matchers.append(_NO_MATCH)
+                        continue
+                else:
+                    p = plain(r)
+                matchers.append(True if p == _ANY else literal_text(p) if not any(w for _, w in p) else _Glob(p))
             matchers.append(_STATEMENT)
     return (_space_key(q), _layers_key(q)), tuple(matchers)
+
+
+def _variable_keys(t) -> set[str]:
+    return {part[1] for part in t.parts if part[0] == "var"}
+
+
+def _fixed_variables(q: Query) -> dict[str, str | None] | None:
+    """The keys whose value every request of the space has, lower case, with the value a policy
+    variable takes (None: no single value, or absent): the principal's tags (given in `where`,
+    absent otherwise: the search's absent_prefixes) and the other keys `where` fixes that do not
+    come from the caller. A key derived from the caller (aws:username, ...) is not listed."""
+    out: dict[str, str | None] = {}
+    for k, values in q.where.items():
+        key = k.lower()
+        if caller_key(key) and not key.startswith("aws:principaltag/"):
+            continue
+        out[key] = variable_value(key, list(values))
+    if not any("aws:principaltag/".startswith(p) for p in q.absent_prefixes):
+        return out  # tags not in `where` are searched: only the listed keys are fixed
+    return _TagsAbsent(out)
+
+
+class _TagsAbsent(dict):
+    """Fixed keys where every principal tag not listed is absent (no value)."""
+
+    def __contains__(self, key) -> bool:
+        return dict.__contains__(self, key) or str(key).startswith("aws:principaltag/")
+
+
+_NO_MATCH = ""  # an entry whose variable has no value matches no resource (no ARN is empty)
 
 
 _ANY = (("*", True),)

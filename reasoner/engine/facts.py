@@ -133,6 +133,15 @@ def aws_rule_search_facts(principal: Principal, actions: dict[int, str], resourc
     return out
 
 
+def variable_value(key: str, values: list[str]) -> str | None:
+    """The value a policy variable of `key` takes in a request with these values: the one value;
+    None with several, and for a multivalued key even with one (AWS: a multivalued key cannot be a
+    policy variable)."""
+    if len(values) == 1 and not catalogue.is_multivalued(key):
+        return values[0]
+    return None
+
+
 def aws_rule_may_decide(action: str) -> bool:
     """Can aws_rule decide some request with this action (for some principal and resource)?"""
     action_l = action.lower()
@@ -566,9 +575,8 @@ class FactProgram:
                 continue
             for v in dict.fromkeys(values):
                 self.lines.append(f"req_value({r},{kid},{self.intern('v:' + v)}).")
-            # AWS: a multivalued key cannot be a policy variable, even with one value.
-            if len(values) == 1 and not catalogue.is_multivalued(key):
-                singles[key] = values[0]
+            if (single := variable_value(key, values)) is not None:
+                singles[key] = single
                 self.lines.append(f"req_single({r},{kid}).")
         return singles
 
