@@ -26,6 +26,7 @@ largest sizes: at most linear when its ratio is at most the ratio of principal c
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import platform
@@ -114,7 +115,19 @@ def worker_whocan(a) -> int:
         raise _Timeout()
 
     signal.signal(signal.SIGALRM, on_alarm)
+    # Seconds in the cyclic garbage collector (its full passes over a large session's caches pause
+    # whichever query they land in).
+    gc_seconds = [0.0, 0.0]
+
+    def on_gc(phase, info):
+        if phase == "start":
+            gc_seconds[1] = time.perf_counter()
+        else:
+            gc_seconds[0] += time.perf_counter() - gc_seconds[1]
+
+    gc.callbacks.append(on_gc)
     for i, q in enumerate(json.loads(a.queries_json)):
+        gc0 = gc_seconds[0]
         st = pf.auth.stats
         s0, p0 = st.searches, st.plain_decisions
         cons = Constraints(without_via=tuple(q["without_via"]))
@@ -144,6 +157,7 @@ def worker_whocan(a) -> int:
                 rec.update(error=f"{type(exc).__name__}: {exc}"[:500])
         rec.update(
             seconds=time.perf_counter() - t0,
+            gc_seconds=gc_seconds[0] - gc0,
             searches=pf.auth.stats.searches - s0,
             plain_decisions=pf.auth.stats.plain_decisions - p0,
         )
@@ -392,7 +406,8 @@ def _record_event(row: dict, ev: dict) -> None:
         )
         print(
             f"  q{ev['i']:<2} {_fmt_t(ev['seconds'], ev.get('cut_off')):>7} s  {ev['searches']:>6} searches "
-            f"{ev['plain_decisions']:>6} plain  {res}  {ev['action']} {ev['resource'].rsplit(':', 1)[-1]}{via}",
+            f"{ev['plain_decisions']:>6} plain  gc {ev.get('gc_seconds', 0):.2f} s  {res}  {ev['action']} "
+            f"{ev['resource'].rsplit(':', 1)[-1]}{via}",
             flush=True,
         )
         if ev.get("unknown_reason"):
