@@ -149,7 +149,7 @@ def _applicable_uncached(q: Query) -> tuple | None:
             for r in element or []:
                 if variables:
                     t = parse_template(r, True)
-                    if singles is None or not all(k in singles for k in _variable_keys(t)):
+                    if not all(k in singles for k in _variable_keys(t)):
                         return None  # its match depends on a value the request space leaves open
                     # Filled as the decider fills it (engine/facts: the key's one value, else the
                     # default, else the entry matches nothing).
@@ -168,7 +168,7 @@ def _variable_keys(t) -> set[str]:
     return {part[1] for part in t.parts if part[0] == "var"}
 
 
-def _fixed_variables(q: Query) -> dict[str, str | None] | None:
+def _fixed_variables(q: Query) -> dict[str, str | None]:
     """The keys whose value every request of the space has, lower case, with the value a policy
     variable takes (None: no single value, or absent): the principal's tags (given in `where`,
     absent otherwise: the search's absent_prefixes) and the other keys `where` fixes that do not
