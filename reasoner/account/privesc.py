@@ -407,11 +407,12 @@ class Privesc:
         specific_reqs = [r for r in t.requires if not r.self_granted and r.placeholders() & _BOUND]
         # A request on the bound resource itself no Allow statement of the caller can match, with
         # no resource policy there, is impossible (prefilters.may_allow_query): the binding is
-        # never usable, and is not built.
+        # never usable, and is not built. Not for sts:AssumeRole*: the role's trust policy is its
+        # resource policy (Authorizer._resource_layer) and, naming the caller, allows on its own.
         needed = [
             (r.resource[1:-1], identity_allow_patterns(caller, r.action))
             for r in specific_reqs
-            if r.resource in _WHOLE_BOUND
+            if r.resource in _WHOLE_BOUND and not r.action.lower().startswith("sts:assumerole")
         ]
         needed = [(name, pats) for name, pats in needed if pats is not None]
         plans = []
