@@ -187,19 +187,50 @@ class PathFinder:
     def _escalate_backward(
         self, best: dict[str, Path], unknown: dict[str, str], action: str, resource: str, cons: Constraints
     ) -> list[str]:
-        """Principals not in `best` with an escalation edge into it (or a grant to themselves after
-        which the request is allowed) join it; the roles among them (to search assumption into)."""
+        """Principals not in `best` with an escalation edge into it (or a grant after which they
+        can make the request) join it; the roles among them (to search assumption into).
+
+        A grant to the granter itself or to a role it creates needs no chain, so those (and the
+        become edges) go first. Only the granters they leave out look for a chain to their other
+        grants' targets, and only through principals not in `best`: a chain through one in `best`
+        already puts the granter in `best` along that principal's path (the assumption and become
+        edges into `best` are followed here and in _assume_backward)."""
         edges = self.escalations.out_of([e for e in self.snap.principals.values() if e.arn not in best])
-        # Only grants to a principal the granter can become lead anywhere: their targets' routes
-        # are searched, the others' never (a grant of Allow * to every role is common).
-        grants = [
-            edge
-            for arn, out in edges.items()
-            if arn not in best
-            for edge in out
-            if edge.kind == "grant" and self._become_after_grant(arn, edge, cons) is not None
-        ]
-        self._granted_routes(grants, action, resource, cons)
+        become: dict[tuple[str, str], list[Hop]] = {}
+        near = [edge for out in edges.values() for edge in out if edge.kind == "grant" and _grant_needs_no_chain(edge)]
+        self._granted_routes(near, action, resource, cons)
+        new = self._join(edges, become, best, unknown, action, resource, cons)
+        far: dict[str, set[str]] = {}
+        for arn, out in edges.items():
+            for edge in out:
+                if arn not in best and edge.kind == "grant" and not _grant_needs_no_chain(edge):
+                    if edge.target not in best:  # becoming it is a path already
+                        far.setdefault(arn, set()).add(edge.target)
+        if far:
+            avoid = frozenset(best)
+            for arn, targets in far.items():
+                chains = self._chains_from(self.snap.principals[arn], cons, avoid=avoid, goals=targets)[0]
+                become.update({(arn, t): chains[t] for t in targets if t in chains})
+            reachable = [
+                edge for arn in far for edge in edges[arn] if edge.kind == "grant" and (arn, edge.target) in become
+            ]
+            self._granted_routes(reachable, action, resource, cons)
+            new += self._join(edges, become, best, unknown, action, resource, cons)
+        return [a for a in new if self.snap.principals[a].kind == "role"]
+
+    def _join(
+        self,
+        edges: dict[str, list[Escalation]],
+        become: dict[tuple[str, str], list[Hop]],
+        best: dict[str, Path],
+        unknown: dict[str, str],
+        action: str,
+        resource: str,
+        cons: Constraints,
+    ) -> list[str]:
+        """Until nothing changes: the principals with a become edge into `best`, or a grant whose
+        target they become ([] for themselves or a new role, else `become`) and whose granted
+        route exists, join `best` (their first such edge); the principals that joined."""
         new: list[str] = []
         changed = True
         while changed:
@@ -208,16 +239,20 @@ class PathFinder:
                 if arn in best:
                     continue
                 for edge in out:
-                    tail = best[edge.target].hops if edge.kind == "become" and edge.target in best else None
-                    if edge.kind == "grant":
-                        tail = self._after_grant(arn, edge, action, resource, cons)
+                    tail = None
+                    if edge.kind == "become":
+                        tail = best[edge.target].hops if edge.target in best else None
+                    else:
+                        pre = [] if _grant_needs_no_chain(edge) else become.get((arn, edge.target))
+                        after = None if pre is None else self._granted_route(edge, action, resource, cons)
+                        tail = None if pre is None or after is None else pre + after
                     if tail is not None:
                         best[arn] = Path(arn, edge.hops + tail)
                         unknown.pop(arn, None)
                         new.append(arn)
                         changed = True
                         break
-        return [a for a in new if self.snap.principals[a].kind == "role"]
+        return new
 
     def _after_grant(
         self, arn: str, edge: Escalation, action: str, resource: str, cons: Constraints
@@ -351,29 +386,42 @@ class PathFinder:
             self._assumable = index
         return self._assumable.get(arn, [])
 
-    def _chains_from(self, origin: Entity, cons: Constraints) -> tuple[dict[str, list[Hop]], list[str], list[str]]:
+    def _chains_from(
+        self,
+        origin: Entity,
+        cons: Constraints,
+        *,
+        avoid: frozenset[str] = frozenset(),
+        goals: set[str] | None = None,
+    ) -> tuple[dict[str, list[Hop]], list[str], list[str]]:
         """Breadth-first, a level at a time: the escalation edges out of a level and the assumption
         edges into the roles it may assume are asked in one batch each (their searches spread over
-        the cores), then the level is walked in order as one identity at a time would be."""
+        the cores), then the level is walked in order as one identity at a time would be. Never
+        through a principal in `avoid`; with `goals`, it stops once it has a chain to each."""
         chains: dict[str, list[Hop]] = {origin.arn: []}
         order = [origin.arn]
         unknown: list[str] = []
         i = 0
-        while i < len(order):
+        while i < len(order) and not (goals is not None and goals <= chains.keys()):
             level = [self.snap.principals[arn] for arn in order[i:]]
             i = len(order)
             out = self.escalations.out_of(level)
             roles = list(
-                {r.arn: r for e in level for r in self._roles_assumable_by(e.arn) if r.arn not in chains}.values()
+                {
+                    r.arn: r
+                    for e in level
+                    for r in self._roles_assumable_by(e.arn)
+                    if r.arn not in chains and r.arn not in avoid
+                }.values()
             )
             self.trust.ask_edges_into(roles, cons)
             for cur in level:
                 for edge in out[cur.arn]:
-                    if edge.kind == "become" and edge.target not in chains:
+                    if edge.kind == "become" and edge.target not in chains and edge.target not in avoid:
                         chains[edge.target] = chains[cur.arn] + edge.hops
                         order.append(edge.target)
                 for role in self._roles_assumable_by(cur.arn):
-                    if role.arn in chains or cur.arn == role.arn:
+                    if role.arn in chains or cur.arn == role.arn or role.arn in avoid:
                         continue
                     r = self.trust.edge(cur, role, cons)
                     if r is None:
@@ -415,3 +463,8 @@ def _check_action(action: str) -> None:
             raise InputError(f"no catalogue action matches {action!r}", path=("action",))
     elif catalogue.lookup(action) is None:
         raise InputError(catalogue.unknown_action_message(action), path=("action",))
+
+
+def _grant_needs_no_chain(edge: Escalation) -> bool:
+    """A grant to the granter itself or to a role it creates: it is the target already."""
+    return edge.target == edge.caller or edge.new_role
