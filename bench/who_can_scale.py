@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/who_can_scale.py [--sizes 100,1000,5000] [--queries 10] [--seed 0]
         [--query-timeout 300] [--size-budget 1800] [--privesc-budget 600] [--no-privesc]
-        [--profile] [--quick]
+        [--profile] [--no-settle] [--quick]
 
 Per size: generate an account with bench/gen_account.py (written to bench/out/account-N.json),
 then in a worker process load it (timed), build ONE PathFinder and run `--queries` who-can
@@ -91,6 +91,7 @@ class _Timeout(Exception):
 def worker_whocan(a) -> int:
     from reasoner.account.paths import Constraints, PathFinder
     from reasoner.account.snapshot import load_snapshot
+    from reasoner.heap import long_lived
 
     t0 = time.perf_counter()
     snap = load_snapshot(a.snapshot)
@@ -126,6 +127,10 @@ def worker_whocan(a) -> int:
             gc_seconds[0] += time.perf_counter() - gc_seconds[1]
 
     gc.callbacks.append(on_gc)
+    # One session, as the audit runs its questions: settle() between them (reasoner.heap), its
+    # cost counted in the query before it. --no-settle leaves the collector as it is.
+    session = long_lived()
+    settle = session.__enter__()
     for i, q in enumerate(json.loads(a.queries_json)):
         gc0 = gc_seconds[0]
         st = pf.auth.stats
@@ -155,6 +160,8 @@ def worker_whocan(a) -> int:
                 rec.update(cut_off=True)
             else:
                 rec.update(error=f"{type(exc).__name__}: {exc}"[:500])
+        if not a.no_settle:
+            settle()
         rec.update(
             seconds=time.perf_counter() - t0,
             gc_seconds=gc_seconds[0] - gc0,
@@ -167,6 +174,7 @@ def worker_whocan(a) -> int:
             prof.dump_stats(path)
             rec["profile"] = str(path)
         _emit(**rec)
+    session.__exit__(None, None, None)
     return 0
 
 
@@ -325,6 +333,9 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--privesc-budget", type=float, default=600.0, help="seconds for privesc per account")
     ap.add_argument("--no-privesc", action="store_true")
     ap.add_argument("--profile", action="store_true", help="cProfile each size's first query")
+    ap.add_argument(
+        "--no-settle", action="store_true", help="no reasoner.heap.settle() between queries (the collector as it is)"
+    )
     ap.add_argument("--quick", action="store_true", help="sizes 50,200; 3 queries; small budgets (< 1 minute)")
     # internal: worker modes
     ap.add_argument("--worker", choices=["whocan", "privesc"], help=argparse.SUPPRESS)
@@ -358,7 +369,8 @@ def run_size(n: int, a: argparse.Namespace, queries: list) -> dict:
             "--query-timeout",
             str(a.query_timeout),
         ]
-        + (["--profile"] if a.profile else []),
+        + (["--profile"] if a.profile else [])
+        + (["--no-settle"] if a.no_settle else []),
         a.size_budget,
         on_event,
     )

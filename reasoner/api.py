@@ -19,6 +19,10 @@ diff                two policy sets (paths or PolicySet) or 2 Snapshots  DiffAns
 lint                a policy file or a directory of them                 LintReport
 ==================  ===================================================  ==========================
 
+Many questions in one process share a `PathFinder`'s caches; `with long_lived() as settle:`
+around them, calling `settle()` between questions, keeps Python's collector from rescanning those
+caches (reasoner.heap).
+
 Bad input raises `reasoner.errors.InputError` (its `one_line()` names the file and JSON path);
 a disagreement between two parts of the reasoner raises `reasoner.errors.InternalError`.
 """
@@ -44,6 +48,7 @@ from reasoner.audit.lint import lint as lint_policies
 from reasoner.audit.snapshot_diff import SnapshotDiff, diff_snapshots
 from reasoner.engine.answers import Decision
 from reasoner.engine.decide import decide_many
+from reasoner.heap import long_lived
 from reasoner.policy import catalogue
 from reasoner.policy.document import load_policy as load_policy_file
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
@@ -81,6 +86,7 @@ __all__ = [
     "lint",
     "load_policy",
     "load_snapshot",
+    "long_lived",
     "privesc",
     "prove",
     "reach",
@@ -212,7 +218,12 @@ def prove(invariants: PathLike | InvariantsFile, snapshot: Snapshot | PathLike |
     spec = invariants if isinstance(invariants, InvariantsFile) else load_invariants(FsPath(invariants))
     snap = snapshot if isinstance(snapshot, Snapshot) else _snapshot_or_case(snapshot)
     prover = Prover(snap, max_violators=spec.max_violators)
-    return [prover.prove(inv) for inv in spec.invariants]
+    results = []
+    with long_lived() as settle:  # one session: the invariants share the caches (heap.py)
+        for inv in spec.invariants:
+            results.append(prover.prove(inv))
+            settle()
+    return results
 
 
 def _snapshot_or_case(target: PathLike | Sequence[PathLike]) -> Snapshot:

@@ -1,7 +1,7 @@
 """The package's architecture, enforced: each subpackage is a layer and imports only the layers
 below it, and no module imports another module's private (underscore) names.
 
-    errors, resources, envelope, fanout  <  policy  <  engine  <  search  <  account  <  collect  <  audit
+    errors, resources, envelope, fanout, heap  <  policy  <  engine  <  search  <  account  <  collect  <  audit
     <  api, cases  <  cli
 """
 
@@ -21,6 +21,7 @@ TOP_LEVEL = {
     "resources": "base",
     "envelope": "base",
     "fanout": "base",
+    "heap": "base",
     "cases": "api",
     "api": "api",
     "__init__": "api",

@@ -308,6 +308,34 @@ class Authorizer:
         self.stats.seconds += time.perf_counter() - t0
         return [r if r is not None else HopResult("unknown", reason="not answered") for r in out]
 
+    def check_as(self, checks: list[HopCheck], like: list[HopCheck]) -> list[HopResult]:
+        """Answer each check from the possible answer of `like[i]`, the same request made by
+        another caller of its class (privesc.Privesc._technique_class): that witness made by this
+        check's caller, kept only when the concrete decider allows it. A check not answered so (no
+        possible answer for `like[i]`, or a witness not allowed) is asked on its own. Cached."""
+        t0 = time.perf_counter()
+        n = len(checks)
+        out: list[HopResult | None] = [None] * n
+        out += [self.cache.get(hop_cache_key(c)) for c in like]
+        members: list[tuple[int, HopCheck, Query, int]] = []
+        alone: list[tuple[int, HopCheck, Query]] = []
+        for i, c in enumerate(checks):
+            early = self._answer_or_query(c)
+            if isinstance(early, HopResult):
+                out[i] = early
+            elif (r := out[n + i]) is not None and r.outcome == "possible":
+                members.append((i, c, early, n + i))
+            else:
+                alone.append((i, c, early))
+        rest = alone + self._from_caller_reps(members, out)
+        settled = self._try_concrete(rest, out)
+        self._search(checks, rest, settled, None, out)
+        for i, c in enumerate(checks):
+            if (result := out[i]) is not None:
+                self.cache[hop_cache_key(c)] = result
+        self.stats.seconds += time.perf_counter() - t0
+        return [r if r is not None else HopResult("unknown", reason="not answered") for r in out[:n]]
+
     def _class_of(self, c: HopCheck, key: tuple, templates: dict[tuple, Query | None]) -> tuple | None:
         """The check's resource class, or None (asked on its own). Checks that differ only in the
         resource and have one resource layer (document and account) share a template query, so

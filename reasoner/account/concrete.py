@@ -12,6 +12,7 @@ from reasoner.policy.patterns import arn_match, plain
 from reasoner.policy.request import DecideInput, Request
 from reasoner.policy.values import compare
 from reasoner.search.can import Query, is_pattern
+from reasoner.search.context import RESOURCE_ACCOUNT
 
 
 def is_concrete(q: Query) -> bool:
@@ -20,12 +21,15 @@ def is_concrete(q: Query) -> bool:
 
 def is_representable(q: Query) -> bool:
     """A concrete action on a resource pattern whose stand-in ARN is well formed (or "*", the
-    resource of actions without resource types)."""
+    resource of actions without resource types), in a known account: given, or, for an ARN with
+    no account field (arn:aws:ec2:*::image/*), the principal's, which the decider takes as the
+    search does (search.resources.resource_account_of)."""
+    parts = q.resource.split(":", 5)
     return (
         not is_pattern(q.action)
         and catalogue.lookup(q.action) is not None
-        and (q.resource == "*" or len(q.resource.split(":", 5)) == 6)
-        and q.resource_account is not None
+        and (q.resource == "*" or len(parts) == 6)
+        and (q.resource_account is not None or (len(parts) == 6 and parts[4] == ""))
     )
 
 
@@ -82,7 +86,9 @@ def candidate_contexts(q: Query, free: set[str], limit: int = 4) -> list[dict[st
             ctx: dict[str, list[str]] = {}
             for op, key, values in st.operators():
                 k = key.lower()
-                if k not in free or op.negated or not values:
+                # aws:ResourceAccount is the resource's account, never a value of the statement's
+                # choosing (search/context.py): only the search sets it.
+                if k not in free or k == RESOURCE_ACCOUNT or op.negated or not values:
                     continue
                 v = values[0].replace(
                     "${aws:PrincipalAccount}", q.principal.split(":")[4] if q.principal.count(":") >= 5 else ""

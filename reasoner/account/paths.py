@@ -195,7 +195,10 @@ class PathFinder:
         grants' targets, and only through principals not in `best`: a chain through one in `best`
         already puts the granter in `best` along that principal's path (the assumption and become
         edges into `best` are followed here and in _assume_backward)."""
-        edges = self.escalations.out_of([e for e in self.snap.principals.values() if e.arn not in best])
+        # Every principal's edges at once, the first time (cached for the session's later
+        # questions, whose `best` differ): one batch shares more of its requests by class.
+        every = self.escalations.out_of(list(self.snap.principals.values()))
+        edges = {arn: out for arn, out in every.items() if arn not in best}
         become: dict[tuple[str, str], list[Hop]] = {}
         near = [edge for out in edges.values() for edge in out if edge.kind == "grant" and _grant_needs_no_chain(edge)]
         self._granted_routes(near, action, resource, cons)
@@ -246,8 +249,8 @@ class PathFinder:
                         pre = [] if _grant_needs_no_chain(edge) else become.get((arn, edge.target))
                         after = None if pre is None else self._granted_route(edge, action, resource, cons)
                         tail = None if pre is None or after is None else pre + after
-                    if tail is not None:
-                        best[arn] = Path(arn, edge.hops + tail)
+                    if tail is not None and (hops := edge.hops) is not None:
+                        best[arn] = Path(arn, hops + tail)
                         unknown.pop(arn, None)
                         new.append(arn)
                         changed = True
@@ -350,7 +353,8 @@ class PathFinder:
             unknown += [f"{arn}: {r}" for r in reasons]
             for edge in self.escalations.out_of([self.snap.principals[arn]])[arn]:
                 if edge.kind == "grant" and (tail := self._after_grant(arn, edge, action, resource, cons)) is not None:
-                    paths.append(Path(origin.arn, chains[arn] + edge.hops + tail))
+                    if (hops := edge.hops) is not None:
+                        paths.append(Path(origin.arn, chains[arn] + hops + tail))
         paths.sort(key=lambda p: len(p.hops))
         # Principals, roles or policies missing from the snapshot: "impossible" would be a guess.
         unknown += [f"the snapshot is incomplete: {why}" for why in self.snap.incomplete]
@@ -418,7 +422,9 @@ class PathFinder:
             for cur in level:
                 for edge in out[cur.arn]:
                     if edge.kind == "become" and edge.target not in chains and edge.target not in avoid:
-                        chains[edge.target] = chains[cur.arn] + edge.hops
+                        if (hops := edge.hops) is None:
+                            continue
+                        chains[edge.target] = chains[cur.arn] + hops
                         order.append(edge.target)
                 for role in self._roles_assumable_by(cur.arn):
                     if role.arn in chains or cur.arn == role.arn or role.arn in avoid:

@@ -283,8 +283,9 @@ class Privesc:
     def usable(self, callers: list[Entity], techniques: list[Technique]) -> list[tuple[TechniquePlan, Step]]:
         """Every technique bound to a target that a caller can use, with its step (the step names
         the caller); the plan's checks are all possible (their witness hops are in the authorizer's
-        cache). With need_hops off, a caller in a class of callers (below) gets its class
-        representative's plans.
+        cache). A caller in a class of callers (below) gets its class representative's plans: the
+        plan's caller is the representative, the step's source the caller (whose own hops
+        EscalationEdges asks for when it needs them).
 
         The requirements that do not depend on the target are checked first, once per caller and
         technique; only the techniques they leave open are bound to their targets, whose own
@@ -292,7 +293,7 @@ class Privesc:
         opened = [(caller, t) for caller in callers for t in techniques if self._may_use(caller, t)]
         # One caller per class asks (below); its plans are every member's.
         rep_of: dict[tuple[str, str], Entity] = {}
-        grouped = self.by_class and not self.need_hops
+        grouped = self.by_class
         asked = self._caller_classes(opened, rep_of) if grouped else opened
         shared = {(c.arn, t.id): self._shared_checks(c, t) for c, t in asked}
         # Outcomes by check object (the plans hold them): each key computed once.
@@ -328,7 +329,7 @@ class Privesc:
         filling `rep_of` with each member's representative. Callers of one class
         get the same decision on every request the technique makes, whatever the target
         (classes.caller_class_on_pattern), so the same usable bindings; a caller with no class
-        is its own. Only the outcomes are shared (need_hops is off)."""
+        is its own."""
         reps: dict[tuple, Entity] = {}
         out = []
         for caller, t in opened:

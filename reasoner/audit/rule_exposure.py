@@ -24,6 +24,7 @@ from reasoner.account.paths import WhoCanAnswer
 from reasoner.audit.findings import Exposure, ExposureBucket, Finding, PrincipalAccess
 from reasoner.audit.rulebase import Context, rule, short
 from reasoner.errors import InputError
+from reasoner.heap import settle
 from reasoner.policy import catalogue
 from reasoner.policy.request import NamedPolicy
 
@@ -55,6 +56,7 @@ def run(ctx: Context) -> list[Finding]:
     for i, target in enumerate(targets):
         ctx.progress("exposure", i, len(targets))
         ctx.exposures.append(measure(ctx, target, total))
+        settle()  # between questions (heap.py)
     return finish(ctx, [])
 
 

@@ -27,6 +27,7 @@ from reasoner.audit.findings import Exposure, Finding, PrincipalAccess, RuleRun
 from reasoner.audit.rulebase import Context
 from reasoner.errors import InputError
 from reasoner.fanout import sharing, worker_value
+from reasoner.heap import long_lived, settle
 
 # Rules reading Context.privesc_results(): one task, so the search runs once.
 SHARED_PRIVESC = ("privilege-escalation", "admin-equivalent", "sensitive-without-mfa")
@@ -79,6 +80,7 @@ def run_rule(ctx: Context, mod: ModuleType) -> RuleOutcome:
         got = [ctx.finding(r, "rule-error", "medium", "unknown", f"{r.title}: the rule failed", reason=repr(exc))]
         status, reason = "unknown", repr(exc)
     seconds = round(time.perf_counter() - t, 2)
+    settle()  # between rules (heap.py)
     run = RuleRun(id=r.id, title=r.title, status=status, seconds=seconds, reason=reason, findings=len(got))
     levels = ctx.access_levels if ctx.access_levels is not levels_before else None
     return RuleOutcome(run, got, ctx.exposures[exposures_before:], levels)
@@ -115,7 +117,8 @@ def run_group_task(spec: AuditSpec, ids: tuple[str, ...]) -> list[RuleOutcome] |
     InputError pickles without its source and path)."""
     ctx = worker_value(("audit-context", spec), lambda: context(spec))
     try:
-        return run_rules(ctx, _rule_modules(ids))
+        with long_lived():
+            return run_rules(ctx, _rule_modules(ids))
     except InputError as exc:
         return (exc.message, exc.source, tuple(exc.path))
 
@@ -161,9 +164,13 @@ def shard_task(
     ctx.start_rule()
     ctx.budget = saved
     try:
-        targets = rule.targets(ctx)
-        got = [rule.one(ctx, targets[i]) for i in range(shard, len(targets), shards)]
-        ctx.resolve()
+        with long_lived():
+            targets = rule.targets(ctx)
+            got = []
+            for i in range(shard, len(targets), shards):
+                got.append(rule.one(ctx, targets[i]))
+                settle()  # between questions (heap.py)
+            ctx.resolve()
     except InputError:
         raise
     except Exception as exc:  # the rule failed: unknown, as run_rule reports it

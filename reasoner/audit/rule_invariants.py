@@ -10,6 +10,7 @@ from pathlib import Path
 from reasoner.audit.findings import Finding, HopEvidence, Location, Rule
 from reasoner.audit.invariants import Invariant, Prover, load_invariants
 from reasoner.audit.rulebase import Context, action_ref, rule
+from reasoner.heap import settle
 
 RULE = rule(
     "invariant",
@@ -58,6 +59,7 @@ def run(ctx: Context) -> list[Finding]:
             )
             continue
         out.append(_finding(ctx, r, inv, prover, loc))
+        settle()  # between questions (heap.py)
     return out
 
 

@@ -33,6 +33,7 @@ from reasoner.audit.rule_groups import AuditSpec, run_groups
 from reasoner.audit.rulebase import DEFAULT_BUDGET_SECONDS, Context, sha256_of
 from reasoner.errors import InputError
 from reasoner.fanout import executor as make_executor
+from reasoner.heap import long_lived
 
 RULES: list[ModuleType] = [
     rule_external,
@@ -112,15 +113,16 @@ def run_audit(
     ctx = Context(snap, sha256_of(files), zone=zone, budget=budget, invariants_file=invariants, now=now)
     if progress is not None:
         ctx.progress = progress
-    runs, findings = _run_rules(
-        ctx,
-        AuditSpec(tuple(snapshot), ctx.snapshot_sha256, zone, budget, invariants, now),
-        only,
-        executor,
-        workers,
-        dask_scheduler,
-        progress,
-    )
+    with long_lived():  # the audit is a session: its questions share the caches (heap.py)
+        runs, findings = _run_rules(
+            ctx,
+            AuditSpec(tuple(snapshot), ctx.snapshot_sha256, zone, budget, invariants, now),
+            only,
+            executor,
+            workers,
+            dask_scheduler,
+            progress,
+        )
     if snap.incomplete:  # a principal or resource may be missing: no absence is proved (issue 11)
         why = f"the snapshot is incomplete: {snap.incomplete[0]}"
         findings = [
