@@ -10,7 +10,12 @@ import time
 from collections.abc import Sequence
 from typing import overload
 
-from reasoner.account.classes import caller_class, caller_key, document_key, resource_class
+from reasoner.account.classes import (
+    caller_class,
+    caller_key,
+    resource_class,
+    resource_policy_key,
+)
 from reasoner.account.concrete import (
     candidate_contexts,
     candidate_resources,
@@ -77,6 +82,10 @@ class Authorizer:
         # (sts:AssumeRole*, resource, caller's account) -> (answerable, resource policy, account)
         self._layers: dict[tuple, tuple[bool, NamedPolicy | None, str | None]] = {}
         self._read: dict[int, tuple[Query, set[str]]] = {}  # template query -> keys_read
+        # Across calls of check_many: template queries, and one answer per resource class
+        # (possible or impossible) that later checks of the class take.
+        self._templates: dict[tuple, Query | None] = {}
+        self._class_answers: dict[tuple, HopResult] = {}
 
     # -- request spaces ---------------------------------------------------------------------------
     def _origin_keys(self, c: HopCheck) -> OriginKeys:
@@ -210,19 +219,62 @@ class Authorizer:
 
     def check_many(self, checks: list[HopCheck], groups: list | None = None) -> Sequence[HopResult | None]:
         """Answer every check. With `groups`, a check whose group already has a possible answer
-        is not searched (its result is None): one way per group is enough."""
+        is not searched (its result is None): one way per group is enough.
+
+        A check of a resource class answered before (classes.py: the same decision for every
+        context; e.g. one caller's request on buckets whose policies do not name it) takes that
+        answer: an impossible one as it is, a possible one as the witness request on this
+        check's resource once the concrete decider allows it (else it is asked on its own)."""
         t0 = time.perf_counter()
         out: list[HopResult | None] = [None] * len(checks)
         todo: list[tuple[int, HopCheck, Query]] = []
+        classes: dict[int, tuple] = {}
+        members: list[tuple[int, HopCheck, Query, HopResult]] = []
         for i, c in enumerate(checks):
             early = self._answer_or_query(c)
             if isinstance(early, HopResult):
                 out[i] = early
-            else:
-                todo.append((i, c, early))
+                continue
+            cls = self._class_of(c, hop_cache_key(c), self._templates)
+            known = self._class_answers.get(cls) if cls is not None else None
+            if known is not None:
+                members.append((i, c, early, known))
+                continue
+            if cls is not None:
+                classes[i] = cls
+            todo.append((i, c, early))
+        todo += self._from_classes(members, out)
         self._answer_todo(checks, todo, groups, out)
+        for i, cls in classes.items():
+            if (r := out[i]) is not None and r.outcome != "unknown":
+                self._class_answers.setdefault(cls, r)
         self.stats.seconds += time.perf_counter() - t0
         return out
+
+    def _from_classes(
+        self, members: list[tuple[int, HopCheck, Query, HopResult]], out: list[HopResult | None]
+    ) -> list[tuple[int, HopCheck, Query]]:
+        """Checks answered from their resource class's answer (cached); the ones whose witness the
+        decider does not allow, to be asked on their own."""
+        rest: list[tuple[int, HopCheck, Query]] = []
+        tries: list[tuple[int, HopCheck, Query, Hop]] = []
+        for i, c, q, known in members:
+            r = self._member_result(c, known)
+            if r.outcome != "possible" or r.hop is None:
+                out[i] = self.cache[hop_cache_key(c)] = r
+            else:
+                tries.append((i, c, q, r.hop))
+        inputs: list[DecideInput] = []
+        for _i, _c, _q, hop in tries:
+            inputs.append(hop._input or self.decide_input(hop.principal, hop.action, hop.resource, hop.context))
+        self.stats.plain_decisions += len(inputs)
+        for (i, c, q, hop), inp, d in zip(tries, inputs, decide_many(inputs) if inputs else []):
+            if d.decision == "allow":
+                hop._input = inp
+                out[i] = self.cache[hop_cache_key(c)] = HopResult("possible", hop=hop)
+            else:
+                rest.append((i, c, q))
+        return rest
 
     def _answer_todo(
         self, checks: list[HopCheck], todo: list[tuple[int, HopCheck, Query]], groups: list | None, out: list
@@ -338,8 +390,9 @@ class Authorizer:
 
     def _class_of(self, c: HopCheck, key: tuple, templates: dict[tuple, Query | None]) -> tuple | None:
         """The check's resource class, or None (asked on its own). Checks that differ only in the
-        resource and have one resource layer (document and account) share a template query, so
-        that a member's class costs no query of its own."""
+        resource and have one resource layer (what of the resource policy can bear on the caller,
+        and the account) share a template query, so that a member's class costs no query of its
+        own."""
         if c.who.incomplete:
             return None
         # The resource's layer and whether it can be answered at all, once per resource (the
@@ -364,7 +417,9 @@ class Authorizer:
         family = (key[0], key[1], key[3], key[4], (relevant[0], relevant[1], relevant[3]), key[6])
         # A resource pattern is a class of its own (with the values it fixes, below).
         pattern = c.resource if is_pattern(c.resource) else None
-        tkey = (family, document_key(rp), account, pattern)
+        # The resource policy by what can bear on the caller's requests: resources whose policies
+        # differ only in statements naming others share a template (classes.resource_policy_key).
+        tkey = (family, resource_policy_key(rp, c.who.arn), account, pattern)
         if tkey not in templates:
             try:
                 templates[tkey] = self.query(c)

@@ -26,7 +26,7 @@ from reasoner.engine.facts import aws_rule, variable_value
 from reasoner.errors import InputError
 from reasoner.policy.coverage import covers_action
 from reasoner.policy.patterns import arn_match, fill, literal_text, parse_template, plain
-from reasoner.policy.principals import Principal, parse_principal
+from reasoner.policy.principals import Principal, parse_principal, principal_entry
 from reasoner.policy.request import NamedPolicy
 from reasoner.search.can import Query, is_pattern
 
@@ -49,16 +49,50 @@ def document_key(p: NamedPolicy | None) -> str | None:
     return hit[1]
 
 
-def _layers_key(q: Query) -> tuple:
+def may_name(st, principal: Principal) -> bool:
+    """Can the statement apply to `principal` as far as its Principal element goes? A statement
+    with a Principal element applies only to a request known by one of its entries, or to every
+    request for "*" (encodings/match/principal.lp: equality of policy.principals.principal_entry
+    with a name of the request); a NotPrincipal statement, or one without either, may apply."""
+    if st.Principal is None:
+        return True
+    names = {(kind, ident) for kind, ident, _how in principal.names}
+    for kind, value in st.Principal.entries():
+        entry = principal_entry(kind, value)
+        if entry[0] == "any" or entry in names:
+            return True
+    return False
+
+
+def resource_policy_key(p: NamedPolicy | None, caller: str | Principal | None) -> object:
+    """A resource policy as it can bear on `principal`'s requests: its version and the statements
+    that may name the principal (may_name; Sid aside). Two resources whose policies differ only in
+    statements naming others get the same key. The whole document (document_key) when the
+    principal's names are not settled by its ARN alone (an assumed-role session: its role's path
+    comes from the request, policy.principals.with_principal_arn)."""
+    if p is None:
+        return None
+    principal = _principal(caller) if isinstance(caller, str) else caller
+    if principal is None or not _names_settled(principal):
+        return document_key(p)
+    return (p.policy.Version, frozenset(_statement_text(st) for st in p.policy.Statement if may_name(st, principal)))
+
+
+def _names_settled(principal: Principal | None) -> bool:
+    return principal is not None and principal.role_path_known and principal.type in ("user", "role_session")
+
+
+def _layers_key(q: Query, principal: Principal | None = None) -> tuple:
     """The policy objects of every layer, by identity (a snapshot shares them between requests),
-    and the resource policy by its document."""
+    and the resource policy by its document, or with `principal` by what can bear on its requests
+    (resource_policy_key)."""
 
     def ids(levels):
         return None if levels is None else tuple(tuple(id(p) for p in level) for level in levels)
 
     return (
         tuple(id(p) for p in q.identity_policies),
-        document_key(q.resource_policy),
+        document_key(q.resource_policy) if principal is None else resource_policy_key(q.resource_policy, principal),
         id(q.permission_boundary) if q.permission_boundary is not None else None,
         id(q.session_policy) if q.session_policy is not None else None,
         id(q.vpc_endpoint_policy) if q.vpc_endpoint_policy is not None else None,
@@ -140,10 +174,14 @@ def _applicable_uncached(q: Query) -> tuple | None:
     action = q.action.lower()
     matchers: list = [_STATEMENT]
     singles = _fixed_variables(q)
+    principal = _principal(q.principal)
+    rp = q.resource_policy.policy if q.resource_policy is not None and _names_settled(principal) else None
     for pol in query_policies(q):
         for st in pol.Statement:
             if not covers_action(st, action):
                 continue
+            if pol is rp and principal is not None and not may_name(st, principal):
+                continue  # a resource policy's statement for others (the key leaves it out too)
             variables = pol.variables_enabled and has_variable(st)
             element = st.Resource if st.Resource is not None else st.NotResource
             for r in element or []:
@@ -161,7 +199,7 @@ def _applicable_uncached(q: Query) -> tuple | None:
                     p = plain(r)
                 matchers.append(True if p == _ANY else literal_text(p) if not any(w for _, w in p) else _Glob(p))
             matchers.append(_STATEMENT)
-    return (_space_key(q), _layers_key(q)), tuple(matchers)
+    return (_space_key(q), _layers_key(q, principal)), tuple(matchers)
 
 
 def _variable_keys(t) -> set[str]:
@@ -212,7 +250,7 @@ def _match(glob: _Glob, resource: str) -> bool:
     return arn_match(glob.pattern, resource)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1 << 16)
 def _principal(arn: str) -> Principal | None:
     try:
         return parse_principal(arn)

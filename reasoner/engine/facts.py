@@ -26,6 +26,7 @@ from reasoner.policy.principals import (
     derived_context,
     has_identity_policies,
     parse_principal,
+    principal_entry,
     rcps_apply,
     role_path_ambiguity,
     scps_apply,
@@ -446,21 +447,9 @@ class FactProgram:
         return x
 
     def _principal_entry(self, kind: str, value: str) -> tuple[str, int]:
-        """A Principal entry as (kind atom, interned id). AWS: "Principal" element forms."""
-        if value == "*":
-            return ("any", 0)
-        if kind == "AWS":
-            if len(value) == 12 and value.isdigit():
-                return ("account", self.intern("p:" + value))
-            parts = value.split(":")
-            if len(parts) == 6 and parts[2] == "iam" and parts[5] == "root":
-                return ("account", self.intern("p:" + parts[4]))
-            return ("arn", self.intern("p:" + value))
-        if kind == "Service":
-            return ("service", self.intern("p:" + value))
-        if kind == "Federated":
-            return ("federated", self.intern("p:" + value))
-        return ("canonical", self.intern("p:" + value))
+        """A Principal entry as (kind atom, interned id): policy.principals.principal_entry."""
+        k, ident = principal_entry(kind, value)
+        return (k, 0) if k == "any" else (k, self.intern("p:" + ident))
 
     # -- requests ----------------------------------------------------------------------------
     def request(

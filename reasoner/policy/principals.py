@@ -59,6 +59,23 @@ class Principal:
     role_path_known: bool = True
 
 
+def principal_entry(kind: str, value: str) -> tuple[str, str]:
+    """A Principal / NotPrincipal entry as the name it gives (IAM User Guide, "AWS JSON policy
+    elements: Principal"): ("any", "") for "*", an account for a 12-digit id or its root ARN, else
+    the ARN, service, provider or canonical user as written. encodings/match/principal.lp matches
+    it against a request's `Principal.names` by equality."""
+    if value == "*":
+        return ("any", "")
+    if kind == "AWS":
+        if len(value) == 12 and value.isdigit():
+            return ("account", value)
+        parts = value.split(":")
+        if len(parts) == 6 and parts[2] == "iam" and parts[5] == "root":
+            return ("account", parts[4])
+        return ("arn", value)
+    return ({"Service": "service", "Federated": "federated"}.get(kind, "canonical"), value)
+
+
 def parse_principal(text: str, *, source: str | None = None, path: tuple = ()) -> Principal:
     t = text.strip()
     if t in ("*", "anonymous"):
