@@ -4,7 +4,7 @@ size of the report in each format.
 
     .venv/bin/python bench/audit_scale.py                       # 1,000 roles, budget 300 s per rule
     .venv/bin/python bench/audit_scale.py --roles 200 --budget 60
-    .venv/bin/python bench/audit_scale.py --roles 200,1000 --budget 3600 --workers 2
+    .venv/bin/python bench/audit_scale.py --roles 200,1000 --budget 3600 --workers 2 --buckets 50
     .venv/bin/python bench/audit_scale.py --snapshot FILE ...   # an existing snapshot instead
 
 With several sizes it prints the growth of each rule's time and of the whole audit between
@@ -41,6 +41,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--roles", default="1000", help="role counts, comma-separated")
     ap.add_argument("--workers", type=int, default=1, help="audit --workers (a local process pool above 1)")
+    ap.add_argument("--buckets", type=int, default=500, help="buckets of the generated account (500: gen_account's)")
     ap.add_argument("--budget", type=float, default=300.0, help="seconds per rule")
     ap.add_argument("--snapshot", nargs="*", help="audit these snapshot files instead of a generated account")
     ap.add_argument("--out", default=str(HERE / "out"), help="where the account and the reports are written")
@@ -57,8 +58,8 @@ def main() -> None:
     rows = []
     for roles in [int(x) for x in args.roles.split(",")]:
         t = time.perf_counter()
-        account = out / f"account-{roles}.json"
-        account.write_text(json.dumps(generate(roles)))
+        account = out / (f"account-{roles}.json" if args.buckets == 500 else f"account-{roles}-b{args.buckets}.json")
+        account.write_text(json.dumps(generate(roles, n_buckets=args.buckets)))
         size = account.stat().st_size / 1e6
         print(f"generated {roles} roles in {time.perf_counter() - t:.1f} s ({size:.1f} MB, {account})")
         rows.append(audit_one(args, out, [str(account)], str(roles)))
