@@ -516,11 +516,14 @@ def summary(rows: list[dict], a) -> None:
         )
     goal = next((r for r in rows if r["n"] == 1000), None)
     if goal and goal["queries"]:
-        worst = max(q["seconds"] for q in goal["queries"])
+        # Issue 14's target: p90 under 1 s at 1,000 roles (a session's first question computes
+        # every principal's escalation edges; the max shows it).
+        times = [q["seconds"] for q in goal["queries"]]
+        p90 = _pct(times, 0.9)
         print(
-            "goal < 2 s per who-can query at 1,000 roles: "
-            f"{'met' if worst < 2 and not goal.get('budget_hit') else 'NOT met'}"
-            f" (max {worst:.1f} s over {len(goal['queries'])} queries)"
+            "target p90 < 1 s per who-can query at 1,000 roles: "
+            f"{'met' if p90 < 1 and not goal.get('budget_hit') else 'NOT met'}"
+            f" (p90 {p90:.2f} s, max {max(times):.1f} s over {len(times)} queries)"
         )
     ns = sorted(means)
     for lo, hi in zip(ns, ns[1:]):
