@@ -13,6 +13,7 @@ from typing import overload
 from reasoner.account.classes import (
     caller_class,
     caller_key,
+    pattern_class,
     resource_class,
     resource_policy_key,
 )
@@ -23,6 +24,7 @@ from reasoner.account.concrete import (
     is_representable,
     plain_input,
     respects_constraints,
+    stand_in,
 )
 from reasoner.account.hops import (
     Constraints,
@@ -41,6 +43,7 @@ from reasoner.account.prefilters import free_keys, keys_read, may_allow_query, o
 from reasoner.account.session import session_time_keys
 from reasoner.engine.decide import decide_many
 from reasoner.errors import InputError
+from reasoner.policy.patterns import plain_glob_match
 from reasoner.policy.request import DecideInput, NamedPolicy, Request
 from reasoner.search.can import Query, is_pattern
 
@@ -235,7 +238,11 @@ class Authorizer:
             if isinstance(early, HopResult):
                 out[i] = early
                 continue
-            cls = self._class_of(c, hop_cache_key(c), self._templates)
+            # A pattern's class is taken on its own query (a template of another pattern would
+            # carry that pattern's resource policy); a concrete resource's on its template's.
+            cls = (
+                pattern_class(early) if is_pattern(c.resource) else self._class_of(c, hop_cache_key(c), self._templates)
+            )
             known = self._class_answers.get(cls) if cls is not None else None
             if known is not None:
                 members.append((i, c, early, known))
@@ -392,7 +399,7 @@ class Authorizer:
         """The check's resource class, or None (asked on its own). Checks that differ only in the
         resource and have one resource layer (what of the resource policy can bear on the caller,
         and the account) share a template query, so that a member's class costs no query of its
-        own."""
+        own. A resource pattern is a class of its own here (check_many: classes.pattern_class)."""
         if c.who.incomplete:
             return None
         # The resource's layer and whether it can be answered at all, once per resource (the
@@ -456,8 +463,11 @@ class Authorizer:
         for k, v in c.constraints.where if c.target else ():
             if k in context:
                 context[k] = v
-        # The member's resource, or for a pattern the ARN inside it the witness names.
-        resource = hop.resource if is_pattern(c.resource) else c.resource
+        # The member's resource, or for a pattern the ARN inside it the witness names (for another
+        # pattern of the class, the member's stand-in ARN: check_many has the decider allow it).
+        resource = c.resource
+        if is_pattern(c.resource):
+            resource = hop.resource if plain_glob_match(c.resource, hop.resource) else stand_in(c.resource)
         inp = hop._input
         if inp is not None:
             rp, _account = self._resource_layer(c)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from reasoner.account.prefilters import has_variable, keys_read, may_cover_resource, query_policies
-from reasoner.engine.facts import aws_rule, variable_value
+from reasoner.engine.facts import aws_rule, aws_rule_may_decide, variable_value
 from reasoner.errors import InputError
 from reasoner.policy.coverage import covers_action
 from reasoner.policy.patterns import arn_match, fill, literal_text, parse_template, plain
@@ -150,6 +150,84 @@ def resource_class(q: Query, resource: str | None = None) -> tuple | None:
     # the first '/' or ':'), so that only ARNs of one shape share a class.
     shape = (*parts[:5], parts[5].split("/", 1)[0].split(":", 1)[0])
     return (base, shape, aws_rule(principal, q.action, resource), matches)
+
+
+def pattern_shape(pattern: str) -> tuple | None:
+    """What two resource patterns of one class share: the ARN's partition, service, region and
+    account, and its resource type (the text before the first '/' or ':'). An S3 ARN names no type
+    there, its bucket stands first: its shape is what follows the bucket ('b/*' and 'c/*' alike).
+    None: not an ARN."""
+    parts = pattern.split(":", 5)
+    if len(parts) != 6:
+        return None
+    if parts[2] == "s3":
+        return (*parts[:5], "s3", parts[5].split("/", 1)[1] if "/" in parts[5] else None)
+    return (*parts[:5], parts[5].split("/", 1)[0].split(":", 1)[0])
+
+
+def pattern_class(q: Query) -> tuple | None:
+    """The class of a request on a resource pattern, or None (a class of its own). Requests of one
+    class have the same answer for every context. They differ in their pattern only: its shape
+    (pattern_shape) is the same, no built-in rule can decide the action (encodings/protected.lp,
+    aws_rule_may_decide), and each statement that can apply names every ARN of the pattern or
+    none, the same one for both (IAM User Guide, "IAM JSON policy elements: Resource": a statement
+    then applies to all of the pattern's requests or to none of them). An entry names every ARN
+    when it is '*' or a prefix of the pattern followed by '*' (the pattern itself); it names none
+    when prefilters.may_cover_resource (an over-approximation of the meeting) says so; anything
+    else (a partial meeting, a policy variable, NotResource) leaves the request alone. A resource
+    policy takes part with the statements that may name the caller (may_name), by their text
+    without their Resource."""
+    if is_pattern(q.action) or aws_rule_may_decide(q.action) or not is_pattern(q.resource):
+        return None
+    shape = pattern_shape(q.resource)
+    if shape is None:
+        return None
+    action = q.action.lower()
+    principal = _principal(q.principal)
+    settled = _names_settled(principal)
+    rp = q.resource_policy.policy if q.resource_policy is not None else None
+    applies: list[bool] = []  # per statement that can apply: to every ARN of the pattern, or to none
+    rp_texts: list[str] = []
+    for pol in query_policies(q):
+        for st in pol.Statement:
+            if not covers_action(st, action):
+                continue
+            if pol is rp and settled and principal is not None and not may_name(st, principal):
+                continue  # a resource policy's statement for others cannot apply
+            if st.NotResource is not None:
+                return None
+            if any(_names_every_arn(r, q.resource) for r in st.Resource or []):
+                applies.append(True)
+            elif not may_cover_resource(st, q.resource):
+                applies.append(False)
+            else:
+                return None  # some ARN of the pattern, perhaps not all of them
+            if pol is rp:
+                rp_texts.append(_statement_text_without_resource(st))
+    layers = list(_layers_key(q))
+    layers[1] = (rp.Version, tuple(rp_texts)) if rp is not None else None
+    return (_space_key(q), tuple(layers), shape, tuple(applies))
+
+
+def _names_every_arn(entry: str, pattern: str) -> bool:
+    """Every ARN of `pattern` matches the Resource entry: '*', or the entry is a literal prefix of
+    the pattern followed by '*' (Resource matching is case-sensitive)."""
+    if entry == "*":
+        return True
+    head = entry[:-1]
+    return entry.endswith("*") and "*" not in head and "?" not in head and "${" not in head and pattern.startswith(head)
+
+
+_NO_RESOURCE_TEXT: dict[int, tuple[object, str]] = {}
+
+
+def _statement_text_without_resource(st) -> str:
+    hit = _NO_RESOURCE_TEXT.get(id(st))
+    if hit is None:
+        if len(_NO_RESOURCE_TEXT) > 200_000:
+            _NO_RESOURCE_TEXT.clear()
+        hit = _NO_RESOURCE_TEXT[id(st)] = (st, st.model_copy(update={"Sid": None, "Resource": None}).model_dump_json())
+    return hit[1]
 
 
 # Query -> (its key but the resource, the Resource / NotResource patterns of each statement that
