@@ -218,16 +218,8 @@ def _names_every_arn(entry: str, pattern: str) -> bool:
     return entry.endswith("*") and "*" not in head and "?" not in head and "${" not in head and pattern.startswith(head)
 
 
-_NO_RESOURCE_TEXT: dict[int, tuple[object, str]] = {}
-
-
 def _statement_text_without_resource(st) -> str:
-    hit = _NO_RESOURCE_TEXT.get(id(st))
-    if hit is None:
-        if len(_NO_RESOURCE_TEXT) > 200_000:
-            _NO_RESOURCE_TEXT.clear()
-        hit = _NO_RESOURCE_TEXT[id(st)] = (st, st.model_copy(update={"Sid": None, "Resource": None}).model_dump_json())
-    return hit[1]
+    return _statement_text(st, resource=False)
 
 
 # Query -> (its key but the resource, the Resource / NotResource patterns of each statement that
@@ -365,16 +357,18 @@ def caller_key(key: str) -> bool:
     return k.startswith("aws:principal") or k in _IDENTITY_KEYS
 
 
-_STATEMENT_TEXT: dict[int, tuple[object, str]] = {}
+_STATEMENT_TEXT: dict[tuple[int, bool], tuple[object, str]] = {}
 
 
-def _statement_text(st) -> str:
-    hit = _STATEMENT_TEXT.get(id(st))
+def _statement_text(st, resource: bool = True) -> str:
+    """The statement as text, Sid aside (it labels the statement and changes no decision), and
+    without its Resource unless `resource`."""
+    hit = _STATEMENT_TEXT.get((id(st), resource))
     if hit is None:
         if len(_STATEMENT_TEXT) > 200_000:
             _STATEMENT_TEXT.clear()
-        # Sid labels the statement and changes no decision.
-        hit = _STATEMENT_TEXT[id(st)] = (st, st.model_copy(update={"Sid": None}).model_dump_json())
+        update = {"Sid": None} if resource else {"Sid": None, "Resource": None}
+        hit = _STATEMENT_TEXT[(id(st), resource)] = (st, st.model_copy(update=update).model_dump_json())
     return hit[1]
 
 
