@@ -102,6 +102,11 @@ class PathFinder:
         self.trust = TrustGraph(snap, self.auth)
         self.escalations = EscalationEdges(snap, self.auth, self)
         self._granted: dict[tuple, list[Hop] | None] = {}
+        # The principals as a grant leaves them, and one authorizer per grant (the policies it
+        # gives, by name), kept across questions: its answers are the granted principals' and are
+        # never mixed with their own (self.auth).
+        self._granted_entities: dict[tuple, Entity] = {}
+        self._granted_auths: dict[tuple | None, Authorizer] = {}
         self._forward: dict[tuple, tuple[dict[str, list[Hop]], list[str], list[str]]] = {}
         self._assumable: dict[str, list[Entity]] | None = None
 
@@ -285,14 +290,27 @@ class PathFinder:
             if (edge.target, gains, action, resource, cons) not in self._granted:
                 todo.setdefault(gains, {}).setdefault(edge.target, edge)
         for gains, by_target in todo.items():
-            auth = Authorizer(self.snap, self.auth.now)
-            granted = [after_grant(self.snap, edge) for edge in by_target.values()]
+            auth = self._granted_auth(gains)
+            granted = [self._granted_entity(edge, gains) for edge in by_target.values()]
             found = RouteFinder(self.snap, auth).routes(granted, action, resource, cons)
             for target in by_target:
                 routes, _ = found[target]
                 self._granted[(target, gains, action, resource, cons)] = (
                     min(routes, key=lambda r: len(r.hops)).hops if routes else None
                 )
+
+    def _granted_auth(self, gains: tuple | None) -> Authorizer:
+        auth = self._granted_auths.get(gains)
+        if auth is None:
+            auth = self._granted_auths[gains] = Authorizer(self.snap, self.auth.now)
+        return auth
+
+    def _granted_entity(self, edge: Escalation, gains: tuple | None) -> Entity:
+        key = (edge.target, gains)
+        e = self._granted_entities.get(key)
+        if e is None:
+            e = self._granted_entities[key] = after_grant(self.snap, edge)
+        return e
 
     def _after_hops(self, edge: Escalation, gains: tuple | None, hops: list[Hop] | None) -> list[Hop] | None:
         """The granted target's hops, marked with the grant they rest on (this edge's)."""
@@ -311,8 +329,8 @@ class PathFinder:
         gains = None if edge.gains is None else tuple(p.name for p in edge.gains)
         key = (edge.target, gains, action, resource, cons)
         if key not in self._granted:
-            auth = Authorizer(self.snap, self.auth.now)
-            granted = after_grant(self.snap, edge)
+            auth = self._granted_auth(gains)
+            granted = self._granted_entity(edge, gains)
             routes, _ = RouteFinder(self.snap, auth).routes([granted], action, resource, cons)[granted.arn]
             self._granted[key] = min(routes, key=lambda r: len(r.hops)).hops if routes else None
         return self._after_hops(edge, gains, self._granted[key])
