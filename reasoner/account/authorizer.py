@@ -240,9 +240,10 @@ class Authorizer:
                 continue
             # A pattern's class is taken on its own query (a template of another pattern would
             # carry that pattern's resource policy); a concrete resource's on its template's.
-            cls = (
-                pattern_class(early) if is_pattern(c.resource) else self._class_of(c, hop_cache_key(c), self._templates)
-            )
+            if is_pattern(c.resource):
+                cls = pattern_class(early)
+            else:
+                cls = self._class_of(c, hop_cache_key(c), self._templates, early)
             known = self._class_answers.get(cls) if cls is not None else None
             if known is not None:
                 members.append((i, c, early, known))
@@ -272,10 +273,16 @@ class Authorizer:
             else:
                 tries.append((i, c, q, r.hop))
         inputs: list[DecideInput] = []
-        for _i, _c, _q, hop in tries:
-            inputs.append(hop._input or self.decide_input(hop.principal, hop.action, hop.resource, hop.context))
+        kept: list[tuple[int, HopCheck, Query, Hop]] = []
+        for i, c, q, hop in tries:
+            try:
+                inputs.append(hop._input or self.decide_input(hop.principal, hop.action, hop.resource, hop.context))
+            except InputError:
+                rest.append((i, c, q))  # not a request the decider takes: asked on its own
+                continue
+            kept.append((i, c, q, hop))
         self.stats.plain_decisions += len(inputs)
-        for (i, c, q, hop), inp, d in zip(tries, inputs, decide_many(inputs) if inputs else []):
+        for (i, c, q, hop), inp, d in zip(kept, inputs, decide_many(inputs) if inputs else []):
             if d.decision == "allow":
                 hop._input = inp
                 out[i] = self.cache[hop_cache_key(c)] = HopResult("possible", hop=hop)
@@ -395,11 +402,14 @@ class Authorizer:
         self.stats.seconds += time.perf_counter() - t0
         return [r if r is not None else HopResult("unknown", reason="not answered") for r in out[:n]]
 
-    def _class_of(self, c: HopCheck, key: tuple, templates: dict[tuple, Query | None]) -> tuple | None:
+    def _class_of(
+        self, c: HopCheck, key: tuple, templates: dict[tuple, Query | None], q: Query | None = None
+    ) -> tuple | None:
         """The check's resource class, or None (asked on its own). Checks that differ only in the
         resource and have one resource layer (what of the resource policy can bear on the caller,
         and the account) share a template query, so that a member's class costs no query of its
-        own. A resource pattern is a class of its own here (check_many: classes.pattern_class)."""
+        own. A resource pattern is a class of its own here (check_many: classes.pattern_class).
+        `q`, the check's own query when the caller has it, becomes the template of a new family."""
         if c.who.incomplete:
             return None
         # The resource's layer and whether it can be answered at all, once per resource (the
@@ -429,7 +439,7 @@ class Authorizer:
         tkey = (family, resource_policy_key(rp, c.who.arn), account, pattern)
         if tkey not in templates:
             try:
-                templates[tkey] = self.query(c)
+                templates[tkey] = q if q is not None else self.query(c)
             except InputError:
                 templates[tkey] = None
         q0 = templates[tkey]

@@ -211,11 +211,17 @@ def pattern_class(q: Query) -> tuple | None:
 
 def _names_every_arn(entry: str, pattern: str) -> bool:
     """Every ARN of `pattern` matches the Resource entry: '*', or the entry is a literal prefix of
-    the pattern followed by '*' (Resource matching is case-sensitive)."""
+    the pattern followed by '*' in the ARN's resource field (Resource matching is case-sensitive,
+    and a wildcard in one of the first five fields does not cross a ':')."""
     if entry == "*":
         return True
     head = entry[:-1]
-    return entry.endswith("*") and "*" not in head and "?" not in head and "${" not in head and pattern.startswith(head)
+    return (
+        entry.endswith("*")
+        and head.count(":") >= 5
+        and not any(c in head for c in ("*", "?", "${"))
+        and pattern.startswith(head)
+    )
 
 
 def _statement_text_without_resource(st) -> str:

@@ -147,3 +147,12 @@ def test_a_pattern_a_statement_names_in_part_is_a_class_of_its_own(tmp_path):
     assert [can(queries[b]).answer for b in BUCKETS] == ["possible", "impossible", "impossible"]
     checks = [HopCheck(who, "s3:GetObject", pattern(b), target=True) for b in ("b2", "b1", "b3")]
     assert [r.outcome for r in auth.check_many(checks)] == ["impossible", "possible", "impossible"]
+
+
+def test_a_wildcard_before_the_resource_field_is_not_taken_to_name_every_arn(tmp_path):
+    # 'arn:aws:s3:*' has its wildcard in the region field, where it does not cross a ':' in ARN
+    # matching: it is not read as naming every object of a bucket (the pattern stays alone).
+    identity = [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": ["arn:aws:s3:*"]}]
+    snap, auth = _authorizer(tmp_path, identity, [[("Deny", "*", "other", None)]] * 3)
+    who = snap.entity(USER + "caller")
+    assert pattern_class(auth.query(HopCheck(who, "s3:GetObject", pattern("b1"), target=True))) is None
